@@ -1,0 +1,491 @@
+/*
+ * tpid_assert - trustworthy third-party identities in IMS calls
+ *
+ * Kamailio glue only: exports, parameters, initialisation, $tpid(key) and
+ * KEMI. The logic lives in the plain-C tpid_*.c files.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "core/dprint.h"
+#include "core/kemi.h"
+#include "core/mod_fix.h"
+#include "core/pvar.h"
+#include "core/sr_module.h"
+#include "core/ut.h"
+
+#include "tpid_assert_mod.h"
+#include "tpid_hook.h"
+
+MODULE_VERSION
+
+#define TPID_MAX_X5U_PARAMS TPID_TRUST_MAX_CERTS
+
+tpid_mod_cfg_t tpid_cfg;
+sl_api_t tpid_slb;
+tpid_result_t tpid_res;
+
+/* raw parameter values, turned into tpid_cfg in mod_init */
+static char *tpid_p_sign_key = NULL;
+static char *tpid_p_enterprise_file = NULL;
+static char *tpid_p_ca_file = NULL;
+static char *tpid_p_deny_policy = "reject";
+static char *tpid_p_fail_policy = "strip";
+static char *tpid_p_term_policy = "continue";
+static char *tpid_p_x5u_cert[TPID_MAX_X5U_PARAMS];
+static int tpid_p_nx5u_cert = 0;
+static char *tpid_p_x5u_allow[TPID_TRUST_MAX_ALLOW];
+static int tpid_p_nx5u_allow = 0;
+
+void tpid_orig_destroy(void);
+
+static int mod_init(void);
+static int child_init(int rank);
+static void mod_destroy(void);
+static int w_tpid_assert_orig(sip_msg_t *msg, char *p1, char *p2);
+static int w_tpid_assert_orig_id(sip_msg_t *msg, char *id, char *p2);
+static int w_tpid_assert_term(sip_msg_t *msg, char *p1, char *p2);
+static int pv_get_tpid(sip_msg_t *msg, pv_param_t *param, pv_value_t *res);
+static int pv_parse_tpid_name(pv_spec_p sp, str *in);
+
+static int tpid_param_x5u_cert(modparam_t type, void *val)
+{
+	if(tpid_p_nx5u_cert >= TPID_MAX_X5U_PARAMS) {
+		LM_ERR("too many x5u_cert parameters (max %d)\n", TPID_MAX_X5U_PARAMS);
+		return -1;
+	}
+	tpid_p_x5u_cert[tpid_p_nx5u_cert++] = (char *)val;
+	return 0;
+}
+
+static int tpid_param_x5u_allow(modparam_t type, void *val)
+{
+	if(tpid_p_nx5u_allow >= TPID_TRUST_MAX_ALLOW) {
+		LM_ERR("too many x5u_allow parameters (max %d)\n",
+				TPID_TRUST_MAX_ALLOW);
+		return -1;
+	}
+	tpid_p_x5u_allow[tpid_p_nx5u_allow++] = (char *)val;
+	return 0;
+}
+
+/* clang-format off */
+static cmd_export_t cmds[] = {
+	{"tpid_assert_orig", (cmd_function)w_tpid_assert_orig, 0,
+		0, 0, REQUEST_ROUTE},
+	{"tpid_assert_orig_id", (cmd_function)w_tpid_assert_orig_id, 1,
+		fixup_spve_null, fixup_free_spve_null, REQUEST_ROUTE},
+	{"tpid_assert_term", (cmd_function)w_tpid_assert_term, 0,
+		0, 0, REQUEST_ROUTE},
+	{0, 0, 0, 0, 0, 0}
+};
+
+static param_export_t params[] = {
+	{"claim_header",     PARAM_STR,    &tpid_cfg.claim_header},
+	{"present_header",   PARAM_STR,    &tpid_cfg.present_header},
+	{"sign_key",         PARAM_STRING, &tpid_p_sign_key},
+	{"sign_x5u",         PARAM_STRING, &tpid_cfg.sign_x5u},
+	{"enterprise_file",  PARAM_STRING, &tpid_p_enterprise_file},
+	{"deny_policy",      PARAM_STRING, &tpid_p_deny_policy},
+	{"deny_code",        PARAM_INT,    &tpid_cfg.deny_code},
+	{"fail_policy",      PARAM_STRING, &tpid_p_fail_policy},
+	{"fail_code",        PARAM_INT,    &tpid_cfg.fail_code},
+	{"default_ttl",      PARAM_INT,    &tpid_cfg.default_ttl},
+	{"ttl_cap",          PARAM_INT,    &tpid_cfg.ttl_cap},
+	{"hook_max_body",    PARAM_INT,    &tpid_cfg.hook_max_body},
+	{"ca_file",          PARAM_STRING, &tpid_p_ca_file},
+	{"x5u_cert",         PARAM_STRING|USE_FUNC_PARAM,
+		(void *)tpid_param_x5u_cert},
+	{"x5u_allow",        PARAM_STRING|USE_FUNC_PARAM,
+		(void *)tpid_param_x5u_allow},
+	{"iat_max_age",      PARAM_INT,    &tpid_cfg.iat_max_age},
+	{"iat_max_future",   PARAM_INT,    &tpid_cfg.iat_max_future},
+	{"term_policy",      PARAM_STRING, &tpid_p_term_policy},
+	{"require_identity", PARAM_INT,    &tpid_cfg.require_identity},
+	{0, 0, 0}
+};
+
+static pv_export_t mod_pvs[] = {
+	{{"tpid", sizeof("tpid") - 1}, PVT_OTHER, pv_get_tpid, 0,
+		pv_parse_tpid_name, 0, 0, 0},
+	{{0, 0}, 0, 0, 0, 0, 0, 0, 0}
+};
+
+struct module_exports exports = {
+	"tpid_assert",
+	DEFAULT_DLFLAGS,
+	cmds,
+	params,
+	0,          /* RPC methods */
+	mod_pvs,
+	0,          /* response function */
+	mod_init,
+	child_init,
+	mod_destroy
+};
+/* clang-format on */
+
+/* Defaults that are not zero; set before the cfg's modparams are applied. */
+static void tpid_cfg_defaults(void)
+{
+	static int done = 0;
+
+	if(done)
+		return;
+	done = 1;
+	tpid_cfg.claim_header.s = "P-Third-Party-ID";
+	tpid_cfg.claim_header.len = strlen(tpid_cfg.claim_header.s);
+	tpid_cfg.present_header.s = "P-Verified-Third-Party-ID";
+	tpid_cfg.present_header.len = strlen(tpid_cfg.present_header.s);
+	tpid_cfg.deny_code = 403;
+	tpid_cfg.fail_code = 500;
+	tpid_cfg.default_ttl = 300;
+	tpid_cfg.ttl_cap = 3600;
+	tpid_cfg.hook_max_body = TPID_HOOK_MAX_BODY;
+	tpid_cfg.iat_max_age = 60;
+	tpid_cfg.iat_max_future = 15;
+}
+
+int mod_register(char *path, int *dlflags, void *p1, void *p2);
+
+static int tpid_policy_parse(const char *name, const char *v, int allow_reason)
+{
+	if(strcasecmp(v, "reject") == 0)
+		return TPID_POLICY_REJECT;
+	if(strcasecmp(v, "strip") == 0 || strcasecmp(v, "continue") == 0)
+		return TPID_POLICY_STRIP;
+	if(allow_reason && strcasecmp(v, "reason") == 0)
+		return TPID_POLICY_REASON;
+	LM_ERR("%s: unknown policy '%s'\n", name, v);
+	return -1;
+}
+
+static int tpid_load_sign_key(void)
+{
+	FILE *f;
+
+	if(tpid_p_sign_key == NULL)
+		return 0;
+	f = fopen(tpid_p_sign_key, "r");
+	if(f == NULL) {
+		LM_ERR("sign_key: cannot open '%s'\n", tpid_p_sign_key);
+		return -1;
+	}
+	tpid_cfg.sign_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if(tpid_cfg.sign_key == NULL
+			|| EVP_PKEY_get_base_id(tpid_cfg.sign_key) != EVP_PKEY_EC) {
+		LM_ERR("sign_key: '%s' is not an EC private key\n", tpid_p_sign_key);
+		ERR_clear_error();
+		return -1;
+	}
+	if(tpid_cfg.sign_x5u == NULL || strncmp(tpid_cfg.sign_x5u, "https://", 8)) {
+		LM_ERR("sign_x5u: an https URL is required with sign_key\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int tpid_load_trust(void)
+{
+	char err[512];
+	char *eq;
+	int i;
+
+	if(tpid_p_ca_file == NULL && tpid_p_nx5u_cert == 0)
+		return 0;
+	tpid_cfg.trust = tpid_trust_new();
+	if(tpid_cfg.trust == NULL)
+		return -1;
+	if(tpid_p_ca_file == NULL) {
+		LM_ERR("x5u_cert needs ca_file (the trust anchors)\n");
+		return -1;
+	}
+	if(tpid_trust_load_ca(tpid_cfg.trust, tpid_p_ca_file, err, sizeof(err))
+			< 0) {
+		LM_ERR("ca_file: %s\n", err);
+		return -1;
+	}
+	for(i = 0; i < tpid_p_nx5u_cert; i++) {
+		/* "URL=path": the URL may hold '=', the path is after the last. */
+		eq = strrchr(tpid_p_x5u_cert[i], '=');
+		if(eq == NULL) {
+			LM_ERR("x5u_cert '%s': expected URL=PEM-file\n",
+					tpid_p_x5u_cert[i]);
+			return -1;
+		}
+		*eq = '\0';
+		if(tpid_trust_add_cert(tpid_cfg.trust, tpid_p_x5u_cert[i], eq + 1, err,
+				   sizeof(err))
+				< 0) {
+			LM_ERR("x5u_cert: %s\n", err);
+			return -1;
+		}
+	}
+	for(i = 0; i < tpid_p_nx5u_allow; i++) {
+		if(tpid_trust_allow(tpid_cfg.trust, tpid_p_x5u_allow[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int mod_init(void)
+{
+	char err[512];
+	int p;
+
+	tpid_cfg_defaults();
+	if(sl_load_api(&tpid_slb) != 0) {
+		LM_ERR("the sl module is required\n");
+		return -1;
+	}
+	if((p = tpid_policy_parse("deny_policy", tpid_p_deny_policy, 0)) < 0)
+		return -1;
+	tpid_cfg.deny_policy = p;
+	if((p = tpid_policy_parse("fail_policy", tpid_p_fail_policy, 0)) < 0)
+		return -1;
+	tpid_cfg.fail_policy = p;
+	if((p = tpid_policy_parse("term_policy", tpid_p_term_policy, 1)) < 0)
+		return -1;
+	tpid_cfg.term_policy = p;
+	if(tpid_cfg.deny_code < 300 || tpid_cfg.deny_code > 699
+			|| tpid_cfg.fail_code < 300 || tpid_cfg.fail_code > 699) {
+		LM_ERR("deny_code and fail_code must be 300..699\n");
+		return -1;
+	}
+	if(tpid_cfg.default_ttl <= 0 || tpid_cfg.ttl_cap <= 0
+			|| tpid_cfg.iat_max_age <= 0 || tpid_cfg.iat_max_future < 0
+			|| tpid_cfg.hook_max_body < 256) {
+		LM_ERR("default_ttl, ttl_cap, iat_max_age must be > 0, "
+			   "iat_max_future >= 0, hook_max_body >= 256\n");
+		return -1;
+	}
+	if(tpid_load_sign_key() < 0 || tpid_load_trust() < 0)
+		return -1;
+	if(tpid_p_enterprise_file != NULL
+			&& tpid_enterprise_load(tpid_p_enterprise_file,
+					   &tpid_cfg.enterprises, err, sizeof(err))
+					   < 0) {
+		LM_ERR("%s\n", err);
+		return -1;
+	}
+	/* curl_global_init is not thread-safe and must run before any handle
+	 * exists; handles themselves are made per process after fork. */
+	if(tpid_hook_global_init() != 0) {
+		LM_ERR("cannot initialise libcurl\n");
+		return -1;
+	}
+	LM_INFO("tpid_assert ready: %d enterprise(s), %d certificate(s), "
+			"signing %s\n",
+			tpid_cfg.enterprises.n,
+			tpid_cfg.trust ? tpid_trust_count(tpid_cfg.trust) : 0,
+			tpid_cfg.sign_key ? "on" : "off");
+	return 0;
+}
+
+static int child_init(int rank)
+{
+	return 0;
+}
+
+static void mod_destroy(void)
+{
+	tpid_orig_destroy();
+	tpid_enterprise_free(&tpid_cfg.enterprises);
+	tpid_trust_free(tpid_cfg.trust);
+	tpid_cfg.trust = NULL;
+	EVP_PKEY_free(tpid_cfg.sign_key);
+	tpid_cfg.sign_key = NULL;
+	tpid_hook_global_cleanup();
+}
+
+void tpid_result_start(sip_msg_t *msg)
+{
+	memset(&tpid_res, 0, sizeof(tpid_res));
+	tpid_res.msg_id = msg->id;
+	tpid_res.msg_pid = msg->pid;
+}
+
+static int tpid_is_invite(sip_msg_t *msg)
+{
+	return msg->first_line.type == SIP_REQUEST
+		   && msg->first_line.u.request.method_value == METHOD_INVITE;
+}
+
+static int ki_tpid_assert_orig(sip_msg_t *msg)
+{
+	if(!tpid_is_invite(msg)) {
+		LM_ERR("tpid_assert_orig() is for INVITE requests\n");
+		return TPID_RET_ERROR;
+	}
+	return tpid_orig(msg, NULL);
+}
+
+static int ki_tpid_assert_orig_id(sip_msg_t *msg, str *id)
+{
+	if(!tpid_is_invite(msg)) {
+		LM_ERR("tpid_assert_orig_id() is for INVITE requests\n");
+		return TPID_RET_ERROR;
+	}
+	return tpid_orig(msg, id);
+}
+
+static int ki_tpid_assert_term(sip_msg_t *msg)
+{
+	if(!tpid_is_invite(msg)) {
+		LM_ERR("tpid_assert_term() is for INVITE requests\n");
+		return TPID_RET_ERROR;
+	}
+	return tpid_term(msg);
+}
+
+static int w_tpid_assert_orig(sip_msg_t *msg, char *p1, char *p2)
+{
+	return ki_tpid_assert_orig(msg);
+}
+
+static int w_tpid_assert_orig_id(sip_msg_t *msg, char *id, char *p2)
+{
+	str sid;
+
+	if(fixup_get_svalue(msg, (gparam_t *)id, &sid) < 0) {
+		LM_ERR("cannot get the third-party ID value\n");
+		return TPID_RET_ERROR;
+	}
+	return ki_tpid_assert_orig_id(msg, &sid);
+}
+
+static int w_tpid_assert_term(sip_msg_t *msg, char *p1, char *p2)
+{
+	return ki_tpid_assert_term(msg);
+}
+
+/* $tpid(key) */
+enum
+{
+	TPID_PV_RESULT = 0,
+	TPID_PV_REASON,
+	TPID_PV_REASON_NAME,
+	TPID_PV_SIP_CODE,
+	TPID_PV_SIP_REASON,
+	TPID_PV_ID,
+	TPID_PV_NAME,
+	TPID_PV_ISS,
+	TPID_PV_EXP,
+	TPID_PV_IAT,
+	TPID_PV_ORIG,
+	TPID_PV_X5U,
+	TPID_PV_HOOK_MS
+};
+
+static const char *tpid_pv_keys[] = {"result", "reason", "reason_name",
+		"sip_code", "sip_reason", "id", "name", "iss", "exp", "iat", "orig",
+		"x5u", "hook_ms", NULL};
+
+static int pv_parse_tpid_name(pv_spec_p sp, str *in)
+{
+	int i;
+
+	if(sp == NULL || in == NULL || in->len <= 0)
+		return -1;
+	for(i = 0; tpid_pv_keys[i]; i++) {
+		if(strlen(tpid_pv_keys[i]) == (size_t)in->len
+				&& strncmp(in->s, tpid_pv_keys[i], in->len) == 0) {
+			sp->pvp.pvn.type = PV_NAME_INTSTR;
+			sp->pvp.pvn.u.isname.type = 0;
+			sp->pvp.pvn.u.isname.name.n = i;
+			return 0;
+		}
+	}
+	LM_ERR("unknown $tpid key: %.*s\n", in->len, in->s);
+	return -1;
+}
+
+static int pv_tpid_str(sip_msg_t *msg, pv_param_t *param, pv_value_t *res,
+		const char *s)
+{
+	if(s == NULL || *s == '\0')
+		return pv_get_null(msg, param, res);
+	return pv_get_strzval(msg, param, res, (char *)s);
+}
+
+static int pv_get_tpid(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
+{
+	static char buf[TPID_MAX_URI];
+	tpid_claims_t *c = &tpid_res.claims;
+
+	if(msg == NULL || param == NULL)
+		return -1;
+	/* No call on this message yet: nothing to report. */
+	if(tpid_res.msg_id != msg->id || tpid_res.msg_pid != msg->pid)
+		return pv_get_null(msg, param, res);
+	switch(param->pvn.u.isname.name.n) {
+		case TPID_PV_RESULT:
+			return pv_get_sintval(msg, param, res, tpid_res.ret);
+		case TPID_PV_REASON:
+			return pv_get_sintval(msg, param, res, tpid_res.reason);
+		case TPID_PV_REASON_NAME:
+			return pv_tpid_str(
+					msg, param, res, tpid_reason_name(tpid_res.reason));
+		case TPID_PV_SIP_CODE:
+			return pv_get_sintval(
+					msg, param, res, tpid_reason_sip_code(tpid_res.reason));
+		case TPID_PV_SIP_REASON:
+			return pv_tpid_str(
+					msg, param, res, tpid_reason_sip_phrase(tpid_res.reason));
+		case TPID_PV_ID:
+			return pv_tpid_str(msg, param, res, c->id);
+		case TPID_PV_NAME:
+			return pv_tpid_str(msg, param, res, c->name);
+		case TPID_PV_ISS:
+			return pv_tpid_str(msg, param, res, c->iss);
+		case TPID_PV_EXP:
+			return pv_get_sintval(msg, param, res, (long)c->exp);
+		case TPID_PV_IAT:
+			return pv_get_sintval(msg, param, res, (long)c->iat);
+		case TPID_PV_ORIG:
+			if(c->orig.value[0] == '\0')
+				return pv_get_null(msg, param, res);
+			snprintf(buf, sizeof(buf), "%s%s", c->orig.is_tn ? "tel:+" : "",
+					c->orig.value);
+			return pv_tpid_str(msg, param, res, buf);
+		case TPID_PV_X5U:
+			return pv_tpid_str(msg, param, res, c->x5u);
+		case TPID_PV_HOOK_MS:
+			return pv_get_sintval(msg, param, res, (long)tpid_res.hook_ms);
+	}
+	return pv_get_null(msg, param, res);
+}
+
+/* clang-format off */
+static sr_kemi_t sr_kemi_tpid_assert_exports[] = {
+	{ str_init("tpid_assert"), str_init("tpid_assert_orig"),
+		SR_KEMIP_INT, ki_tpid_assert_orig,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("tpid_assert"), str_init("tpid_assert_orig_id"),
+		SR_KEMIP_INT, ki_tpid_assert_orig_id,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("tpid_assert"), str_init("tpid_assert_term"),
+		SR_KEMIP_INT, ki_tpid_assert_term,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+};
+/* clang-format on */
+
+int mod_register(char *path, int *dlflags, void *p1, void *p2)
+{
+	tpid_cfg_defaults();
+	sr_kemi_modules_add(sr_kemi_tpid_assert_exports);
+	return 0;
+}

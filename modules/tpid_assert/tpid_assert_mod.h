@@ -1,0 +1,79 @@
+/*
+ * tpid_assert - Kamailio glue: module configuration and per-message result
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TPID_ASSERT_MOD_H
+#define TPID_ASSERT_MOD_H
+
+#include <stdint.h>
+#include <openssl/evp.h>
+
+#include "core/parser/msg_parser.h"
+#include "core/str.h"
+#include "modules/sl/sl.h"
+
+#include "tpid_enterprise.h"
+#include "tpid_token.h"
+#include "tpid_trust.h"
+
+/* What to do when a check fails (documented in tpid_assert_admin.xml). */
+typedef enum tpid_policy
+{
+	TPID_POLICY_REJECT = 0,	  /* reply with the SIP code, stop the call */
+	TPID_POLICY_STRIP = 1,	  /* drop the third-party ID, continue */
+	TPID_POLICY_REASON = 2	  /* continue, add Reason: STIR;cause=... */
+} tpid_policy_t;
+
+/* Return codes of the cfg functions (stable, documented). */
+#define TPID_RET_ASSERTED 1	 /* signed (orig) or verified (term) */
+#define TPID_RET_NONE 2		 /* nothing claimed / no token: nothing to do */
+#define TPID_RET_STRIPPED 3	 /* failed, ID removed, call continues */
+#define TPID_RET_REJECTED -1 /* failed, reply sent: the script should exit */
+#define TPID_RET_ERROR -2	 /* bad use (e.g. not an INVITE), nothing done */
+
+typedef struct tpid_mod_cfg
+{
+	str claim_header;
+	str present_header;
+	/* originating */
+	EVP_PKEY *sign_key;
+	char *sign_x5u;
+	tpid_enterprise_set_t enterprises;
+	int deny_policy, deny_code;
+	int fail_policy, fail_code;
+	int default_ttl, ttl_cap;
+	int hook_max_body;
+	/* terminating */
+	tpid_trust_t *trust;
+	int iat_max_age, iat_max_future;
+	int term_policy;
+	int require_identity;
+} tpid_mod_cfg_t;
+
+extern tpid_mod_cfg_t tpid_cfg;
+extern sl_api_t tpid_slb;
+
+/* The outcome of the last tpid_assert_* call on the current message, read
+ * by $tpid(key). Tied to the message id so that it never leaks into the
+ * next message handled by the same process. */
+typedef struct tpid_result
+{
+	unsigned int msg_id;
+	int msg_pid;
+	int ret;
+	int reason;
+	tpid_claims_t claims; /* what was signed / verified */
+	double hook_ms;
+} tpid_result_t;
+
+extern tpid_result_t tpid_res;
+
+/* Clears the result and binds it to msg. */
+void tpid_result_start(sip_msg_t *msg);
+
+/* Originating and terminating entry points; explicit_id may be NULL. */
+int tpid_orig(sip_msg_t *msg, str *explicit_id);
+int tpid_term(sip_msg_t *msg);
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * tpid_assert - Kamailio glue: reading and editing the SIP message
+ *
+ * Header bodies are copied, bounded and NUL-terminated, before they reach
+ * the token core: a header body inside the SIP buffer is not terminated.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+
+#include "core/data_lump.h"
+#include "core/dprint.h"
+#include "core/mem/mem.h"
+#include "core/parser/parse_from.h"
+#include "core/parser/parse_ppi_pai.h"
+#include "core/parser/parse_to.h"
+#include "core/strutils.h"
+#include "core/trim.h"
+#include "core/ut.h"
+
+#include "tpid_assert_mod.h"
+#include "tpid_assert_sip.h"
+
+static int tpid_sip_name_is(hdr_field_t *hf, str *name)
+{
+	return hf->name.len == name->len
+		   && strncasecmp(hf->name.s, name->s, name->len) == 0;
+}
+
+static int tpid_sip_body_copy(hdr_field_t *hf, char *out, size_t outsize)
+{
+	str b = hf->body;
+
+	trim(&b);
+	if(b.len < 0 || (size_t)b.len >= outsize)
+		return -1;
+	memcpy(out, b.s, b.len);
+	out[b.len] = '\0';
+	return b.len;
+}
+
+static int tpid_sip_is_identity_ppt(hdr_field_t *hf, const char *ppt)
+{
+	char buf[TPID_MAX_HDR_LEN + 1];
+	char got[TPID_MAX_PPT];
+	str identity = str_init(TPID_IDENTITY_HDR);
+	int n;
+
+	if(hf->type != HDR_IDENTITY_T && !tpid_sip_name_is(hf, &identity))
+		return 0;
+	n = tpid_sip_body_copy(hf, buf, sizeof(buf));
+	if(n == 0)
+		return 0;
+	if(n < 0) /* over TPID_MAX_HDR_LEN: garbage, treated as ours (refused) */
+		return 1;
+	tpid_token_peek_ppt(buf, n, got, sizeof(got));
+	return strcmp(got, ppt) == 0;
+}
+
+static int tpid_sip_parse_all(sip_msg_t *msg)
+{
+	if(parse_headers(msg, HDR_EOH_F, 0) < 0) {
+		LM_ERR("cannot parse the SIP headers\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int tpid_sip_del(sip_msg_t *msg, hdr_field_t *hf)
+{
+	if(del_lump(msg, hf->name.s - msg->buf, hf->len, 0) == NULL) {
+		LM_ERR("cannot remove header %.*s\n", hf->name.len, hf->name.s);
+		return -1;
+	}
+	return 0;
+}
+
+int tpid_sip_remove_headers(sip_msg_t *msg, str *name)
+{
+	hdr_field_t *hf;
+	int n = 0;
+
+	if(tpid_sip_parse_all(msg) < 0)
+		return -1;
+	for(hf = msg->headers; hf; hf = hf->next) {
+		if(tpid_sip_name_is(hf, name)) {
+			if(tpid_sip_del(msg, hf) < 0)
+				return -1;
+			n++;
+		}
+	}
+	return n;
+}
+
+int tpid_sip_remove_identity(sip_msg_t *msg, const char *ppt)
+{
+	hdr_field_t *hf;
+	int n = 0;
+
+	if(tpid_sip_parse_all(msg) < 0)
+		return -1;
+	for(hf = msg->headers; hf; hf = hf->next) {
+		if(tpid_sip_is_identity_ppt(hf, ppt)) {
+			if(tpid_sip_del(msg, hf) < 0)
+				return -1;
+			n++;
+		}
+	}
+	return n;
+}
+
+int tpid_sip_add_header(sip_msg_t *msg, str *name, const char *value)
+{
+	struct lump *anchor;
+	size_t vlen = strlen(value);
+	int len = name->len + 2 + (int)vlen + 2;
+	char *s;
+
+	if(tpid_sip_parse_all(msg) < 0)
+		return -1;
+	s = pkg_malloc(len);
+	if(s == NULL) {
+		PKG_MEM_ERROR;
+		return -1;
+	}
+	memcpy(s, name->s, name->len);
+	memcpy(s + name->len, ": ", 2);
+	memcpy(s + name->len + 2, value, vlen);
+	memcpy(s + len - 2, "\r\n", 2);
+	anchor = anchor_lump(msg, msg->unparsed - msg->buf, 0, 0);
+	if(anchor == NULL || insert_new_lump_before(anchor, s, len, 0) == NULL) {
+		LM_ERR("cannot add header %.*s\n", name->len, name->s);
+		pkg_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+int tpid_sip_get_header(sip_msg_t *msg, str *name, char *out, size_t outsize)
+{
+	hdr_field_t *hf;
+
+	if(tpid_sip_parse_all(msg) < 0)
+		return -1;
+	for(hf = msg->headers; hf; hf = hf->next) {
+		if(tpid_sip_name_is(hf, name))
+			return tpid_sip_body_copy(hf, out, outsize);
+	}
+	return 0;
+}
+
+int tpid_sip_get_identity(
+		sip_msg_t *msg, const char *ppt, char *out, size_t outsize)
+{
+	hdr_field_t *hf;
+
+	if(tpid_sip_parse_all(msg) < 0)
+		return -1;
+	for(hf = msg->headers; hf; hf = hf->next) {
+		if(tpid_sip_is_identity_ppt(hf, ppt))
+			return tpid_sip_body_copy(hf, out, outsize);
+	}
+	return 0;
+}
+
+static int tpid_sip_norm(str *uri, tpid_ident_t *id)
+{
+	if(uri->s == NULL || uri->len <= 0)
+		return -1;
+	return tpid_ident_from_uri(uri->s, uri->len, id);
+}
+
+int tpid_sip_pai(sip_msg_t *msg, tpid_ident_t *ids, char (*raw)[TPID_MAX_URI],
+		int max)
+{
+	p_id_body_t *pb;
+	int i, n = 0;
+
+	if(parse_pai_header(msg) < 0 || msg->pai == NULL)
+		return 0;
+	for(pb = get_pai(msg); pb && n < max; pb = pb->next) {
+		for(i = 0; i < pb->num_ids && n < max; i++) {
+			str *u = &pb->id[i].uri;
+			if(tpid_sip_norm(u, &ids[n]) < 0)
+				continue;
+			if(raw) {
+				if(u->len >= TPID_MAX_URI)
+					continue;
+				memcpy(raw[n], u->s, u->len);
+				raw[n][u->len] = '\0';
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
+int tpid_sip_from(sip_msg_t *msg, tpid_ident_t *id)
+{
+	if(parse_from_header(msg) < 0)
+		return -1;
+	return tpid_sip_norm(&get_from(msg)->uri, id);
+}
+
+int tpid_sip_to(sip_msg_t *msg, tpid_ident_t *id)
+{
+	if(parse_to_header(msg) < 0 || msg->to == NULL)
+		return -1;
+	return tpid_sip_norm(&get_to(msg)->uri, id);
+}
+
+int tpid_sip_ruri(sip_msg_t *msg, tpid_ident_t *id)
+{
+	str *ruri = GET_RURI(msg);
+	return tpid_sip_norm(ruri, id);
+}
+
+int tpid_sip_uri_of(const char *s, size_t len, char *out, size_t outsize)
+{
+	const char *b, *e, *end = s + len;
+	size_t n;
+
+	b = memchr(s, '<', len);
+	if(b != NULL) {
+		b++;
+		e = memchr(b, '>', end - b);
+		if(e == NULL)
+			return -1;
+	} else {
+		/* addr-spec: up to the first parameter or blank */
+		b = s;
+		while(b < end && (*b == ' ' || *b == '\t'))
+			b++;
+		e = b;
+		while(e < end && *e != ';' && *e != ' ' && *e != '\t')
+			e++;
+	}
+	n = e - b;
+	if(n == 0 || n >= outsize)
+		return -1;
+	memcpy(out, b, n);
+	out[n] = '\0';
+	return 0;
+}
+
+void tpid_sip_ident_uri(const tpid_ident_t *id, char *out, size_t outsize)
+{
+	if(id->is_tn)
+		snprintf(out, outsize, "tel:+%s", id->value);
+	else
+		snprintf(out, outsize, "%s", id->value);
+}
+
+int tpid_sip_reply(sip_msg_t *msg, int code, const char *phrase)
+{
+	str r;
+
+	r.s = (char *)phrase;
+	r.len = strlen(phrase);
+	if(tpid_slb.freply(msg, code, &r) < 0) {
+		LM_ERR("cannot send %d reply\n", code);
+		return -1;
+	}
+	return 0;
+}

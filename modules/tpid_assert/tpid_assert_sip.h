@@ -1,0 +1,60 @@
+/*
+ * tpid_assert - Kamailio glue: reading and editing the SIP message
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TPID_ASSERT_SIP_H
+#define TPID_ASSERT_SIP_H
+
+#include "core/parser/msg_parser.h"
+#include "core/str.h"
+
+#include "tpid_token.h"
+
+#define TPID_IDENTITY_HDR "Identity"
+
+/* Which Identity headers tpid_sip_remove_identity() removes. */
+#define TPID_PPT_THIRD_PARTY "rcd"
+
+/* Removes every header named name; returns how many, -1 on error. */
+int tpid_sip_remove_headers(sip_msg_t *msg, str *name);
+
+/* Removes the Identity headers whose ppt is ppt (SHAKEN and others stay). */
+int tpid_sip_remove_identity(sip_msg_t *msg, const char *ppt);
+
+/* Appends "name: value\r\n" to the headers. 0 or -1. */
+int tpid_sip_add_header(sip_msg_t *msg, str *name, const char *value);
+
+/* Copies the body of the first header named name, trimmed, NUL-terminated.
+ * Returns its length, 0 if absent, -1 if longer than outsize - 1. */
+int tpid_sip_get_header(sip_msg_t *msg, str *name, char *out, size_t outsize);
+
+/* Copies the body of the first Identity header whose ppt is ppt. Same
+ * returns as tpid_sip_get_header. */
+int tpid_sip_get_identity(
+		sip_msg_t *msg, const char *ppt, char *out, size_t outsize);
+
+/* The URIs of the P-Asserted-Identity headers, at most max, each
+ * normalised; raw copies into raw[i] when raw is not NULL. Returns how many
+ * (0 when there is no usable PAI). */
+int tpid_sip_pai(sip_msg_t *msg, tpid_ident_t *ids, char (*raw)[TPID_MAX_URI],
+		int max);
+
+/* The From URI, normalised. 0 or -1. */
+int tpid_sip_from(sip_msg_t *msg, tpid_ident_t *id);
+
+/* The Request-URI and the To URI, normalised. 0 or -1. */
+int tpid_sip_ruri(sip_msg_t *msg, tpid_ident_t *id);
+int tpid_sip_to(sip_msg_t *msg, tpid_ident_t *id);
+
+/* Extracts the URI from a name-addr or addr-spec ("Name" <uri>;p, <uri>,
+ * uri) into out. 0 or -1 if malformed or too long. */
+int tpid_sip_uri_of(const char *s, size_t len, char *out, size_t outsize);
+
+/* Formats an identity back into a URI: tel:+<digits> or the uri. */
+void tpid_sip_ident_uri(const tpid_ident_t *id, char *out, size_t outsize);
+
+/* Sends a stateless (or transaction, if one exists) reply. 0 or -1. */
+int tpid_sip_reply(sip_msg_t *msg, int code, const char *phrase);
+
+#endif

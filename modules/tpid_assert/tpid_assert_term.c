@@ -1,0 +1,193 @@
+/*
+ * tpid_assert - Kamailio glue: the terminating S-CSCF
+ *
+ * Verify the third-party PASSporT before the callee is shown anything; on
+ * success present the ID, on failure present nothing third-party and apply
+ * the policy.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+#include <time.h>
+
+#include "core/dprint.h"
+
+#include "tpid_assert_mod.h"
+#include "tpid_assert_sip.h"
+
+#define TPID_TERM_MAX_PAI 4
+
+/* orig must match one of the PAI URIs, or the From URI without PAI. */
+static int tpid_term_check_orig(sip_msg_t *msg, const tpid_claims_t *c)
+{
+	tpid_ident_t ids[TPID_TERM_MAX_PAI];
+	int i, n;
+
+	n = tpid_sip_pai(msg, ids, NULL, TPID_TERM_MAX_PAI);
+	if(n == 0) {
+		if(tpid_sip_from(msg, &ids[0]) < 0)
+			return TPID_R_ORIG_MISMATCH;
+		n = 1;
+	}
+	for(i = 0; i < n; i++) {
+		if(tpid_token_check_orig(c, &ids[i]) == TPID_OK)
+			return TPID_OK;
+	}
+	return TPID_R_ORIG_MISMATCH;
+}
+
+/* The Request-URI or the To URI must be among dest. */
+static int tpid_term_check_dest(sip_msg_t *msg, const tpid_claims_t *c)
+{
+	tpid_ident_t id;
+
+	if(tpid_sip_ruri(msg, &id) == 0 && tpid_token_check_dest(c, &id) == TPID_OK)
+		return TPID_OK;
+	if(tpid_sip_to(msg, &id) == 0 && tpid_token_check_dest(c, &id) == TPID_OK)
+		return TPID_OK;
+	return TPID_R_DEST_MISMATCH;
+}
+
+/* The checks of DESIGN section 2 in their order; the first failure wins. */
+static int tpid_term_verify(sip_msg_t *msg, const char *hdr, size_t len,
+		tpid_claims_t *out)
+{
+	static tpid_token_t t; /* large: keep it off the worker's stack */
+	EVP_PKEY *pub = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	rc = tpid_token_parse(hdr, len, TPID_PPT_THIRD_PARTY, &t);
+	if(rc != TPID_OK)
+		return rc;
+	*out = t.claims;
+	if(tpid_cfg.trust == NULL)
+		return TPID_R_CERT_UNAVAILABLE;
+	rc = tpid_trust_check_allowed(tpid_cfg.trust, t.claims.x5u);
+	if(rc != TPID_OK)
+		return rc;
+	rc = tpid_trust_get_key(tpid_cfg.trust, t.claims.x5u, now, &pub);
+	if(rc != TPID_OK)
+		return rc;
+	rc = tpid_token_verify_sig(&t, pub);
+	if(rc != TPID_OK)
+		return rc;
+	rc = tpid_token_check_time(
+			&t.claims, now, tpid_cfg.iat_max_age, tpid_cfg.iat_max_future);
+	if(rc != TPID_OK)
+		return rc;
+	rc = tpid_term_check_orig(msg, &t.claims);
+	if(rc != TPID_OK)
+		return rc;
+	return tpid_term_check_dest(msg, &t.claims);
+}
+
+/* Writes s as a SIP quoted-string body: quotes and backslashes escaped,
+ * control characters dropped (the name comes from the network). */
+static void tpid_term_quote(const char *s, char *out, size_t outsize)
+{
+	size_t o = 0;
+
+	for(; *s && o + 2 < outsize; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if(ch < 0x20 || ch == 0x7f)
+			continue;
+		if(ch == '"' || ch == '\\')
+			out[o++] = '\\';
+		out[o++] = (char)ch;
+	}
+	out[o] = '\0';
+}
+
+/* A URI we put between <> must not be able to end the header early. */
+static int tpid_term_uri_safe(const char *s)
+{
+	for(; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if(ch <= 0x20 || ch == '<' || ch == '>' || ch == '"' || ch == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static int tpid_term_present(sip_msg_t *msg, const tpid_claims_t *c)
+{
+	char name[2 * TPID_MAX_NAME];
+	char value[2 * TPID_MAX_NAME + 2 * TPID_MAX_URI + 32];
+
+	if(!tpid_term_uri_safe(c->id) || !tpid_term_uri_safe(c->iss))
+		return TPID_R_BAD_CLAIMS;
+	tpid_term_quote(c->name, name, sizeof(name));
+	snprintf(value, sizeof(value), "\"%s\" <%s>;verified=yes;iss=%s", name,
+			c->id, c->iss);
+	if(tpid_sip_add_header(msg, &tpid_cfg.present_header, value) < 0)
+		return TPID_R_INTERNAL;
+	return TPID_OK;
+}
+
+static int tpid_term_refuse(sip_msg_t *msg, int reason)
+{
+	char rsn[128];
+	str rname = str_init("Reason");
+
+	tpid_res.reason = reason;
+	/* The failing token is not passed on: nothing unverified reaches the
+	 * callee. */
+	tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY);
+	LM_NOTICE("third-party Identity not verified: %s (%d), call-id %.*s\n",
+			tpid_reason_name(reason), reason,
+			msg->callid ? msg->callid->body.len : 0,
+			msg->callid ? msg->callid->body.s : "");
+	switch(tpid_cfg.term_policy) {
+		case TPID_POLICY_REJECT:
+			tpid_res.ret = TPID_RET_REJECTED;
+			if(tpid_sip_reply(msg, tpid_reason_sip_code(reason),
+					   tpid_reason_sip_phrase(reason))
+					< 0)
+				tpid_res.ret = TPID_RET_ERROR;
+			return tpid_res.ret;
+		case TPID_POLICY_REASON:
+			/* RFC 9410: tell the callee why there is no verified ID. */
+			snprintf(rsn, sizeof(rsn), "STIR;cause=%d;text=\"%s\"",
+					tpid_reason_sip_code(reason),
+					tpid_reason_sip_phrase(reason));
+			tpid_sip_add_header(msg, &rname, rsn);
+			break;
+		default:
+			break;
+	}
+	tpid_res.ret = TPID_RET_STRIPPED;
+	return tpid_res.ret;
+}
+
+int tpid_term(sip_msg_t *msg)
+{
+	static char hdr[TPID_MAX_HDR_LEN + 1];
+	int n, rc;
+
+	tpid_result_start(msg);
+	/* Only what we verify now may be presented: drop whatever presentation
+	 * or claim came from the network. */
+	if(tpid_sip_remove_headers(msg, &tpid_cfg.present_header) < 0
+			|| tpid_sip_remove_headers(msg, &tpid_cfg.claim_header) < 0)
+		return tpid_term_refuse(msg, TPID_R_INTERNAL);
+
+	n = tpid_sip_get_identity(msg, TPID_PPT_THIRD_PARTY, hdr, sizeof(hdr));
+	if(n < 0)
+		return tpid_term_refuse(msg, TPID_R_BAD_SYNTAX);
+	if(n == 0) {
+		if(tpid_cfg.require_identity)
+			return tpid_term_refuse(msg, TPID_R_NO_IDENTITY);
+		tpid_res.reason = TPID_R_NO_IDENTITY;
+		tpid_res.ret = TPID_RET_NONE;
+		return tpid_res.ret;
+	}
+	rc = tpid_term_verify(msg, hdr, n, &tpid_res.claims);
+	if(rc == TPID_OK)
+		rc = tpid_term_present(msg, &tpid_res.claims);
+	if(rc != TPID_OK)
+		return tpid_term_refuse(msg, rc);
+	tpid_res.reason = TPID_OK;
+	tpid_res.ret = TPID_RET_ASSERTED;
+	return tpid_res.ret;
+}

@@ -1,0 +1,77 @@
+/*
+ * tpid_assert - the enterprise hook client ("Ms-style", DESIGN section 4).
+ *
+ * One JSON POST to {api_root}/tpid/v1/verification per query over HTTPS:
+ * peer and host verified against the enterprise's CA, optional client
+ * certificate, optional bearer token, connect and total timeouts, a body
+ * size cap, no redirects, https only. Plain C (libcurl + jansson).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TPID_HOOK_H
+#define TPID_HOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tpid_enterprise.h"
+#include "tpid_token.h"
+
+#define TPID_HOOK_MAX_BODY 16384 /* default response size cap */
+
+typedef enum tpid_hook_result
+{
+	TPID_HOOK_AUTHORIZED = 1,
+	TPID_HOOK_DENIED = 2,
+	TPID_HOOK_UNKNOWN = 3
+} tpid_hook_result_t;
+
+typedef struct tpid_hook_query
+{
+	const char *served_user; /* e.g. "tel:+4961519876543" */
+	const char *tpid;		 /* e.g. "sip:e102938@acme.example" */
+	const char *const *dest; /* ndest URIs */
+	int ndest;
+	const char *call_id;
+	int64_t time;
+} tpid_hook_query_t;
+
+typedef struct tpid_hook_answer
+{
+	int result;					/* tpid_hook_result_t */
+	char display_name[TPID_MAX_NAME];
+	int ttl;					/* seconds, 0 if absent */
+	char reason[128];			/* free text from the enterprise */
+	long http_status;
+	double elapsed_ms;
+} tpid_hook_answer_t;
+
+/* The request body (tpidVerificationRequest); malloc()ed, or NULL. */
+char *tpid_hook_request_json(const tpid_hook_query_t *q);
+
+/* Parses a 200 body. TPID_OK, or TPID_R_HOOK_BAD_ANSWER for anything but a
+ * tpidVerificationResponse object with a valid "result" string (and, when
+ * present, a string displayName, a non-negative integer ttl, a string
+ * reason). */
+int tpid_hook_parse_answer(const char *body, size_t len, tpid_hook_answer_t *a);
+
+/* Process-wide init/cleanup (curl_global_init); call once per process. */
+int tpid_hook_global_init(void);
+void tpid_hook_global_cleanup(void);
+
+/* A per-process client: one curl easy handle per enterprise so that
+ * connections are reused. Never share one across processes. */
+typedef struct tpid_hook_client tpid_hook_client_t;
+tpid_hook_client_t *tpid_hook_client_new(size_t max_body);
+void tpid_hook_client_free(tpid_hook_client_t *c);
+
+/* curl's error text of the last query ("" if none), for the logs. */
+const char *tpid_hook_client_last_error(const tpid_hook_client_t *c);
+
+/* Blocking query. Returns TPID_OK with *a filled, or the failure reason:
+ * HOOK_CONNECT, HOOK_TIMEOUT, HOOK_TLS, HOOK_HTTP (any status but 200,
+ * redirects included), HOOK_TOO_BIG, HOOK_BAD_ANSWER, INTERNAL. */
+int tpid_hook_query(tpid_hook_client_t *c, const tpid_enterprise_t *e,
+		const tpid_hook_query_t *q, tpid_hook_answer_t *a);
+
+#endif

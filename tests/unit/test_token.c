@@ -1,0 +1,1278 @@
+/*
+ * tpid_assert - unit tests of the PASSporT token core (tpid_token.c).
+ *
+ * Every refusal is checked for its exact reason code: the terminating side
+ * maps reasons to SIP replies, so "some error" is not good enough.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "tpid_reason.h"
+#include "tpid_token.h"
+
+#define X5U "https://cert.example.net/tpid.pem"
+#define T0 1760000000
+
+/* the DESIGN section 3 example, canonical */
+#define H_OK                                         \
+	"{\"alg\":\"ES256\",\"ppt\":\"rcd\",\"typ\":\"passport\"," \
+	"\"x5u\":\"" X5U "\"}"
+#define P_OK                                                             \
+	"{\"dest\":{\"tn\":[\"4961511234567\"]},\"iat\":1760000000,"       \
+	"\"orig\":{\"tn\":\"4961519876543\"},"                             \
+	"\"rcd\":{\"nam\":\"Alice Example (ACME Corp.)\"},"               \
+	"\"tpid\":{\"exp\":1760000300,\"id\":\"sip:e102938@acme.example\"," \
+	"\"iss\":\"acme.example\"}}"
+#define PARAMS_OK ";info=<" X5U ">;alg=ES256;ppt=rcd"
+
+static EVP_PKEY *key1; /* the signer */
+static EVP_PKEY *key2; /* someone else */
+static EVP_PKEY *key384; /* EC, but not P-256 */
+
+static char hdr[TPID_MAX_HDR_LEN * 2];
+static tpid_token_t tok;
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static void sample_claims(tpid_claims_t *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->ppt, "rcd");
+	strcpy(c->x5u, X5U);
+	c->iat = T0;
+	c->orig.is_tn = 1;
+	strcpy(c->orig.value, "4961519876543");
+	c->ndest = 1;
+	c->dest[0].is_tn = 1;
+	strcpy(c->dest[0].value, "4961511234567");
+	strcpy(c->name, "Alice Example (ACME Corp.)");
+	strcpy(c->id, "sip:e102938@acme.example");
+	strcpy(c->iss, "acme.example");
+	c->exp = T0 + 300;
+}
+
+static char *b64u(const void *in, size_t len)
+{
+	size_t size = len / 3 * 4 + 4;
+	char *out = malloc(size);
+
+	assert_non_null(out);
+	assert_true(tpid_b64u_encode(in, len, out, size) >= 0);
+	return out;
+}
+
+/* ES256 over a signing input, as raw r||s (independent of tpid_token.c
+ * so that forged tokens below carry a signature that really verifies) */
+static void es256(EVP_PKEY *key, const char *tbs, unsigned char rs[64])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char der[128];
+	const unsigned char *p = der;
+	size_t derlen = sizeof(der);
+	ECDSA_SIG *es;
+	const BIGNUM *r, *s;
+
+	assert_non_null(md);
+	assert_int_equal(
+			EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+	assert_int_equal(EVP_DigestSign(md, der, &derlen,
+							 (const unsigned char *)tbs, strlen(tbs)),
+			1);
+	es = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
+	assert_non_null(es);
+	ECDSA_SIG_get0(es, &r, &s);
+	assert_int_equal(BN_bn2binpad(r, rs, 32), 32);
+	assert_int_equal(BN_bn2binpad(s, rs + 32, 32), 32);
+	ECDSA_SIG_free(es);
+	EVP_MD_CTX_free(md);
+}
+
+/* Builds "b64u(hj).b64u(pj).b64u(sig)params" into hdr, signed by key1. */
+static const char *forge(const char *hj, const char *pj, const char *params)
+{
+	char *hb = b64u(hj, strlen(hj));
+	char *pb = b64u(pj, strlen(pj));
+	char *tbs = malloc(strlen(hb) + strlen(pb) + 2);
+	unsigned char rs[64];
+	char *sb;
+
+	assert_non_null(tbs);
+	sprintf(tbs, "%s.%s", hb, pb);
+	es256(key1, tbs, rs);
+	sb = b64u(rs, sizeof(rs));
+	snprintf(hdr, sizeof(hdr), "%s.%s%s", tbs, sb, params);
+	free(hb);
+	free(pb);
+	free(tbs);
+	free(sb);
+	return hdr;
+}
+
+static int parse_forged(const char *hj, const char *pj, const char *params)
+{
+	forge(hj, pj, params);
+	return tpid_token_parse(hdr, strlen(hdr), "rcd", &tok);
+}
+
+static int parse_payload(const char *pj)
+{
+	return parse_forged(H_OK, pj, PARAMS_OK);
+}
+
+static const char *sign_sample(void)
+{
+	tpid_claims_t c;
+
+	sample_claims(&c);
+	assert_int_equal(tpid_token_sign(&c, key1, hdr, sizeof(hdr)), TPID_OK);
+	return hdr;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	key1 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	key2 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	key384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	return key1 && key2 && key384 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	EVP_PKEY_free(key1);
+	EVP_PKEY_free(key2);
+	EVP_PKEY_free(key384);
+	return 0;
+}
+
+/* ---- encoding ------------------------------------------------------------- */
+
+/* "key=value" line of the vector file */
+static void vector_get(const char *file, const char *key, char *out, size_t n)
+{
+	FILE *f = fopen(file, "r");
+	char line[1024];
+	size_t kl = strlen(key);
+
+	assert_non_null(f);
+	out[0] = '\0';
+	while(fgets(line, sizeof(line), f)) {
+		if(strncmp(line, key, kl) == 0 && line[kl] == '=') {
+			line[strcspn(line, "\r\n")] = '\0';
+			snprintf(out, n, "%s", line + kl + 1);
+			break;
+		}
+	}
+	fclose(f);
+	assert_true(out[0] != '\0');
+}
+
+static void test_rfc8225_vector(void **state)
+{
+	const char *dir = getenv("TPID_VECTORS");
+	char file[512], want[1024], si[1024];
+	tpid_claims_t c;
+	char *hj, *pj, *hb, *pb;
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s/rfc8225-appendix-a.txt",
+			dir ? dir : "tests/vectors");
+	memset(&c, 0, sizeof(c));
+	strcpy(c.x5u, "https://cert.example.org/passport.cer");
+	c.iat = 1471375418;
+	c.orig.is_tn = 1;
+	strcpy(c.orig.value, "12155551212");
+	c.ndest = 1;
+	strcpy(c.dest[0].value, "sip:alice@example.com");
+
+	hj = tpid_token_header_json(&c);
+	pj = tpid_token_payload_json(&c);
+	assert_non_null(hj);
+	assert_non_null(pj);
+	vector_get(file, "header_json", want, sizeof(want));
+	assert_string_equal(hj, want);
+	vector_get(file, "payload_json", want, sizeof(want));
+	assert_string_equal(pj, want);
+	hb = b64u(hj, strlen(hj));
+	pb = b64u(pj, strlen(pj));
+	vector_get(file, "header_b64u", want, sizeof(want));
+	assert_string_equal(hb, want);
+	vector_get(file, "payload_b64u", want, sizeof(want));
+	assert_string_equal(pb, want);
+	snprintf(si, sizeof(si), "%s.%s", hb, pb);
+	vector_get(file, "signing_input", want, sizeof(want));
+	assert_string_equal(si, want);
+	free(hj);
+	free(pj);
+	free(hb);
+	free(pb);
+}
+
+static void test_design_example_json(void **state)
+{
+	tpid_claims_t c;
+	char *hj, *pj;
+
+	(void)state;
+	sample_claims(&c);
+	hj = tpid_token_header_json(&c);
+	pj = tpid_token_payload_json(&c);
+	assert_string_equal(hj, H_OK);
+	assert_string_equal(pj, P_OK);
+	free(hj);
+	free(pj);
+}
+
+static void test_json_utf8_and_slash_unescaped(void **state)
+{
+	tpid_claims_t c;
+	char *pj;
+
+	(void)state;
+	sample_claims(&c);
+	strcpy(c.name, "J\xc3\xbcrgen / M\xc3\xbcller \"Q\"");
+	pj = tpid_token_payload_json(&c);
+	assert_non_null(pj);
+	assert_non_null(
+			strstr(pj, "\"nam\":\"J\xc3\xbcrgen / M\xc3\xbcller \\\"Q\\\"\""));
+	free(pj);
+	/* empty name: rcd.nam is still emitted (RFC 9795 requires it) */
+	c.name[0] = '\0';
+	pj = tpid_token_payload_json(&c);
+	assert_non_null(strstr(pj, "\"rcd\":{\"nam\":\"\"}"));
+	free(pj);
+	/* invalid UTF-8 cannot be encoded */
+	strcpy(c.name, "\xff\xfe");
+	assert_null(tpid_token_payload_json(&c));
+}
+
+static void test_b64u_edges(void **state)
+{
+	char out[16];
+	unsigned char bin[16];
+
+	(void)state;
+	assert_int_equal(tpid_b64u_encode((const unsigned char *)"", 0, out, 1), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(tpid_b64u_encode((const unsigned char *)"A", 1, out, 16), 2);
+	assert_string_equal(out, "QQ");
+	assert_int_equal(
+			tpid_b64u_encode((const unsigned char *)"AB", 2, out, 16), 3);
+	assert_string_equal(out, "QUI");
+	assert_int_equal(
+			tpid_b64u_encode((const unsigned char *)"\xfb\xff", 2, out, 16), 3);
+	assert_string_equal(out, "-_8");
+	/* no room for the NUL */
+	assert_int_equal(
+			tpid_b64u_encode((const unsigned char *)"ABC", 3, out, 4), -1);
+
+	assert_int_equal(tpid_b64u_decode("", 0, bin, sizeof(bin)), 0);
+	assert_int_equal(tpid_b64u_decode("QQ", 2, bin, sizeof(bin)), 1);
+	assert_int_equal(bin[0], 'A');
+	assert_int_equal(tpid_b64u_decode("-_8", 3, bin, sizeof(bin)), 2);
+	assert_int_equal(bin[0], 0xfb);
+	assert_int_equal(bin[1], 0xff);
+	assert_int_equal(tpid_b64u_decode("QUJD", 4, bin, sizeof(bin)), 3);
+	/* refused: padding, standard alphabet, whitespace, len%4==1,
+	 * non-zero trailing bits, output too small */
+	assert_int_equal(tpid_b64u_decode("QQ==", 4, bin, sizeof(bin)), -1);
+	assert_int_equal(tpid_b64u_decode("+/8", 3, bin, sizeof(bin)), -1);
+	assert_int_equal(tpid_b64u_decode("QU/D", 4, bin, sizeof(bin)), -1);
+	assert_int_equal(tpid_b64u_decode("QU D", 4, bin, sizeof(bin)), -1);
+	assert_int_equal(tpid_b64u_decode("QUJ\n", 4, bin, sizeof(bin)), -1);
+	assert_int_equal(tpid_b64u_decode("QUJDR", 5, bin, sizeof(bin)), -1);
+	assert_int_equal(tpid_b64u_decode("QR", 2, bin, sizeof(bin)), -1);
+	assert_int_equal(tpid_b64u_decode("QUJ", 3, bin, sizeof(bin)), -1);
+	assert_int_equal(tpid_b64u_decode("QUI", 3, bin, sizeof(bin)), 2);
+	assert_int_equal(tpid_b64u_decode("QUJD", 4, bin, 2), -1);
+}
+
+/* ---- sign / parse / verify ------------------------------------------------ */
+
+static void test_sign_verify_roundtrip(void **state)
+{
+	tpid_claims_t c;
+	const char *suffix = PARAMS_OK;
+	size_t n;
+
+	(void)state;
+	sample_claims(&c);
+	sign_sample();
+	n = strlen(hdr);
+	assert_true(n > strlen(suffix));
+	assert_string_equal(hdr + n - strlen(suffix), suffix);
+	assert_int_equal(tpid_token_parse(hdr, n, "rcd", &tok), TPID_OK);
+	assert_int_equal(tpid_token_verify_sig(&tok, key1), TPID_OK);
+	assert_int_equal(tok.sig_len, 64);
+	assert_string_equal(tok.info, X5U);
+	assert_string_equal(tok.alg_param, "ES256");
+	assert_string_equal(tok.ppt_param, "rcd");
+	assert_string_equal(tok.hdr_alg, "ES256");
+	assert_string_equal(tok.hdr_typ, "passport");
+	/* the parsed claims are exactly the signed ones */
+	assert_memory_equal(&tok.claims, &c, sizeof(c));
+	/* the header and payload are the canonical JSON */
+	{
+		char *hb = b64u(H_OK, strlen(H_OK));
+		char *pb = b64u(P_OK, strlen(P_OK));
+		char si[2048];
+		snprintf(si, sizeof(si), "%s.%s", hb, pb);
+		assert_string_equal(tok.signing_input, si);
+		assert_int_equal(tok.signing_input_len, strlen(si));
+		free(hb);
+		free(pb);
+	}
+}
+
+static void test_roundtrip_uri_and_mixed_dest(void **state)
+{
+	tpid_claims_t c;
+
+	(void)state;
+	sample_claims(&c);
+	c.orig.is_tn = 0;
+	strcpy(c.orig.value, "sip:alice@acme.example");
+	c.ndest = 3;
+	c.dest[0].is_tn = 1;
+	strcpy(c.dest[0].value, "4961511234567");
+	c.dest[1].is_tn = 1;
+	strcpy(c.dest[1].value, "4961511234568");
+	c.dest[2].is_tn = 0;
+	strcpy(c.dest[2].value, "sip:bob@example.net");
+	memset(c.name, 0, sizeof(c.name)); /* memcmp below */
+	assert_int_equal(tpid_token_sign(&c, key1, hdr, sizeof(hdr)), TPID_OK);
+	assert_int_equal(tpid_token_parse(hdr, strlen(hdr), "rcd", &tok), TPID_OK);
+	assert_int_equal(tpid_token_verify_sig(&tok, key1), TPID_OK);
+	assert_memory_equal(&tok.claims, &c, sizeof(c));
+}
+
+static void test_sign_errors(void **state)
+{
+	tpid_claims_t c;
+	char small[64];
+
+	(void)state;
+	sample_claims(&c);
+	assert_int_equal(tpid_token_sign(&c, NULL, hdr, sizeof(hdr)),
+			TPID_R_SIGN_FAILED);
+	assert_int_equal(tpid_token_sign(&c, key384, hdr, sizeof(hdr)),
+			TPID_R_SIGN_FAILED);
+	assert_int_equal(
+			tpid_token_sign(&c, key1, small, sizeof(small)), TPID_R_INTERNAL);
+	assert_string_equal(small, "");
+	c.ndest = 0;
+	assert_int_equal(
+			tpid_token_sign(&c, key1, hdr, sizeof(hdr)), TPID_R_INTERNAL);
+	sample_claims(&c);
+	strcpy(c.orig.value, "+4961519876543"); /* tn: digits only */
+	assert_int_equal(
+			tpid_token_sign(&c, key1, hdr, sizeof(hdr)), TPID_R_INTERNAL);
+	sample_claims(&c);
+	strcpy(c.x5u, "https://x/>;alg=none"); /* would escape the <> */
+	assert_int_equal(
+			tpid_token_sign(&c, key1, hdr, sizeof(hdr)), TPID_R_INTERNAL);
+}
+
+static void test_public_key_cannot_sign(void **state)
+{
+	EVP_PKEY *pub = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int n;
+	tpid_claims_t c;
+
+	(void)state;
+	n = i2d_PUBKEY(key1, &der);
+	assert_true(n > 0);
+	p = der;
+	pub = d2i_PUBKEY(NULL, &p, n);
+	assert_non_null(pub);
+	sample_claims(&c);
+	assert_int_equal(
+			tpid_token_sign(&c, pub, hdr, sizeof(hdr)), TPID_R_SIGN_FAILED);
+	/* ... but verifies */
+	sign_sample();
+	assert_int_equal(
+			tpid_token_parse(hdr, strlen(hdr), "rcd", &tok), TPID_OK);
+	assert_int_equal(tpid_token_verify_sig(&tok, pub), TPID_OK);
+	EVP_PKEY_free(pub);
+	OPENSSL_free(der);
+}
+
+static void test_forged_helper_is_valid(void **state)
+{
+	(void)state;
+	/* the baseline every negative test below deviates from */
+	assert_int_equal(parse_forged(H_OK, P_OK, PARAMS_OK), TPID_OK);
+	assert_int_equal(tpid_token_verify_sig(&tok, key1), TPID_OK);
+}
+
+static void test_der_signature_refused(void **state)
+{
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	unsigned char *der = NULL;
+	char *sb, *dot, spliced[TPID_MAX_HDR_LEN];
+	int derlen;
+	EVP_MD_CTX *md;
+
+	(void)state;
+	sign_sample();
+	assert_int_equal(tpid_token_parse(hdr, strlen(hdr), "rcd", &tok), TPID_OK);
+	assert_non_null(es);
+	assert_int_equal(ECDSA_SIG_set0(es, BN_bin2bn(tok.sig, 32, NULL),
+							 BN_bin2bn(tok.sig + 32, 32, NULL)),
+			1);
+	derlen = i2d_ECDSA_SIG(es, &der);
+	assert_true(derlen > 64);
+	/* the DER form is a correct signature: only its form is wrong */
+	md = EVP_MD_CTX_new();
+	assert_int_equal(
+			EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key1), 1);
+	assert_int_equal(EVP_DigestVerify(md, der, (size_t)derlen,
+							 (const unsigned char *)tok.signing_input,
+							 tok.signing_input_len),
+			1);
+	EVP_MD_CTX_free(md);
+
+	sb = b64u(der, (size_t)derlen);
+	dot = strchr(strchr(hdr, '.') + 1, '.');
+	*dot = '\0';
+	snprintf(spliced, sizeof(spliced), "%s.%s" PARAMS_OK, hdr, sb);
+	assert_int_equal(tpid_token_parse(spliced, strlen(spliced), "rcd", &tok),
+			TPID_OK);
+	assert_int_equal(tok.sig_len, (size_t)derlen);
+	assert_int_equal(tpid_token_verify_sig(&tok, key1), TPID_R_BAD_SIGNATURE);
+	free(sb);
+	OPENSSL_free(der);
+	ECDSA_SIG_free(es);
+}
+
+static void test_wrong_key(void **state)
+{
+	(void)state;
+	sign_sample();
+	assert_int_equal(tpid_token_parse(hdr, strlen(hdr), "rcd", &tok), TPID_OK);
+	assert_int_equal(tpid_token_verify_sig(&tok, key2), TPID_R_BAD_SIGNATURE);
+	assert_int_equal(
+			tpid_token_verify_sig(&tok, key384), TPID_R_BAD_SIGNATURE);
+	assert_int_equal(tpid_token_verify_sig(&tok, NULL), TPID_R_BAD_SIGNATURE);
+	/* a flipped signature bit */
+	tok.sig[10] ^= 1;
+	assert_int_equal(tpid_token_verify_sig(&tok, key1), TPID_R_BAD_SIGNATURE);
+}
+
+static void test_payload_tampered(void **state)
+{
+	char *pb, *sig;
+	static char tampered[3 * TPID_MAX_HDR_LEN];
+	const char *pj = "{\"dest\":{\"tn\":[\"4961511234567\"]},\"iat\":1760000000,"
+					 "\"orig\":{\"tn\":\"4961519876543\"},"
+					 "\"rcd\":{\"nam\":\"Mallory (ACME Corp.)\"},"
+					 "\"tpid\":{\"exp\":1760000300,"
+					 "\"id\":\"sip:ceo@acme.example\","
+					 "\"iss\":\"acme.example\"}}";
+	char *d1, *d2;
+
+	(void)state;
+	sign_sample();
+	/* keep header part and signature+params, swap the payload */
+	d1 = strchr(hdr, '.');
+	d2 = strchr(d1 + 1, '.');
+	sig = d2; /* ".sig;params" */
+	*d1 = '\0';
+	pb = b64u(pj, strlen(pj));
+	snprintf(tampered, sizeof(tampered), "%s.%s%s", hdr, pb, sig);
+	free(pb);
+	assert_int_equal(tpid_token_parse(tampered, strlen(tampered), "rcd", &tok),
+			TPID_OK);
+	assert_string_equal(tok.claims.id, "sip:ceo@acme.example");
+	assert_int_equal(tpid_token_verify_sig(&tok, key1), TPID_R_BAD_SIGNATURE);
+}
+
+/* ---- header checks -------------------------------------------------------- */
+
+static void test_alg_refused_in_header(void **state)
+{
+	static const char *const bad[] = {"none", "HS256", "RS256", "ES384", "es256"};
+	char hj[256];
+	size_t i;
+
+	(void)state;
+	for(i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(hj, sizeof(hj),
+				"{\"alg\":\"%s\",\"ppt\":\"rcd\",\"typ\":\"passport\","
+				"\"x5u\":\"" X5U "\"}",
+				bad[i]);
+		assert_int_equal(parse_forged(hj, P_OK, PARAMS_OK), TPID_R_BAD_ALG);
+	}
+	/* missing and non-string alg */
+	assert_int_equal(parse_forged("{\"ppt\":\"rcd\",\"typ\":\"passport\","
+								  "\"x5u\":\"" X5U "\"}",
+							 P_OK, PARAMS_OK),
+			TPID_R_BAD_ALG);
+	assert_int_equal(parse_forged("{\"alg\":256,\"ppt\":\"rcd\",\"typ\":"
+								  "\"passport\",\"x5u\":\"" X5U "\"}",
+							 P_OK, PARAMS_OK),
+			TPID_R_BAD_ALG);
+}
+
+static void test_alg_refused_in_param(void **state)
+{
+	static const char *const bad[] = {"none", "HS256", "RS256", "\"none\""};
+	char params[256];
+	size_t i;
+
+	(void)state;
+	for(i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(params, sizeof(params), ";info=<" X5U ">;alg=%s;ppt=rcd",
+				bad[i]);
+		assert_int_equal(parse_forged(H_OK, P_OK, params), TPID_R_BAD_ALG);
+	}
+	/* the alg parameter is optional */
+	assert_int_equal(
+			parse_forged(H_OK, P_OK, ";info=<" X5U ">;ppt=rcd"), TPID_OK);
+	assert_string_equal(tok.alg_param, "");
+}
+
+static void test_typ_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_forged("{\"alg\":\"ES256\",\"ppt\":\"rcd\","
+								  "\"typ\":\"JWT\",\"x5u\":\"" X5U "\"}",
+							 P_OK, PARAMS_OK),
+			TPID_R_BAD_TYP);
+	assert_int_equal(parse_forged("{\"alg\":\"ES256\",\"ppt\":\"rcd\","
+								  "\"x5u\":\"" X5U "\"}",
+							 P_OK, PARAMS_OK),
+			TPID_R_BAD_TYP);
+}
+
+static void test_ppt_refused(void **state)
+{
+	(void)state;
+	/* header ppt differs */
+	assert_int_equal(parse_forged("{\"alg\":\"ES256\",\"ppt\":\"shaken\","
+								  "\"typ\":\"passport\",\"x5u\":\"" X5U "\"}",
+							 P_OK, PARAMS_OK),
+			TPID_R_BAD_PPT);
+	/* header ppt missing */
+	assert_int_equal(parse_forged("{\"alg\":\"ES256\",\"typ\":\"passport\","
+								  "\"x5u\":\"" X5U "\"}",
+							 P_OK, PARAMS_OK),
+			TPID_R_BAD_PPT);
+	/* parameter differs */
+	assert_int_equal(
+			parse_forged(H_OK, P_OK, ";info=<" X5U ">;alg=ES256;ppt=shaken"),
+			TPID_R_BAD_PPT);
+	/* parameter missing */
+	assert_int_equal(parse_forged(H_OK, P_OK, ";info=<" X5U ">;alg=ES256"),
+			TPID_R_BAD_PPT);
+	/* ppt is checked before alg */
+	assert_int_equal(parse_forged(H_OK, P_OK,
+							 ";info=<" X5U ">;alg=none;ppt=shaken"),
+			TPID_R_BAD_PPT);
+	/* a valid rcd token is not what a caller expecting "div" wants */
+	forge(H_OK, P_OK, PARAMS_OK);
+	assert_int_equal(
+			tpid_token_parse(hdr, strlen(hdr), "div", &tok), TPID_R_BAD_PPT);
+}
+
+static void test_ppt_quoted_and_lws_accepted(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_forged(H_OK, P_OK,
+							 ";info=<" X5U ">;alg=ES256;ppt=\"rcd\""),
+			TPID_OK);
+	assert_string_equal(tok.ppt_param, "rcd");
+	assert_int_equal(parse_forged(H_OK, P_OK,
+							 " ; info = <" X5U "> ;\talg= ES256 ;ppt =rcd "),
+			TPID_OK);
+	/* unknown parameters, with and without value, are ignored */
+	assert_int_equal(parse_forged(H_OK, P_OK,
+							 ";foo=bar;info=<" X5U ">;x=\"a;b\";alg=ES256;"
+							 "flag;ppt=rcd;host=[::1]"),
+			TPID_OK);
+	/* parameter names are case-insensitive */
+	assert_int_equal(parse_forged(H_OK, P_OK,
+							 ";INFO=<" X5U ">;Alg=ES256;PPT=rcd"),
+			TPID_OK);
+}
+
+static void test_param_syntax(void **state)
+{
+	(void)state;
+	/* duplicate known parameter */
+	assert_int_equal(parse_forged(H_OK, P_OK, PARAMS_OK ";ppt=rcd"),
+			TPID_R_BAD_SYNTAX);
+	/* info not in <> */
+	assert_int_equal(parse_forged(H_OK, P_OK, ";info=" X5U ";ppt=rcd"),
+			TPID_R_BAD_SYNTAX);
+	/* unterminated <, unterminated quote, empty param, garbage */
+	assert_int_equal(parse_forged(H_OK, P_OK, ";info=<" X5U ";ppt=rcd"),
+			TPID_R_BAD_SYNTAX);
+	assert_int_equal(parse_forged(H_OK, P_OK, PARAMS_OK ";x=\"abc"),
+			TPID_R_BAD_SYNTAX);
+	assert_int_equal(
+			parse_forged(H_OK, P_OK, PARAMS_OK ";"), TPID_R_BAD_SYNTAX);
+	assert_int_equal(
+			parse_forged(H_OK, P_OK, " junk" PARAMS_OK), TPID_R_BAD_SYNTAX);
+	assert_int_equal(parse_forged(H_OK, P_OK, ";ppt=<rcd>;info=<" X5U ">"),
+			TPID_R_BAD_SYNTAX);
+	assert_int_equal(parse_forged(H_OK, P_OK, ";ppt;info=<" X5U ">"),
+			TPID_R_BAD_SYNTAX);
+}
+
+static void test_x5u_mismatch(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_forged(H_OK, P_OK,
+							 ";info=<https://evil.example/c.pem>;alg=ES256;"
+							 "ppt=rcd"),
+			TPID_R_X5U_MISMATCH);
+	/* x5u missing from the JWS header */
+	assert_int_equal(parse_forged("{\"alg\":\"ES256\",\"ppt\":\"rcd\","
+								  "\"typ\":\"passport\"}",
+							 P_OK, PARAMS_OK),
+			TPID_R_X5U_MISMATCH);
+}
+
+static void test_info_missing(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_forged(H_OK, P_OK, ";alg=ES256;ppt=rcd"),
+			TPID_R_X5U_MISMATCH);
+}
+
+/* ---- structure ------------------------------------------------------------ */
+
+static void test_bad_base64url(void **state)
+{
+	char *d1, *d2;
+	static char bad[3 * TPID_MAX_HDR_LEN];
+	const char *inject[] = {"=", "==", "+", "/", "*", "%", "\xc3\xa9"};
+	size_t i;
+
+	(void)state;
+	for(i = 0; i < sizeof(inject) / sizeof(inject[0]); i++) {
+		/* into each of the three parts */
+		int part;
+		for(part = 0; part < 3; part++) {
+			sign_sample();
+			d1 = strchr(hdr, '.');
+			d2 = strchr(d1 + 1, '.');
+			if(part == 0) {
+				*d1 = '\0';
+				snprintf(bad, sizeof(bad), "%s%s.%s", hdr, inject[i], d1 + 1);
+			} else if(part == 1) {
+				*d2 = '\0';
+				snprintf(bad, sizeof(bad), "%s%s.%s", hdr, inject[i], d2 + 1);
+			} else {
+				char *semi = strchr(d2, ';');
+				char rest[256];
+				snprintf(rest, sizeof(rest), "%s", semi);
+				*semi = '\0';
+				snprintf(bad, sizeof(bad), "%s%s%s", hdr, inject[i], rest);
+			}
+			assert_int_equal(tpid_token_parse(bad, strlen(bad), "rcd", &tok),
+					TPID_R_BAD_SYNTAX);
+		}
+	}
+	/* padded header part (valid base64 otherwise) */
+	{
+		char *hb = b64u(H_OK, strlen(H_OK)), *pb = b64u(P_OK, strlen(P_OK));
+		snprintf(bad, sizeof(bad), "%s==.%s.AAAA" PARAMS_OK, hb, pb);
+		assert_int_equal(tpid_token_parse(bad, strlen(bad), "rcd", &tok),
+				TPID_R_BAD_SYNTAX);
+		/* right alphabet, impossible length (len % 4 == 1) */
+		snprintf(bad, sizeof(bad), "%s%s.%s.AAAA" PARAMS_OK, hb,
+				strlen(hb) % 4 == 0 ? "A" : strlen(hb) % 4 == 3 ? "AA" : "AAA",
+				pb);
+		assert_int_equal(tpid_token_parse(bad, strlen(bad), "rcd", &tok),
+				TPID_R_BAD_SYNTAX);
+		/* non-zero trailing bits in the signature ("AB": 4 bits set) */
+		snprintf(bad, sizeof(bad), "%s.%s.AB" PARAMS_OK, hb, pb);
+		assert_int_equal(tpid_token_parse(bad, strlen(bad), "rcd", &tok),
+				TPID_R_BAD_SYNTAX);
+		snprintf(bad, sizeof(bad), "%s.%s.AA" PARAMS_OK, hb, pb);
+		assert_int_equal(
+				tpid_token_parse(bad, strlen(bad), "rcd", &tok), TPID_OK);
+		assert_int_equal(tok.sig_len, 1);
+		assert_int_equal(
+				tpid_token_verify_sig(&tok, key1), TPID_R_BAD_SIGNATURE);
+		free(hb);
+		free(pb);
+	}
+	/* the JSON is not an object, or not JSON */
+	assert_int_equal(parse_forged("[1,2]", P_OK, PARAMS_OK), TPID_R_BAD_SYNTAX);
+	assert_int_equal(parse_forged(H_OK, "\"x\"", PARAMS_OK), TPID_R_BAD_SYNTAX);
+	assert_int_equal(parse_forged(H_OK, "{\"iat\":", PARAMS_OK),
+			TPID_R_BAD_SYNTAX);
+	assert_int_equal(parse_forged(H_OK, P_OK "x", PARAMS_OK),
+			TPID_R_BAD_SYNTAX);
+}
+
+static void test_duplicate_keys_and_crit(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_forged("{\"alg\":\"ES256\",\"alg\":\"none\","
+								  "\"ppt\":\"rcd\",\"typ\":\"passport\","
+								  "\"x5u\":\"" X5U "\"}",
+							 P_OK, PARAMS_OK),
+			TPID_R_BAD_SYNTAX);
+	assert_int_equal(
+			parse_payload("{\"dest\":{\"tn\":[\"1\"]},\"iat\":1,\"iat\":2,"
+						  "\"orig\":{\"tn\":\"2\"},\"rcd\":{\"nam\":\"\"},"
+						  "\"tpid\":{\"exp\":1,\"id\":\"x\",\"iss\":\"y\"}}"),
+			TPID_R_BAD_SYNTAX);
+	assert_int_equal(parse_forged("{\"alg\":\"ES256\",\"crit\":[\"x\"],"
+								  "\"ppt\":\"rcd\",\"typ\":\"passport\","
+								  "\"x5u\":\"" X5U "\"}",
+							 P_OK, PARAMS_OK),
+			TPID_R_BAD_SYNTAX);
+}
+
+static void test_truncated(void **state)
+{
+	char *d2, cut[TPID_MAX_HDR_LEN];
+
+	(void)state;
+	sign_sample();
+	d2 = strchr(strchr(hdr, '.') + 1, '.');
+	/* two parts */
+	snprintf(cut, sizeof(cut), "%.*s" PARAMS_OK, (int)(d2 - hdr), hdr);
+	assert_int_equal(
+			tpid_token_parse(cut, strlen(cut), "rcd", &tok), TPID_R_BAD_SYNTAX);
+	/* empty signature */
+	snprintf(cut, sizeof(cut), "%.*s." PARAMS_OK, (int)(d2 - hdr), hdr);
+	assert_int_equal(
+			tpid_token_parse(cut, strlen(cut), "rcd", &tok), TPID_R_BAD_SYNTAX);
+	/* compact form with detached (empty) payload */
+	assert_int_equal(tpid_token_parse("eyJ9..AAAA" PARAMS_OK,
+							 strlen("eyJ9..AAAA" PARAMS_OK), "rcd", &tok),
+			TPID_R_BAD_SYNTAX);
+	/* four parts */
+	snprintf(cut, sizeof(cut), "%.*s.AAAA.AAAA" PARAMS_OK, (int)(d2 - hdr),
+			hdr);
+	assert_int_equal(
+			tpid_token_parse(cut, strlen(cut), "rcd", &tok), TPID_R_BAD_SYNTAX);
+	/* cut in the middle: length not decodable or JSON truncated */
+	assert_int_equal(tpid_token_parse(hdr, 40, "rcd", &tok), TPID_R_BAD_SYNTAX);
+	assert_int_equal(tpid_token_parse("", 0, "rcd", &tok), TPID_R_BAD_SYNTAX);
+	assert_int_equal(
+			tpid_token_parse(NULL, 10, "rcd", &tok), TPID_R_BAD_SYNTAX);
+	/* embedded NUL */
+	sign_sample();
+	hdr[5] = '\0';
+	assert_int_equal(tpid_token_parse(hdr, strlen(hdr + 6) + 6, "rcd", &tok),
+			TPID_R_BAD_SYNTAX);
+}
+
+static void test_oversized(void **state)
+{
+	char *big;
+	size_t n;
+
+	(void)state;
+	sign_sample();
+	n = strlen(hdr);
+	big = malloc(TPID_MAX_HDR_LEN + 64);
+	assert_non_null(big);
+	memcpy(big, hdr, n);
+	/* pad with an unknown parameter up to the limit: still fine */
+	memcpy(big + n, ";x=", 3);
+	memset(big + n + 3, 'a', TPID_MAX_HDR_LEN - n - 3);
+	assert_int_equal(
+			tpid_token_parse(big, TPID_MAX_HDR_LEN, "rcd", &tok), TPID_OK);
+	/* one byte over */
+	big[TPID_MAX_HDR_LEN] = 'a';
+	assert_int_equal(tpid_token_parse(big, TPID_MAX_HDR_LEN + 1, "rcd", &tok),
+			TPID_R_BAD_SYNTAX);
+	free(big);
+	/* info longer than the buffer */
+	{
+		char params[TPID_MAX_URI + 64];
+		char longuri[TPID_MAX_URI + 8];
+		memset(longuri, 'a', sizeof(longuri) - 1);
+		longuri[sizeof(longuri) - 1] = '\0';
+		snprintf(params, sizeof(params), ";info=<%s>;alg=ES256;ppt=rcd",
+				longuri);
+		assert_int_equal(
+				parse_forged(H_OK, P_OK, params), TPID_R_BAD_SYNTAX);
+	}
+}
+
+/* ---- claims --------------------------------------------------------------- */
+
+#define P_DEST "\"dest\":{\"tn\":[\"4961511234567\"]}"
+#define P_ORIG "\"orig\":{\"tn\":\"4961519876543\"}"
+#define P_RCD "\"rcd\":{\"nam\":\"Alice\"}"
+#define P_TPID                                     \
+	"\"tpid\":{\"exp\":1760000300,\"id\":\"sip:e1@acme.example\"," \
+	"\"iss\":\"acme.example\"}"
+
+static void test_claims_iat(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":\"1760000000\"," P_ORIG
+								   "," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1760000000.0," P_ORIG
+								   "," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1.76e9," P_ORIG
+								   "," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(
+			parse_payload("{" P_DEST "," P_ORIG "," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":-5," P_ORIG "," P_RCD
+								   "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	/* too big for an integer: a JSON error */
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":99999999999999999999,"
+								   P_ORIG "," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_SYNTAX);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1760000000," P_ORIG
+								   "," P_RCD "," P_TPID "}"),
+			TPID_OK);
+	assert_int_equal(tok.claims.iat, 1760000000);
+}
+
+static void test_claims_orig(void **state)
+{
+	(void)state;
+	/* missing */
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1," P_RCD "," P_TPID
+								   "}"),
+			TPID_R_BAD_CLAIMS);
+	/* both tn and uri, neither, wrong types, tn not digits */
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"tn\":"
+								   "\"1\",\"uri\":\"sip:a@b\"}," P_RCD
+								   "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{}," P_RCD
+								   "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":\"1\","
+								   P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"tn\":"
+								   "12345}," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"tn\":"
+								   "\"+4961519876543\"}," P_RCD "," P_TPID
+								   "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"tn\":"
+								   "\"\"}," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"uri\":"
+								   "\"sip:a@acme.example\"}," P_RCD
+								   "," P_TPID "}"),
+			TPID_OK);
+	assert_int_equal(tok.claims.orig.is_tn, 0);
+	assert_string_equal(tok.claims.orig.value, "sip:a@acme.example");
+}
+
+static void test_claims_dest(void **state)
+{
+	char pj[2048];
+
+	(void)state;
+	assert_int_equal(parse_payload("{\"dest\":{\"tn\":[]},\"iat\":1," P_ORIG
+								   "," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{\"dest\":{},\"iat\":1," P_ORIG "," P_RCD
+								   "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{\"dest\":{\"tn\":\"1\"},\"iat\":1," P_ORIG
+								   "," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{\"dest\":{\"tn\":[1]},\"iat\":1," P_ORIG
+								   "," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{\"dest\":[\"1\"],\"iat\":1," P_ORIG
+								   "," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(
+			parse_payload("{\"iat\":1," P_ORIG "," P_RCD "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	/* more entries than we keep: refused, not truncated */
+	snprintf(pj, sizeof(pj),
+			"{\"dest\":{\"tn\":[\"1\",\"2\",\"3\",\"4\",\"5\"],\"uri\":"
+			"[\"sip:a@b\",\"sip:c@d\",\"sip:e@f\",\"sip:g@h\"]},"
+			"\"iat\":1," P_ORIG "," P_RCD "," P_TPID "}");
+	assert_int_equal(parse_payload(pj), TPID_R_BAD_CLAIMS);
+	snprintf(pj, sizeof(pj),
+			"{\"dest\":{\"tn\":[\"1\",\"2\",\"3\",\"4\",\"5\"],\"uri\":"
+			"[\"sip:a@b\",\"sip:c@d\",\"sip:e@f\"]},"
+			"\"iat\":1," P_ORIG "," P_RCD "," P_TPID "}");
+	assert_int_equal(parse_payload(pj), TPID_OK);
+	assert_int_equal(tok.claims.ndest, 8);
+	assert_int_equal(tok.claims.dest[7].is_tn, 0);
+	assert_string_equal(tok.claims.dest[7].value, "sip:e@f");
+}
+
+static void test_claims_rcd_and_tpid(void **state)
+{
+	(void)state;
+	/* missing tpid */
+	assert_int_equal(
+			parse_payload("{" P_DEST ",\"iat\":1," P_ORIG "," P_RCD "}"),
+			TPID_R_BAD_CLAIMS);
+	/* tpid.exp a string, real; id/iss missing or empty */
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1," P_ORIG "," P_RCD
+								   ",\"tpid\":{\"exp\":\"1760000300\","
+								   "\"id\":\"x\",\"iss\":\"y\"}}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1," P_ORIG "," P_RCD
+								   ",\"tpid\":{\"exp\":1.5,"
+								   "\"id\":\"x\",\"iss\":\"y\"}}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1," P_ORIG "," P_RCD
+								   ",\"tpid\":{\"exp\":1,\"iss\":\"y\"}}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1," P_ORIG "," P_RCD
+								   ",\"tpid\":{\"exp\":1,\"id\":\"\","
+								   "\"iss\":\"y\"}}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1," P_ORIG "," P_RCD
+								   ",\"tpid\":{\"exp\":1,\"id\":\"x\"}}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1," P_ORIG "," P_RCD
+								   ",\"tpid\":\"sip:x@y\"}"),
+			TPID_R_BAD_CLAIMS);
+	/* rcd missing, rcd.nam missing or not a string */
+	assert_int_equal(
+			parse_payload("{" P_DEST ",\"iat\":1," P_ORIG "," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1," P_ORIG
+								   ",\"rcd\":{}," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1," P_ORIG
+								   ",\"rcd\":{\"nam\":7}," P_TPID "}"),
+			TPID_R_BAD_CLAIMS);
+	/* unknown claims are ignored */
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1," P_ORIG
+								   ",\"rcd\":{\"jcd\":[],\"nam\":\"A\"},"
+								   "\"x\":[1,{}]," P_TPID "}"),
+			TPID_OK);
+	assert_string_equal(tok.claims.name, "A");
+	assert_string_equal(tok.claims.id, "sip:e1@acme.example");
+	assert_string_equal(tok.claims.iss, "acme.example");
+	assert_int_equal(tok.claims.exp, 1760000300);
+}
+
+static void test_claims_too_long(void **state)
+{
+	char pj[4096], name[TPID_MAX_NAME + 1];
+
+	(void)state;
+	/* exactly the buffer minus NUL fits */
+	memset(name, 'n', TPID_MAX_NAME - 1);
+	name[TPID_MAX_NAME - 1] = '\0';
+	snprintf(pj, sizeof(pj),
+			"{" P_DEST ",\"iat\":1," P_ORIG ",\"rcd\":{\"nam\":\"%s\"},"
+			P_TPID "}",
+			name);
+	assert_int_equal(parse_payload(pj), TPID_OK);
+	assert_int_equal(strlen(tok.claims.name), TPID_MAX_NAME - 1);
+	/* one more byte is refused, never truncated */
+	memset(name, 'n', TPID_MAX_NAME);
+	name[TPID_MAX_NAME] = '\0';
+	snprintf(pj, sizeof(pj),
+			"{" P_DEST ",\"iat\":1," P_ORIG ",\"rcd\":{\"nam\":\"%s\"},"
+			P_TPID "}",
+			name);
+	assert_int_equal(parse_payload(pj), TPID_R_BAD_CLAIMS);
+	assert_string_equal(tok.claims.name, "");
+	snprintf(pj, sizeof(pj),
+			"{" P_DEST ",\"iat\":1," P_ORIG "," P_RCD
+			",\"tpid\":{\"exp\":1,\"id\":\"sip:%s@x\",\"iss\":\"y\"}}",
+			name);
+	assert_int_equal(parse_payload(pj), TPID_R_BAD_CLAIMS);
+}
+
+/* ---- time, orig, dest ----------------------------------------------------- */
+
+static void test_time_checks(void **state)
+{
+	tpid_claims_t c;
+
+	(void)state;
+	sample_claims(&c);
+	assert_int_equal(tpid_token_check_time(&c, T0, 60, 15), TPID_OK);
+	assert_int_equal(tpid_token_check_time(&c, T0 + 60, 60, 15), TPID_OK);
+	assert_int_equal(
+			tpid_token_check_time(&c, T0 + 61, 60, 15), TPID_R_IAT_STALE);
+	assert_int_equal(tpid_token_check_time(&c, T0 - 15, 60, 15), TPID_OK);
+	assert_int_equal(
+			tpid_token_check_time(&c, T0 - 16, 60, 15), TPID_R_IAT_FUTURE);
+	/* exp passed while iat is still fresh */
+	c.exp = T0 + 10;
+	assert_int_equal(tpid_token_check_time(&c, T0 + 9, 60, 15), TPID_OK);
+	assert_int_equal(
+			tpid_token_check_time(&c, T0 + 10, 60, 15), TPID_R_TPID_EXPIRED);
+	/* hostile extremes do not overflow */
+	c.iat = INT64_MAX;
+	assert_int_equal(
+			tpid_token_check_time(&c, T0, 60, 15), TPID_R_IAT_FUTURE);
+	c.iat = 0;
+	assert_int_equal(tpid_token_check_time(&c, T0, 60, 15), TPID_R_IAT_STALE);
+}
+
+static void test_time_via_parsed_token(void **state)
+{
+	(void)state;
+	sign_sample();
+	assert_int_equal(tpid_token_parse(hdr, strlen(hdr), "rcd", &tok), TPID_OK);
+	assert_int_equal(tpid_token_check_time(&tok.claims, T0 + 3600, 60, 15),
+			TPID_R_IAT_STALE);
+	assert_int_equal(tpid_token_check_time(&tok.claims, T0 - 3600, 60, 15),
+			TPID_R_IAT_FUTURE);
+	assert_int_equal(
+			tpid_token_check_time(&tok.claims, T0 + 300, 600, 15),
+			TPID_R_TPID_EXPIRED);
+}
+
+static void test_orig_dest_checks(void **state)
+{
+	tpid_claims_t c;
+	tpid_ident_t id;
+
+	(void)state;
+	sample_claims(&c);
+	c.ndest = 2;
+	c.dest[1].is_tn = 0;
+	strcpy(c.dest[1].value, "sip:bob@example.net");
+
+	assert_int_equal(tpid_token_check_orig(&c, NULL), TPID_OK);
+	assert_int_equal(tpid_token_check_dest(&c, NULL), TPID_OK);
+
+	assert_int_equal(tpid_ident_from_uri("tel:+49-6151-9876543",
+							 strlen("tel:+49-6151-9876543"), &id),
+			0);
+	assert_int_equal(tpid_token_check_orig(&c, &id), TPID_OK);
+	strcpy(id.value, "4961519876544");
+	assert_int_equal(tpid_token_check_orig(&c, &id), TPID_R_ORIG_MISMATCH);
+	/* same digits, other kind */
+	id.is_tn = 0;
+	strcpy(id.value, "4961519876543");
+	assert_int_equal(tpid_token_check_orig(&c, &id), TPID_R_ORIG_MISMATCH);
+
+	assert_int_equal(
+			tpid_ident_from_uri("<sip:+4961511234567@ims.example;user=phone>",
+					strlen("<sip:+4961511234567@ims.example;user=phone>"), &id),
+			0);
+	assert_int_equal(tpid_token_check_dest(&c, &id), TPID_OK);
+	assert_int_equal(tpid_ident_from_uri("sip:bob@EXAMPLE.net:5061",
+							 strlen("sip:bob@EXAMPLE.net:5061"), &id),
+			0);
+	assert_int_equal(tpid_token_check_dest(&c, &id), TPID_OK);
+	assert_int_equal(tpid_ident_from_uri("tel:+4961511234568",
+							 strlen("tel:+4961511234568"), &id),
+			0);
+	assert_int_equal(tpid_token_check_dest(&c, &id), TPID_R_DEST_MISMATCH);
+	assert_int_equal(tpid_ident_from_uri("sip:Bob@example.net",
+							 strlen("sip:Bob@example.net"), &id),
+			0);
+	assert_int_equal(tpid_token_check_dest(&c, &id), TPID_R_DEST_MISMATCH);
+}
+
+/* ---- identities ----------------------------------------------------------- */
+
+static void ident_ok(const char *in, int is_tn, const char *value)
+{
+	tpid_ident_t id;
+
+	if(tpid_ident_from_uri(in, strlen(in), &id) != 0)
+		fail_msg("refused: %s", in);
+	assert_int_equal(id.is_tn, is_tn);
+	assert_string_equal(id.value, value);
+}
+
+static void ident_bad(const char *in)
+{
+	tpid_ident_t id;
+
+	if(tpid_ident_from_uri(in, strlen(in), &id) != -1)
+		fail_msg("accepted: %s -> %s", in, id.value);
+	assert_string_equal(id.value, "");
+}
+
+static void test_ident_from_uri(void **state)
+{
+	char longuri[TPID_MAX_URI + 32];
+
+	(void)state;
+	ident_ok("tel:+4961519876543", 1, "4961519876543");
+	ident_ok("tel:+49-6151-9876543", 1, "4961519876543");
+	ident_ok("tel:+49.(6151).987-6543;ext=12", 1, "4961519876543");
+	ident_ok("TEL:+4961519876543", 1, "4961519876543");
+	ident_ok("tel:6543;phone-context=+49615198", 1, "6543");
+	ident_ok("sip:+4961519876543@ims.example;user=phone", 1, "4961519876543");
+	ident_ok("sips:+4961519876543@ims.example", 1, "4961519876543");
+	ident_ok("sip:+4961519876543;npdi@ims.example;user=phone", 1,
+			"4961519876543");
+	ident_ok("sip:alice@Example.COM:5060;transport=udp", 0,
+			"sip:alice@example.com");
+	ident_ok("sips:alice@Example.COM", 0, "sips:alice@example.com");
+	ident_ok("SIP:Alice@example.com", 0, "sip:Alice@example.com");
+	ident_ok("sip:alice@[2001:DB8::1]:5060", 0, "sip:alice@[2001:db8::1]");
+	ident_ok("sip:alice@example.com?subject=x", 0, "sip:alice@example.com");
+	ident_ok("\"Alice <Boss>\" <sip:alice@acme.example>;tag=abc", 0,
+			"sip:alice@acme.example");
+	ident_ok("Alice Example <tel:+4961519876543>", 1, "4961519876543");
+	ident_ok("  <sip:alice@acme.example>  ", 0, "sip:alice@acme.example");
+	ident_ok("sip:e102938@acme.example", 0, "sip:e102938@acme.example");
+
+	ident_bad("");
+	ident_bad("mailto:alice@example.com");
+	ident_bad("http://example.com/");
+	ident_bad("alice@example.com");
+	ident_bad("tel:");
+	ident_bad("tel:+");
+	ident_bad("tel:+49 6151 9876543");
+	ident_bad("tel:+49abc");
+	ident_bad("sip:example.com");
+	ident_bad("sip:@example.com");
+	ident_bad("sip:alice:secret@example.com");
+	ident_bad("sip:alice@");
+	ident_bad("sip:alice@exa mple.com");
+	ident_bad("sip:alice@example.com:");
+	ident_bad("sip:alice@example.com:123456");
+	ident_bad("sip:alice@example.com:50x");
+	ident_bad("sip:al ice@example.com");
+	ident_bad("sip:alice@[::1");
+	ident_bad("<sip:alice@example.com");
+	ident_bad("\"Alice <sip:alice@example.com>");
+	ident_bad("\"Alice\" sip:alice@example.com");
+
+	/* longer than the buffer: refused, not truncated */
+	memcpy(longuri, "sip:", 4);
+	memset(longuri + 4, 'a', TPID_MAX_URI);
+	strcpy(longuri + 4 + TPID_MAX_URI, "@example.com");
+	ident_bad(longuri);
+	memcpy(longuri, "tel:+", 5);
+	memset(longuri + 5, '1', TPID_MAX_URI + 10);
+	longuri[5 + TPID_MAX_URI + 10] = '\0';
+	ident_bad(longuri);
+	{
+		tpid_ident_t id;
+		assert_int_equal(tpid_ident_from_uri(NULL, 3, &id), -1);
+		assert_int_equal(tpid_ident_from_uri("tel:+1", 6, NULL), -1);
+		/* embedded NUL */
+		assert_int_equal(tpid_ident_from_uri("tel:+1\0" "2", 8, &id), -1);
+	}
+}
+
+/* ---- peek ----------------------------------------------------------------- */
+
+static void test_peek_ppt(void **state)
+{
+	char ppt[TPID_MAX_PPT];
+
+	(void)state;
+	forge(H_OK, P_OK, PARAMS_OK);
+	tpid_token_peek_ppt(hdr, strlen(hdr), ppt, sizeof(ppt));
+	assert_string_equal(ppt, "rcd");
+	forge(H_OK, P_OK, ";info=<" X5U ">;ppt=\"shaken\"");
+	tpid_token_peek_ppt(hdr, strlen(hdr), ppt, sizeof(ppt));
+	assert_string_equal(ppt, "shaken");
+	/* no parameter: from the JWS header */
+	forge("{\"alg\":\"ES256\",\"ppt\":\"div\",\"typ\":\"passport\"}", P_OK,
+			";info=<" X5U ">");
+	tpid_token_peek_ppt(hdr, strlen(hdr), ppt, sizeof(ppt));
+	assert_string_equal(ppt, "div");
+	/* neither */
+	forge("{\"alg\":\"ES256\",\"typ\":\"passport\"}", P_OK, ";info=<" X5U ">");
+	tpid_token_peek_ppt(hdr, strlen(hdr), ppt, sizeof(ppt));
+	assert_string_equal(ppt, "");
+	/* garbage, too small a buffer */
+	strcpy(ppt, "x");
+	tpid_token_peek_ppt("garbage;ppt=rcd", 15, ppt, sizeof(ppt));
+	assert_string_equal(ppt, "");
+	forge(H_OK, P_OK, PARAMS_OK);
+	tpid_token_peek_ppt(hdr, strlen(hdr), ppt, 3);
+	assert_string_equal(ppt, "");
+	tpid_token_peek_ppt(hdr, strlen(hdr), ppt, 4);
+	assert_string_equal(ppt, "rcd");
+}
+
+/* ---- reasons -------------------------------------------------------------- */
+
+static void test_reason_table(void **state)
+{
+	(void)state;
+	assert_string_equal(tpid_reason_name(TPID_R_IAT_STALE), "IAT_STALE");
+	assert_int_equal(TPID_R_IAT_STALE, 41);
+	assert_int_equal(tpid_reason_sip_code(TPID_R_IAT_STALE), 403);
+	assert_string_equal(tpid_reason_sip_phrase(TPID_R_IAT_STALE), "Stale Date");
+	assert_int_equal(tpid_reason_sip_code(TPID_R_NO_IDENTITY), 428);
+	assert_int_equal(tpid_reason_sip_code(TPID_R_CERT_INVALID), 437);
+	assert_int_equal(tpid_reason_sip_code(TPID_R_BAD_SIGNATURE), 438);
+	assert_string_equal(
+			tpid_reason_name(TPID_R_BAD_SIGNATURE), "BAD_SIGNATURE");
+	assert_int_equal(tpid_reason_sip_code(TPID_R_X5U_MISMATCH), 436);
+	assert_string_equal(
+			tpid_reason_sip_phrase(TPID_R_X5U_MISMATCH), "Bad Identity Info");
+	assert_string_equal(tpid_reason_name(12345), "UNDEFINED");
+	assert_int_equal(tpid_reason_sip_code(12345), 500);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(test_rfc8225_vector),
+			cmocka_unit_test(test_design_example_json),
+			cmocka_unit_test(test_json_utf8_and_slash_unescaped),
+			cmocka_unit_test(test_b64u_edges),
+			cmocka_unit_test(test_sign_verify_roundtrip),
+			cmocka_unit_test(test_roundtrip_uri_and_mixed_dest),
+			cmocka_unit_test(test_sign_errors),
+			cmocka_unit_test(test_public_key_cannot_sign),
+			cmocka_unit_test(test_forged_helper_is_valid),
+			cmocka_unit_test(test_der_signature_refused),
+			cmocka_unit_test(test_wrong_key),
+			cmocka_unit_test(test_payload_tampered),
+			cmocka_unit_test(test_alg_refused_in_header),
+			cmocka_unit_test(test_alg_refused_in_param),
+			cmocka_unit_test(test_typ_refused),
+			cmocka_unit_test(test_ppt_refused),
+			cmocka_unit_test(test_ppt_quoted_and_lws_accepted),
+			cmocka_unit_test(test_param_syntax),
+			cmocka_unit_test(test_x5u_mismatch),
+			cmocka_unit_test(test_info_missing),
+			cmocka_unit_test(test_bad_base64url),
+			cmocka_unit_test(test_duplicate_keys_and_crit),
+			cmocka_unit_test(test_truncated),
+			cmocka_unit_test(test_oversized),
+			cmocka_unit_test(test_claims_iat),
+			cmocka_unit_test(test_claims_orig),
+			cmocka_unit_test(test_claims_dest),
+			cmocka_unit_test(test_claims_rcd_and_tpid),
+			cmocka_unit_test(test_claims_too_long),
+			cmocka_unit_test(test_time_checks),
+			cmocka_unit_test(test_time_via_parsed_token),
+			cmocka_unit_test(test_orig_dest_checks),
+			cmocka_unit_test(test_ident_from_uri),
+			cmocka_unit_test(test_peek_ppt),
+			cmocka_unit_test(test_reason_table),
+	};
+
+	return cmocka_run_group_tests_name("tpid_token", tests, setup, teardown);
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what the build, the demo and the tests need on Debian 12, and unpacks the
+# Kamailio 5.6.3 source (from Debian's source package) that the module builds against.
+# Idempotent: does nothing that is already done. Usage: install-deps.sh BUILD_DIR
+set -euo pipefail
+build=${1:?usage: install-deps.sh BUILD_DIR}
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+pkgs=(kamailio sip-tester libcurl4-openssl-dev libjansson-dev libssl-dev pkg-config
+      libcmocka-dev python3-pytest python3-yaml openssl curl make gcc dpkg-dev xsltproc
+      docbook-xsl)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+# deb-src for bookworm main, so that 'apt-get source kamailio' works.
+srcfile=/etc/apt/sources.list.d/tpid-deb-src.sources
+need_src=0
+[ -d "$build/kamailio-5.6.3/src" ] || need_src=1
+if [ $need_src = 1 ] && ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ /etc/apt/sources.list 2>/dev/null \
+   && ! grep -qs '^deb-src' /etc/apt/sources.list; then
+  $SUDO tee "$srcfile" >/dev/null <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+
+if [ ${#missing[@]} -gt 0 ] || [ $need_src = 1 ]; then
+  $SUDO apt-get update -q
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# The packaged kamailio starts a system service on install; the stack runs its own.
+if systemctl is-active --quiet kamailio 2>/dev/null; then $SUDO systemctl stop kamailio || true; fi
+
+if [ $need_src = 1 ]; then
+  mkdir -p "$build/src-pkg"
+  (cd "$build/src-pkg" && apt-get source --download-only kamailio=5.6.3-2 2>/dev/null \
+     || apt-get source --download-only kamailio)
+  tar -xzf "$build"/src-pkg/kamailio_5.6.3.orig.tar.gz -C "$build"
+fi
+if [ ! -f "$build/kamailio-5.6.3/src/config.mak" ]; then
+  make -C "$build/kamailio-5.6.3" cfg >/dev/null
+fi
+echo "dependencies ready; Kamailio source in $build/kamailio-5.6.3"

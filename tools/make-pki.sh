@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Generates a throwaway test PKI with the openssl CLI. Usage: make-pki.sh OUTDIR
+# Idempotent: does nothing when OUTDIR/.done exists. All keys EC P-256, certs SHA-256,
+# valid 30 days (except hook-expired). Nothing here is fit for production.
+#
+#   sign-ca  -> sign            operator's PASSporT signing certificate (trust anchor + leaf)
+#   rogue-ca -> rogue           unrelated CA + leaf, for forged-token tests
+#   hook-ca  -> hook            enterprise hook server cert (127.0.0.1, localhost)
+#   hook-ca  -> hook-expired    same, already expired
+#   wrong-ca -> hook-wrongca    server cert for 127.0.0.1 from a CA nobody trusts
+#   client-ca -> client         S-CSCF client certificate for mTLS to the hook
+set -euo pipefail
+out=${1:?usage: make-pki.sh OUTDIR}
+
+if [ -f "$out/.done" ]; then
+  echo "PKI in $out"
+  exit 0
+fi
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# Keys are written before anything else touches them, so create them private.
+umask 077
+# The 'openssl ca' section below expands this variable whenever the config is parsed.
+export TPID_CA_DIR="$tmp/ca"
+
+# One minimal config holds every extension profile. Using our own config (not the
+# system openssl.cnf) keeps 'req -x509' from adding default extensions twice.
+cat >"$tmp/ext.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+
+[v3_ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+
+[v3_sign]
+basicConstraints = critical,CA:false
+keyUsage = critical,digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[v3_server]
+basicConstraints = critical,CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[v3_client]
+basicConstraints = critical,CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+# Only for 'openssl ca', the one way openssl 3.0 sets an arbitrary (past) validity.
+[ca]
+default_ca = tmpca
+[tmpca]
+database = $ENV::TPID_CA_DIR/index.txt
+new_certs_dir = $ENV::TPID_CA_DIR
+serial = $ENV::TPID_CA_DIR/serial
+default_md = sha256
+policy = policy_any
+unique_subject = no
+copy_extensions = none
+[policy_any]
+commonName = supplied
+organizationName = optional
+EOF
+export OPENSSL_CONF="$tmp/ext.cnf"
+
+# openssl chats on stderr even on success; show its output only when it fails.
+quiet() {
+  "$@" 2>"$tmp/stderr" || { cat "$tmp/stderr" >&2; echo "make-pki: failed: $*" >&2; return 1; }
+}
+
+newkey() { # name
+  quiet openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$out/$1.key"
+  chmod 600 "$out/$1.key"
+}
+
+serial() { echo "0x$(openssl rand -hex 16)"; }
+
+mkca() { # name subject
+  newkey "$1"
+  quiet openssl req -x509 -new -config "$tmp/ext.cnf" -key "$out/$1.key" -subj "$2" \
+    -days 30 -sha256 -extensions v3_ca -set_serial "$(serial)" -out "$out/$1.pem"
+}
+
+mkleaf() { # name subject ca profile
+  newkey "$1"
+  quiet openssl req -new -config "$tmp/ext.cnf" -key "$out/$1.key" -subj "$2" -out "$tmp/$1.csr"
+  quiet openssl x509 -req -in "$tmp/$1.csr" -CA "$out/$3.pem" -CAkey "$out/$3.key" \
+    -set_serial "$(serial)" -days 30 -sha256 \
+    -extfile "$tmp/ext.cnf" -extensions "$4" -out "$out/$1.pem"
+}
+
+mkca   sign-ca   "/O=tpid test operator/CN=tpid test signing root CA"
+mkleaf sign      "/O=tpid test operator/CN=tpid test signing certificate" sign-ca v3_sign
+
+mkca   rogue-ca  "/O=rogue/CN=rogue root CA"
+mkleaf rogue     "/O=rogue/CN=rogue signing certificate" rogue-ca v3_sign
+
+mkca   hook-ca   "/O=acme.example/CN=enterprise hook CA"
+mkleaf hook      "/O=acme.example/CN=localhost" hook-ca v3_server
+
+mkca   wrong-ca  "/O=nobody/CN=wrong CA"
+mkleaf hook-wrongca "/O=nobody/CN=localhost" wrong-ca v3_server
+
+mkca   client-ca "/O=tpid test operator/CN=S-CSCF client CA"
+mkleaf client    "/O=tpid test operator/CN=scscf.ims.example" client-ca v3_client
+
+# Expired hook certificate: issued by hook-ca with a validity window in 2020.
+newkey hook-expired
+quiet openssl req -new -config "$tmp/ext.cnf" -key "$out/hook-expired.key" \
+  -subj "/O=acme.example/CN=localhost" -out "$tmp/hook-expired.csr"
+mkdir -p "$TPID_CA_DIR"
+: >"$TPID_CA_DIR/index.txt"
+openssl rand -hex 16 >"$TPID_CA_DIR/serial"
+quiet openssl ca -batch -config "$tmp/ext.cnf" -notext -cert "$out/hook-ca.pem" \
+  -keyfile "$out/hook-ca.key" -startdate 20200101000000Z -enddate 20200201000000Z \
+  -extfile "$tmp/ext.cnf" -extensions v3_server -in "$tmp/hook-expired.csr" \
+  -out "$out/hook-expired.pem"
+
+chmod 644 "$out"/*.pem
+touch "$out/.done"
+echo "PKI in $out"

@@ -1,0 +1,360 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The local tpid_assert stack on loopback, for the demo, the tests and manual use.
+
+    originating Kamailio   udp 127.0.0.1:5060  (cfg/orig-scscf.cfg)
+    terminating Kamailio   udp 127.0.0.1:5070  (cfg/term-scscf.cfg)
+    callee (SIPp UAS)      udp 127.0.0.1:5080
+    enterprise hook        https://127.0.0.1:8443  (tools/enterprise_service.py)
+
+`stack.py start` / `stack.py stop` bring it up and down (pid files under
+build/run); `Stack` is the same thing as a Python object, and `place_call`
+drives one SIPp call through it and reports what the caller got back and
+what the callee received. Ports in use make `start` fail loudly: Kamailio
+sets SO_REUSEADDR, so a leftover instance would silently share the traffic.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+RUN = os.path.join(BUILD, "run")
+PKI = os.path.join(BUILD, "pki")
+MODULE = os.path.join(ROOT, "modules", "tpid_assert", "tpid_assert.so")
+KAMAILIO = "/usr/sbin/kamailio"
+SIPP = "/usr/bin/sipp"
+PY = "/usr/bin/python3"
+SCENARIOS = os.path.join(ROOT, "tests", "integration", "scenarios")
+
+HOST = "127.0.0.1"
+ORIG_PORT, TERM_PORT, UAS_PORT, HOOK_PORT = 5060, 5070, 5080, 8443
+DOWN_PORT = 8444  # an enterprise whose hook is down: nothing listens here
+SIGN_X5U = "https://cert.example.net/tpid.pem"
+
+# The demo's people (tools/demo-directory.json).
+ALICE = "tel:+4961519876543"
+BOB = "tel:+4961517654321"
+MALLORY = "tel:+4961510000666"
+CALLEE = "4961511234567"
+ALICE_ID = "sip:e102938@acme.example"
+BOB_ID = "sip:e554433@acme.example"
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def port_busy(port, udp):
+    """True if something holds the port (bind without SO_REUSEADDR fails)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+    try:
+        s.bind((HOST, port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+class Stack:
+    def __init__(self, run_dir=RUN, term_policy="reject", orig_extra=None, term_extra=None):
+        self.run = run_dir
+        self.term_policy = term_policy
+        self.orig_extra = orig_extra or {}
+        self.term_extra = term_extra or {}
+        self.procs = {}
+        self.directory = os.path.join(self.run, "directory.json")
+        self.uas_trace = os.path.join(self.run, "uas-messages.log")
+
+    # ---- set-up -------------------------------------------------------
+    def check_free(self):
+        busy = [f"udp {p}" for p in (ORIG_PORT, TERM_PORT, UAS_PORT) if port_busy(p, True)]
+        busy += [f"tcp {p}" for p in (HOOK_PORT, DOWN_PORT) if port_busy(p, False)]
+        if busy:
+            raise StackError("ports in use (a leftover stack? try `make stop`): " + ", ".join(busy))
+        for name in ("hook", "orig", "term", "uas"):
+            pid = self._read_pid(name)
+            if pid and pid_alive(pid):
+                raise StackError(f"a previous {name} (pid {pid}) still runs: `make stop`")
+
+    def _read_pid(self, name):
+        try:
+            with open(os.path.join(self.run, name + ".pid")) as f:
+                return int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def _write_files(self):
+        os.makedirs(self.run, exist_ok=True)
+        subprocess.run(["bash", os.path.join(ROOT, "tools", "make-pki.sh"), PKI], check=True,
+                       stdout=subprocess.DEVNULL)
+        shutil.copy(os.path.join(ROOT, "tools", "demo-directory.json"), self.directory)
+        ents = {"enterprises": [
+            {"domain": "acme.example", "api_root": f"https://{HOST}:{HOOK_PORT}/acme",
+             "ca_file": os.path.join(PKI, "hook-ca.pem"),
+             "connect_timeout_ms": 500, "timeout_ms": 2000, "ttl_cap": 300},
+            # Configured, but its hook is down: tests the failure policy.
+            {"domain": "down.example", "api_root": f"https://{HOST}:{DOWN_PORT}/down",
+             "ca_file": os.path.join(PKI, "hook-ca.pem"),
+             "connect_timeout_ms": 300, "timeout_ms": 1000},
+        ]}
+        with open(os.path.join(self.run, "enterprises.json"), "w") as f:
+            json.dump(ents, f, indent=2)
+
+    def _spawn(self, name, argv, log):
+        logf = open(os.path.join(self.run, log), "ab")
+        p = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        logf.close()
+        self.procs[name] = p
+        with open(os.path.join(self.run, name + ".pid"), "w") as f:
+            f.write(str(p.pid))
+        return p
+
+    @staticmethod
+    def _q(s):
+        return '"' + s + '"'
+
+    def _kamailio(self, name, cfg, port, defines):
+        d = {"TPID_MODULE": self._q(MODULE), "CHILDREN": "2",
+             "CTL_SOCKET": self._q(f"unixs:{self.run}/{name}_ctl")}
+        d.update(defines)
+        argv = [KAMAILIO, "-f", os.path.join(ROOT, "cfg", cfg), "-DD", "-E", "-m", "128",
+                "-M", "16", "-Y", self.run, "-P", os.path.join(self.run, f"{name}-kamailio.pid")]
+        for k, v in d.items():
+            argv += ["-A", f"{k}={v}"]
+        return self._spawn(name, argv, f"{name}.log")
+
+    def start(self):
+        self.check_free()
+        self._write_files()
+        open(self.uas_trace, "w").close()
+        self.start_hook()
+        orig = {"SIGN_KEY": self._q(os.path.join(PKI, "sign.key")),
+                "SIGN_X5U": self._q(SIGN_X5U),
+                "ENTERPRISE_FILE": self._q(os.path.join(self.run, "enterprises.json"))}
+        orig.update(self.orig_extra)
+        term = {"CA_FILE": self._q(os.path.join(PKI, "sign-ca.pem")),
+                "X5U_CERT": self._q(SIGN_X5U + "=" + os.path.join(PKI, "sign.pem")),
+                "TERM_POLICY": self._q(self.term_policy)}
+        term.update(self.term_extra)
+        self._kamailio("orig", "orig-scscf.cfg", ORIG_PORT, orig)
+        self._kamailio("term", "term-scscf.cfg", TERM_PORT, term)
+        self._spawn("uas", [SIPP, "-sf", os.path.join(SCENARIOS, "uas.xml"), "-i", HOST,
+                            "-p", str(UAS_PORT), "-nostdin", "-trace_msg", "-message_file",
+                            self.uas_trace, "-max_recv_loops", "1000"], "uas.log")
+        for name, port in (("orig", ORIG_PORT), ("term", TERM_PORT), ("uas", UAS_PORT)):
+            self._wait_udp(name, port)
+        return self
+
+    def start_hook(self, *extra):
+        self._spawn("hook", [PY, os.path.join(ROOT, "tools", "enterprise_service.py"),
+                             "--listen", f"{HOST}:{HOOK_PORT}",
+                             "--cert", os.path.join(PKI, "hook.pem"),
+                             "--key", os.path.join(PKI, "hook.key"),
+                             "--directory", self.directory, *extra], "hook.log")
+        ctx = ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem"))
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"https://{HOST}:{HOOK_PORT}/healthz",
+                                            context=ctx, timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.procs["hook"].poll() is not None:
+                break
+            time.sleep(0.1)
+        raise StackError("enterprise hook did not come up; see " + os.path.join(self.run, "hook.log"))
+
+    def stop_hook(self):
+        self._stop_one("hook")
+
+    def _wait_udp(self, name, port):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            p = self.procs.get(name)
+            if p is not None and p.poll() is not None:
+                raise StackError(f"{name} exited at start; see {os.path.join(self.run, name + '.log')}")
+            if port_busy(port, True):
+                time.sleep(0.3)  # bound; give the workers a moment
+                return
+            time.sleep(0.1)
+        raise StackError(f"{name} did not listen on udp {port}")
+
+    # ---- tear-down ----------------------------------------------------
+    def _stop_one(self, name):
+        p = self.procs.pop(name, None)
+        pid = p.pid if p is not None else self._read_pid(name)
+        if pid and pid_alive(pid):
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            deadline = time.time() + 5
+            while time.time() < deadline and pid_alive(pid):
+                if p is not None and p.poll() is not None:
+                    break
+                time.sleep(0.05)
+            if pid_alive(pid) and (p is None or p.poll() is None):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if p is not None:
+                p.wait(timeout=5)
+        try:
+            os.unlink(os.path.join(self.run, name + ".pid"))
+        except OSError:
+            pass
+
+    def stop(self):
+        for name in ("uas", "orig", "term", "hook"):
+            self._stop_one(name)
+
+    # ---- calls ----------------------------------------------------------
+    def place_call(self, served=ALICE, claim=ALICE_ID, dest=CALLEE, to_port=ORIG_PORT,
+                   extra_headers=(), expect=200, timeout=15):
+        """One INVITE through the stack. Returns a CallResult."""
+        tag = "tpid-" + uuid.uuid4().hex
+        call_id = tag + "-1"  # SIPp's -cid_str below, call number 1
+        headers = []
+        if served:
+            headers.append(f"P-Asserted-Identity: <{served}>")
+        if claim:
+            headers.append(f"P-Third-Party-ID: <{claim}>")
+        headers += list(extra_headers)
+        tmpl = "uac_ok.xml" if expect == 200 else "uac_fail.xml"
+        with open(os.path.join(SCENARIOS, tmpl)) as f:
+            xml = f.read()
+        xml = (xml.replace("@DEST@", dest)
+                  .replace("@EXPECT@", str(expect))
+                  .replace("@HEADERS@", "\r\n".join(headers) if headers else "X-Tpid-Test: none"))
+        scen = os.path.join(self.run, f"uac-{call_id}.xml")
+        trace = os.path.join(self.run, f"uac-{call_id}.log")
+        with open(scen, "w") as f:
+            f.write(xml)
+        argv = ["timeout", "-k", "5", str(timeout), SIPP, f"{HOST}:{to_port}", "-sf", scen,
+                "-m", "1", "-i", HOST, "-p", "0", "-nostdin", "-cid_str", tag + "-%u", "-trace_msg", "-message_file",
+                trace, "-recv_timeout", "8000", "-default_behaviors", "all,-abortunexp"]
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.run)
+        msgs = parse_sipp_trace(trace)
+        final = None
+        for m in msgs:
+            if m["dir"] == "received" and m["first"].startswith("SIP/2.0 "):
+                code = int(m["first"].split()[1])
+                if code >= 200:
+                    final = m
+                    break
+        callee = self.callee_invite(call_id) if final is not None and \
+            int(final["first"].split()[1]) == 200 else self.callee_invite(call_id, wait=0.5)
+        os.unlink(scen)
+        return CallResult(call_id, r.returncode, final, callee, r.stdout.decode(errors="replace"))
+
+    def callee_invite(self, call_id, wait=3.0):
+        """The INVITE the callee (UAS) received for call_id, or None."""
+        deadline = time.time() + wait
+        while True:
+            for m in parse_sipp_trace(self.uas_trace):
+                if m["dir"] == "received" and m["first"].startswith("INVITE ") and \
+                        call_id in m["headers"].get("call-id", []):
+                    return m
+            if time.time() >= deadline:
+                return None
+            time.sleep(0.1)
+
+
+class CallResult:
+    def __init__(self, call_id, sipp_rc, final, callee, output):
+        self.call_id = call_id
+        self.sipp_rc = sipp_rc
+        self.final = final
+        self.callee = callee
+        self.output = output
+
+    @property
+    def code(self):
+        return int(self.final["first"].split()[1]) if self.final else None
+
+    @property
+    def phrase(self):
+        return self.final["first"].split(" ", 2)[2] if self.final else None
+
+    def callee_header(self, name):
+        """Values of a header in the INVITE the callee got ([] if none)."""
+        if self.callee is None:
+            return []
+        return self.callee["headers"].get(name.lower(), [])
+
+
+_SEP = re.compile(r"^-{20,}.*$", re.M)
+
+
+def parse_sipp_trace(path):
+    """Messages of a SIPp -trace_msg file: dir, first line, headers by lower-case name."""
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return []
+    out = []
+    for block in _SEP.split(text):
+        m = re.search(r"(UDP|TCP) message (received|sent)[^\n]*\n\n", block)
+        if not m:
+            continue
+        raw = block[m.end():].replace("\r\n", "\n")
+        lines = raw.split("\n\n", 1)[0].split("\n")
+        if not lines or not lines[0]:
+            continue
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                headers.setdefault(k.strip().lower(), []).append(v.strip())
+        out.append({"dir": m.group(2), "first": lines[0].strip(), "headers": headers})
+    return out
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] not in ("start", "stop"):
+        print("usage: stack.py start|stop", file=sys.stderr)
+        return 2
+    st = Stack()
+    if argv[1] == "start":
+        try:
+            st.start()
+        except StackError as e:
+            print("stack: " + str(e), file=sys.stderr)
+            st.stop()
+            return 1
+        print(f"stack up: orig udp {HOST}:{ORIG_PORT}, term udp {HOST}:{TERM_PORT}, "
+              f"callee udp {HOST}:{UAS_PORT}, hook https://{HOST}:{HOOK_PORT}; logs in {RUN}")
+        return 0
+    st.stop()
+    print("stack stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
