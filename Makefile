@@ -45,9 +45,9 @@ $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRCS) $(CORE_HDRS) | $(DEPS_STAMP)
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; TPID_VECTORS=$(CURDIR)/tests/vectors $$t; done
 
+# Starts its own stack on 127.0.0.1:5060/5070/5080/8443; fails if any is busy.
 integration: build
-	tools/check-ports.sh
-	$(PY) -m pytest -v tests/integration
+	$(PY) -m pytest -v -p no:cacheprovider tests/integration
 
 test: deps build unit integration
 
@@ -63,3 +63,10 @@ stop:
 clean:
 	$(MAKE) -C $(MOD_DIR) KSR_SRC=$(KSR_TREE)/src clean || true
 	rm -rf $(BUILD)/unit $(BUILD)/tpid-token $(BUILD)/run
+
+# libFuzzer targets (clang only): 30 s each, corpus kept in build/fuzz/.
+fuzz:
+	@command -v clang >/dev/null 2>&1 || { echo "fuzz: clang is required (apt-get install clang)"; exit 1; }
+	@mkdir -p $(BUILD)/fuzz/corpus-token
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra -Werror -I$(MOD_DIR) -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags jansson libcrypto) -o $(BUILD)/fuzz/fuzz_token tests/fuzz/fuzz_token.c $(MOD_DIR)/tpid_token.c $(MOD_DIR)/tpid_reason.c $(shell pkg-config --libs jansson libcrypto)
+	$(BUILD)/fuzz/fuzz_token -max_total_time=30 $(BUILD)/fuzz/corpus-token

@@ -50,9 +50,10 @@ class Directory:
 
     def __init__(self, path, log):
         self.path, self.log, self.lock = path, log, threading.Lock()
-        self.stamp = None
-        self.meta, self.users, self.owners = {}, {}, {}
+        self.stamp, self.ttls, self.users, self.owners = None, (300, 30), {}, {}
         self.refresh()
+        if self.stamp is None:
+            raise SystemExit(f"cannot load directory {path}")
 
     def refresh(self):
         try:
@@ -67,36 +68,38 @@ class Directory:
             try:
                 with open(self.path, encoding="utf-8") as f:
                     data = json.load(f)
-                users, owners = {}, {}
-                for user, entries in data.get("users", {}).items():
+                # Convert everything now, so that a bad value fails the load, not a request.
+                ttls = (int(data.get("defaultTtl", 300)), int(data.get("denyTtl", 30)))
+                users, owners = {}, {}   # user -> {tpid: (name, validUntil)}; tpid -> users
+                for user, entries in data["users"].items():
                     ids = users.setdefault(norm(user), {})
                     for e in entries:
-                        ids[norm(e["tpid"])] = e
-                        owners.setdefault(norm(e["tpid"]), set()).add(norm(user))
+                        tid = norm(e["tpid"])
+                        ids[tid] = (e.get("displayName"), int(e.get("validUntil") or 0))
+                        owners.setdefault(tid, set()).add(norm(user))
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
                 # A half-written file must not wipe the directory; try again next time.
-                self.log(f"directory {self.path} unreadable ({e}); keeping the previous one")
+                self.log(f"directory {self.path} unreadable ({e!r}); keeping the previous one")
                 return
-            self.stamp, self.meta, self.users, self.owners = stamp, data, users, owners
-            self.log(f"directory loaded: {sum(len(v) for v in users.values())} ids")
+            self.stamp, self.ttls, self.users, self.owners = stamp, ttls, users, owners
+            self.log(f"directory of {data.get('enterprise', '?')} loaded: "
+                     f"{sum(len(v) for v in users.values())} ids")
 
     def decide(self, served_user, tpid):
         self.refresh()
+        user, tid = norm(served_user), norm(tpid)
         with self.lock:
-            default_ttl = int(self.meta.get("defaultTtl", 300))
-            deny_ttl = int(self.meta.get("denyTtl", 30))
-            user, tid = norm(served_user), norm(tpid)
-            entry = self.users.get(user, {}).get(tid)
+            (default_ttl, deny_ttl), entry = self.ttls, self.users.get(user, {}).get(tid)
             owned_elsewhere = bool(self.owners.get(tid, set()) - {user})
         if entry is not None:
-            valid_until = int(entry.get("validUntil") or 0)   # 0: no end date
+            name, valid_until = entry            # valid_until 0: no end date
             now = int(time.time())
             if valid_until and now >= valid_until:
                 return {"result": "denied", "ttl": deny_ttl, "reason": "authorization expired"}
             ttl = min(default_ttl, valid_until - now) if valid_until else default_ttl
             ans = {"result": "authorized", "ttl": ttl}
-            if entry.get("displayName"):
-                ans["displayName"] = entry["displayName"]
+            if name:
+                ans["displayName"] = name
             return ans
         if owned_elsewhere:
             return {"result": "denied", "ttl": deny_ttl, "reason": "tpid belongs to another user"}
@@ -157,10 +160,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # Read and drop a body we will not use: closing with unread data makes the kernel
         # send a reset that can destroy our answer before the client has read it.
         length = self.headers.get("Content-Length", "0")
-        if self.headers.get("Transfer-Encoding") or not length.isdigit() or int(length) > DRAIN_MAX:
+        n = int(length) if length.isdigit() else -1
+        if self.headers.get("Transfer-Encoding") or not 0 <= n <= DRAIN_MAX:
             self.close_connection = True     # unframed or abusive: just hang up afterwards
-        elif int(length):
-            self.rfile.read(int(length))
+        elif n:
+            self.rfile.read(n)
 
     def reply(self, status, obj=None, raw=None, headers=()):
         body = raw if raw is not None else (b"" if obj is None else
@@ -334,16 +338,17 @@ def main():
     if a.pidfile:
         with open(a.pidfile, "w") as f:
             f.write(f"{os.getpid()}\n")
+
     def stop(*_):
         # shutdown() waits for serve_forever() to return, so it must run in another thread.
         threading.Thread(target=srv.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log(f"listening on {srv.server_address[0]}:{srv.server_address[1]} fault={a.fault} mtls={bool(a.client_ca)} "
-        f"bearer={bool(a.bearer_token_file)}")
+    log(f"listening on {srv.server_address[0]}:{srv.server_address[1]} fault={a.fault} "
+        f"mtls={bool(a.client_ca)} bearer={bool(a.bearer_token_file)}")
     try:
-        srv.serve_forever()
+        srv.serve_forever(poll_interval=0.1)   # how quickly SIGTERM is noticed
     finally:
         srv.server_close()
         if a.pidfile:

@@ -175,23 +175,32 @@ class Service:
         self.out.close()
 
 
-@pytest.fixture
-def start(pki, tmp_path):
-    """start(*args, directory=..., cert=..., ready_ctx=...) -> a running Service."""
+def launcher(pki, tmp):
+    """start(*args, directory=..., cert=..., ready_ctx=...) -> a running Service;
+    start.stop_all() ends every service it started."""
     started = []
 
-    def _start(*args, directory=DEMO_DIR, cert="hook", ready_ctx=None):
-        svc = Service(pki, tmp_path, [str(a) for a in args], directory, cert)
+    def start(*args, directory=DEMO_DIR, cert="hook", ready_ctx=None):
+        svc = Service(pki, tmp, [str(a) for a in args], directory, cert)
         started.append(svc)
         return svc.wait_ready(ready_ctx or svc.ctx())
-    yield _start
-    for svc in started:
-        svc.stop()
+    start.stop_all = lambda: [svc.stop() for svc in started]
+    return start
 
 
 @pytest.fixture
-def svc(start):
-    return start()
+def start(pki, tmp_path):
+    start = launcher(pki, tmp_path)
+    yield start
+    start.stop_all()
+
+
+@pytest.fixture(scope="module")
+def svc(pki, tmp_path_factory):
+    """One shared demo-directory service for the tests that do not change its state."""
+    start = launcher(pki, tmp_path_factory.mktemp("svc"))
+    yield start()
+    start.stop_all()
 
 
 # --- the PKI ----------------------------------------------------------------------------
@@ -214,11 +223,14 @@ def test_pki_is_idempotent_and_keys_private(pki):
     ("hook-wrongca", "wrong-ca", "sslserver"), ("client", "client-ca", "sslclient")])
 def test_pki_chains(pki, leaf, ca, purpose):
     extra = ["-purpose", purpose] if purpose else []
-    assert openssl("verify", *extra, "-CAfile", pki / f"{ca}.pem", pki / f"{leaf}.pem").returncode == 0
+    leaf_pem = pki / f"{leaf}.pem"
+    assert openssl("verify", *extra, "-CAfile", pki / f"{ca}.pem", leaf_pem).returncode == 0
     other = "rogue-ca" if ca != "rogue-ca" else "sign-ca"
-    assert openssl("verify", "-CAfile", pki / f"{other}.pem", pki / f"{leaf}.pem").returncode != 0
-    text = openssl("x509", "-in", pki / f"{leaf}.pem", "-noout", "-text").stdout
-    assert "ecdsa-with-SHA256" in text and "CA:FALSE" in text
+    assert openssl("verify", "-CAfile", pki / f"{other}.pem", leaf_pem).returncode != 0
+    text = openssl("x509", "-in", leaf_pem, "-noout", "-text").stdout
+    assert "ecdsa-with-SHA256" in text and "CA:FALSE" in text and "Digital Signature" in text
+    ca_text = openssl("x509", "-in", pki / f"{ca}.pem", "-noout", "-text").stdout
+    assert "CA:TRUE" in ca_text and "Certificate Sign, CRL Sign" in ca_text
 
 
 def test_pki_expired_hook_cert(pki):
@@ -333,7 +345,8 @@ def test_connection_is_kept_alive(svc):
         conn.close()
 
 
-def test_log_has_one_line_per_request(svc):
+def test_log_has_one_line_per_request(start):
+    svc = start()
     svc.verify(request(MALLORY, ALICE_ID))
     svc.verify(inner(time="x"))
     lines = [ln for ln in svc.log.read_text().splitlines() if " POST " in ln]
@@ -469,10 +482,12 @@ def test_directory_rewrite_takes_effect(start, tmp_path):
     # Her ID is reassigned to Bob (rewritten in place this time).
     write_directory(directory, {BOB: [{"tpid": ALICE_ID, "displayName": "B"}]}, atomic=False)
     assert result()["result"] == "denied" and result(BOB)["displayName"] == "B"
-    # A half-written file keeps the last good directory.
+    # A half-written file, or one with a bad value, keeps the last good directory.
     directory.write_text('{"users": {')
     assert result(BOB)["result"] == "authorized"
-    assert svc.wait_log("unreadable")
+    write_directory(directory, {BOB: [{"tpid": BOB_ID, "validUntil": "soon"}]})
+    assert result(BOB)["result"] == "authorized"      # loaded, Bob's ALICE_ID would be gone
+    assert svc.log.read_text().count("unreadable") == 2
 
 
 def test_valid_until(start, tmp_path):
@@ -485,6 +500,15 @@ def test_valid_until(start, tmp_path):
     assert ans["result"] == "denied" and ans["reason"] == "authorization expired"
     ans = svc.verify(request(BOB, BOB_ID))[1]["tpidVerificationResponse"]
     assert ans["result"] == "authorized" and 0 < ans["ttl"] <= 100
+
+
+def test_refuses_to_start_without_directory(pki, tmp_path):
+    run = subprocess.run(
+        [sys.executable, str(SERVICE), "--listen", f"127.0.0.1:{free_port()}",
+         "--cert", str(pki / "hook.pem"), "--key", str(pki / "hook.key"),
+         "--directory", str(tmp_path / "missing.json")], capture_output=True, text=True,
+        timeout=10)
+    assert run.returncode != 0 and "cannot load directory" in run.stderr
 
 
 def raw_tls(svc, data):
