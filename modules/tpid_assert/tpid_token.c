@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <openssl/bn.h>
@@ -234,8 +235,8 @@ static json_t *tpid_dest_json(const tpid_claims_t *c)
 		if(*arr == NULL) {
 			*arr = json_array();
 			if(*arr == NULL
-					|| json_object_set_new(d, c->dest[i].is_tn ? "tn" : "uri",
-							   *arr)
+					|| json_object_set_new(
+							   d, c->dest[i].is_tn ? "tn" : "uri", *arr)
 							   < 0)
 				goto err;
 		}
@@ -268,8 +269,7 @@ char *tpid_token_payload_json(const tpid_claims_t *c)
 		goto done;
 	o = json_object();
 	if(json_object_set_new(p, "orig", o) < 0
-			|| tpid_json_set_str(o, c->orig.is_tn ? "tn" : "uri",
-					   c->orig.value)
+			|| tpid_json_set_str(o, c->orig.is_tn ? "tn" : "uri", c->orig.value)
 					   < 0)
 		goto done;
 	/* rcd.nam is required by RFC 9795 for ppt=rcd, even when empty */
@@ -415,11 +415,11 @@ int tpid_token_sign(
 	if(tpid_b64u_encode(rs, sizeof(rs), sb, sizeof(sb)) < 0)
 		goto done;
 	if(c->ppt[0] != '\0')
-		n = snprintf(out, outsize, "%s.%s;info=<%s>;alg=ES256;ppt=%s", tbs,
-				sb, c->x5u, c->ppt);
+		n = snprintf(out, outsize, "%s.%s;info=<%s>;alg=ES256;ppt=%s", tbs, sb,
+				c->x5u, c->ppt);
 	else
-		n = snprintf(out, outsize, "%s.%s;info=<%s>;alg=ES256", tbs, sb,
-				c->x5u);
+		n = snprintf(
+				out, outsize, "%s.%s;info=<%s>;alg=ES256", tbs, sb, c->x5u);
 	/* a header our own parser would refuse is no use to anyone */
 	if(n < 0 || (size_t)n >= outsize || n > TPID_MAX_HDR_LEN) {
 		out[0] = '\0';
@@ -659,6 +659,44 @@ static json_t *tpid_part_json(const tpid_span_t *part)
 	return j;
 }
 
+/* The value of a ";ppt=" parameter found by a plain scan (quotes removed),
+ * for headers too broken for tpid_split. "" when there is none. */
+static void tpid_peek_ppt_param(
+		const char *hdr, size_t len, char *out, size_t outsize)
+{
+	size_t i, b, e;
+
+	if(hdr == NULL || len > TPID_MAX_HDR_LEN)
+		return;
+	for(i = 0; i + 4 < len; i++) {
+		if(hdr[i] != ';')
+			continue;
+		b = i + 1;
+		while(b < len && tpid_is_lws(hdr[b]))
+			b++;
+		if(b + 3 >= len || strncasecmp(hdr + b, "ppt", 3) != 0)
+			continue;
+		b += 3;
+		while(b < len && tpid_is_lws(hdr[b]))
+			b++;
+		if(b >= len || hdr[b] != '=')
+			continue;
+		b++;
+		while(b < len && tpid_is_lws(hdr[b]))
+			b++;
+		if(b < len && hdr[b] == '"')
+			b++;
+		e = b;
+		while(e < len && hdr[e] != ';' && hdr[e] != '"' && !tpid_is_lws(hdr[e]))
+			e++;
+		if(e > b && e - b < outsize) {
+			memcpy(out, hdr + b, e - b);
+			out[e - b] = '\0';
+		}
+		return;
+	}
+}
+
 void tpid_token_peek_ppt(const char *hdr, size_t len, char *out, size_t outsize)
 {
 	tpid_hdr_parts_t hp;
@@ -667,8 +705,12 @@ void tpid_token_peek_ppt(const char *hdr, size_t len, char *out, size_t outsize)
 	if(out == NULL || outsize == 0)
 		return;
 	out[0] = '\0';
-	if(tpid_split(hdr, len, &hp) < 0)
+	if(tpid_split(hdr, len, &hp) < 0) {
+		/* A broken token that still names our ppt is ours to refuse, not
+		 * someone else's to pass on: look for the parameter alone. */
+		tpid_peek_ppt_param(hdr, len, out, outsize);
 		return;
+	}
 	if(hp.ppt.present) {
 		if(tpid_span_copy(&hp.ppt, out, outsize) < 0)
 			out[0] = '\0';
@@ -690,8 +732,8 @@ void tpid_token_peek_ppt(const char *hdr, size_t len, char *out, size_t outsize)
 
 /* String member into a buffer: 0, or -1 if missing, not a string, empty
  * (unless allow_empty) or too long. */
-static int tpid_get_str(
-		json_t *obj, const char *key, char *out, size_t outsize, int allow_empty)
+static int tpid_get_str(json_t *obj, const char *key, char *out, size_t outsize,
+		int allow_empty)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -943,8 +985,7 @@ int tpid_token_verify_sig(const tpid_token_t *t, EVP_PKEY *pub)
 	if(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) != 1)
 		goto done;
 	if(EVP_DigestVerify(md, der, (size_t)derlen,
-			   (const unsigned char *)t->signing_input,
-			   t->signing_input_len)
+			   (const unsigned char *)t->signing_input, t->signing_input_len)
 			== 1)
 		ret = TPID_OK;
 done:
@@ -1114,8 +1155,8 @@ int tpid_ident_from_uri(const char *uri, size_t len, tpid_ident_t *out)
 
 	if(tpid_scheme(&p, end, "tel:")) {
 		q = memchr(p, ';', (size_t)(end - p));
-		if(!tpid_phone_digits(
-				   p, (size_t)((q ? q : end) - p), out->value, sizeof(out->value)))
+		if(!tpid_phone_digits(p, (size_t)((q ? q : end) - p), out->value,
+				   sizeof(out->value)))
 			goto fail;
 		out->is_tn = 1;
 		return 0;
@@ -1133,8 +1174,8 @@ int tpid_ident_from_uri(const char *uri, size_t len, tpid_ident_t *out)
 	ulen = (size_t)(at - p);
 	/* user params (";npdi") may follow a number; a password may not */
 	q = memchr(p, ';', ulen);
-	if(tpid_phone_digits(p, (size_t)((q ? q : at) - p), out->value,
-			   sizeof(out->value))) {
+	if(tpid_phone_digits(
+			   p, (size_t)((q ? q : at) - p), out->value, sizeof(out->value))) {
 		out->is_tn = 1;
 		return 0;
 	}

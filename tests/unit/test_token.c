@@ -27,19 +27,19 @@
 #define T0 1760000000
 
 /* the DESIGN section 3 example, canonical */
-#define H_OK                                         \
+#define H_OK                                                   \
 	"{\"alg\":\"ES256\",\"ppt\":\"rcd\",\"typ\":\"passport\"," \
 	"\"x5u\":\"" X5U "\"}"
-#define P_OK                                                             \
-	"{\"dest\":{\"tn\":[\"4961511234567\"]},\"iat\":1760000000,"       \
-	"\"orig\":{\"tn\":\"4961519876543\"},"                             \
-	"\"rcd\":{\"nam\":\"Alice Example (ACME Corp.)\"},"               \
+#define P_OK                                                            \
+	"{\"dest\":{\"tn\":[\"4961511234567\"]},\"iat\":1760000000,"        \
+	"\"orig\":{\"tn\":\"4961519876543\"},"                              \
+	"\"rcd\":{\"nam\":\"Alice Example (ACME Corp.)\"},"                 \
 	"\"tpid\":{\"exp\":1760000300,\"id\":\"sip:e102938@acme.example\"," \
 	"\"iss\":\"acme.example\"}}"
 #define PARAMS_OK ";info=<" X5U ">;alg=ES256;ppt=rcd"
 
-static EVP_PKEY *key1; /* the signer */
-static EVP_PKEY *key2; /* someone else */
+static EVP_PKEY *key1;	 /* the signer */
+static EVP_PKEY *key2;	 /* someone else */
 static EVP_PKEY *key384; /* EC, but not P-256 */
 
 static char hdr[TPID_MAX_HDR_LEN * 2];
@@ -86,8 +86,7 @@ static void es256(EVP_PKEY *key, const char *tbs, unsigned char rs[64])
 	const BIGNUM *r, *s;
 
 	assert_non_null(md);
-	assert_int_equal(
-			EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
 	assert_int_equal(EVP_DigestSign(md, der, &derlen,
 							 (const unsigned char *)tbs, strlen(tbs)),
 			1);
@@ -268,7 +267,8 @@ static void test_b64u_edges(void **state)
 	(void)state;
 	assert_int_equal(tpid_b64u_encode((const unsigned char *)"", 0, out, 1), 0);
 	assert_string_equal(out, "");
-	assert_int_equal(tpid_b64u_encode((const unsigned char *)"A", 1, out, 16), 2);
+	assert_int_equal(
+			tpid_b64u_encode((const unsigned char *)"A", 1, out, 16), 2);
 	assert_string_equal(out, "QQ");
 	assert_int_equal(
 			tpid_b64u_encode((const unsigned char *)"AB", 2, out, 16), 3);
@@ -367,10 +367,10 @@ static void test_sign_errors(void **state)
 
 	(void)state;
 	sample_claims(&c);
-	assert_int_equal(tpid_token_sign(&c, NULL, hdr, sizeof(hdr)),
-			TPID_R_SIGN_FAILED);
-	assert_int_equal(tpid_token_sign(&c, key384, hdr, sizeof(hdr)),
-			TPID_R_SIGN_FAILED);
+	assert_int_equal(
+			tpid_token_sign(&c, NULL, hdr, sizeof(hdr)), TPID_R_SIGN_FAILED);
+	assert_int_equal(
+			tpid_token_sign(&c, key384, hdr, sizeof(hdr)), TPID_R_SIGN_FAILED);
 	assert_int_equal(
 			tpid_token_sign(&c, key1, small, sizeof(small)), TPID_R_INTERNAL);
 	assert_string_equal(small, "");
@@ -406,8 +406,7 @@ static void test_public_key_cannot_sign(void **state)
 			tpid_token_sign(&c, pub, hdr, sizeof(hdr)), TPID_R_SIGN_FAILED);
 	/* ... but verifies */
 	sign_sample();
-	assert_int_equal(
-			tpid_token_parse(hdr, strlen(hdr), "rcd", &tok), TPID_OK);
+	assert_int_equal(tpid_token_parse(hdr, strlen(hdr), "rcd", &tok), TPID_OK);
 	assert_int_equal(tpid_token_verify_sig(&tok, pub), TPID_OK);
 	EVP_PKEY_free(pub);
 	OPENSSL_free(der);
@@ -452,8 +451,8 @@ static void test_der_signature_refused(void **state)
 	dot = strchr(strchr(hdr, '.') + 1, '.');
 	*dot = '\0';
 	snprintf(spliced, sizeof(spliced), "%s.%s" PARAMS_OK, hdr, sb);
-	assert_int_equal(tpid_token_parse(spliced, strlen(spliced), "rcd", &tok),
-			TPID_OK);
+	assert_int_equal(
+			tpid_token_parse(spliced, strlen(spliced), "rcd", &tok), TPID_OK);
 	assert_int_equal(tok.sig_len, (size_t)derlen);
 	assert_int_equal(tpid_token_verify_sig(&tok, key1), TPID_R_BAD_SIGNATURE);
 	free(sb);
@@ -467,8 +466,7 @@ static void test_wrong_key(void **state)
 	sign_sample();
 	assert_int_equal(tpid_token_parse(hdr, strlen(hdr), "rcd", &tok), TPID_OK);
 	assert_int_equal(tpid_token_verify_sig(&tok, key2), TPID_R_BAD_SIGNATURE);
-	assert_int_equal(
-			tpid_token_verify_sig(&tok, key384), TPID_R_BAD_SIGNATURE);
+	assert_int_equal(tpid_token_verify_sig(&tok, key384), TPID_R_BAD_SIGNATURE);
 	assert_int_equal(tpid_token_verify_sig(&tok, NULL), TPID_R_BAD_SIGNATURE);
 	/* a flipped signature bit */
 	tok.sig[10] ^= 1;
@@ -479,12 +477,13 @@ static void test_payload_tampered(void **state)
 {
 	char *pb, *sig;
 	static char tampered[3 * TPID_MAX_HDR_LEN];
-	const char *pj = "{\"dest\":{\"tn\":[\"4961511234567\"]},\"iat\":1760000000,"
-					 "\"orig\":{\"tn\":\"4961519876543\"},"
-					 "\"rcd\":{\"nam\":\"Mallory (ACME Corp.)\"},"
-					 "\"tpid\":{\"exp\":1760000300,"
-					 "\"id\":\"sip:ceo@acme.example\","
-					 "\"iss\":\"acme.example\"}}";
+	const char *pj =
+			"{\"dest\":{\"tn\":[\"4961511234567\"]},\"iat\":1760000000,"
+			"\"orig\":{\"tn\":\"4961519876543\"},"
+			"\"rcd\":{\"nam\":\"Mallory (ACME Corp.)\"},"
+			"\"tpid\":{\"exp\":1760000300,"
+			"\"id\":\"sip:ceo@acme.example\","
+			"\"iss\":\"acme.example\"}}";
 	char *d1, *d2;
 
 	(void)state;
@@ -497,8 +496,8 @@ static void test_payload_tampered(void **state)
 	pb = b64u(pj, strlen(pj));
 	snprintf(tampered, sizeof(tampered), "%s.%s%s", hdr, pb, sig);
 	free(pb);
-	assert_int_equal(tpid_token_parse(tampered, strlen(tampered), "rcd", &tok),
-			TPID_OK);
+	assert_int_equal(
+			tpid_token_parse(tampered, strlen(tampered), "rcd", &tok), TPID_OK);
 	assert_string_equal(tok.claims.id, "sip:ceo@acme.example");
 	assert_int_equal(tpid_token_verify_sig(&tok, key1), TPID_R_BAD_SIGNATURE);
 }
@@ -507,7 +506,8 @@ static void test_payload_tampered(void **state)
 
 static void test_alg_refused_in_header(void **state)
 {
-	static const char *const bad[] = {"none", "HS256", "RS256", "ES384", "es256"};
+	static const char *const bad[] = {
+			"none", "HS256", "RS256", "ES384", "es256"};
 	char hj[256];
 	size_t i;
 
@@ -582,8 +582,8 @@ static void test_ppt_refused(void **state)
 	assert_int_equal(parse_forged(H_OK, P_OK, ";info=<" X5U ">;alg=ES256"),
 			TPID_R_BAD_PPT);
 	/* ppt is checked before alg */
-	assert_int_equal(parse_forged(H_OK, P_OK,
-							 ";info=<" X5U ">;alg=none;ppt=shaken"),
+	assert_int_equal(
+			parse_forged(H_OK, P_OK, ";info=<" X5U ">;alg=none;ppt=shaken"),
 			TPID_R_BAD_PPT);
 	/* a valid rcd token is not what a caller expecting "div" wants */
 	forge(H_OK, P_OK, PARAMS_OK);
@@ -594,8 +594,8 @@ static void test_ppt_refused(void **state)
 static void test_ppt_quoted_and_lws_accepted(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_forged(H_OK, P_OK,
-							 ";info=<" X5U ">;alg=ES256;ppt=\"rcd\""),
+	assert_int_equal(
+			parse_forged(H_OK, P_OK, ";info=<" X5U ">;alg=ES256;ppt=\"rcd\""),
 			TPID_OK);
 	assert_string_equal(tok.ppt_param, "rcd");
 	assert_int_equal(parse_forged(H_OK, P_OK,
@@ -607,8 +607,8 @@ static void test_ppt_quoted_and_lws_accepted(void **state)
 							 "flag;ppt=rcd;host=[::1]"),
 			TPID_OK);
 	/* parameter names are case-insensitive */
-	assert_int_equal(parse_forged(H_OK, P_OK,
-							 ";INFO=<" X5U ">;Alg=ES256;PPT=rcd"),
+	assert_int_equal(
+			parse_forged(H_OK, P_OK, ";INFO=<" X5U ">;Alg=ES256;PPT=rcd"),
 			TPID_OK);
 }
 
@@ -616,24 +616,24 @@ static void test_param_syntax(void **state)
 {
 	(void)state;
 	/* duplicate known parameter */
-	assert_int_equal(parse_forged(H_OK, P_OK, PARAMS_OK ";ppt=rcd"),
-			TPID_R_BAD_SYNTAX);
+	assert_int_equal(
+			parse_forged(H_OK, P_OK, PARAMS_OK ";ppt=rcd"), TPID_R_BAD_SYNTAX);
 	/* info not in <> */
 	assert_int_equal(parse_forged(H_OK, P_OK, ";info=" X5U ";ppt=rcd"),
 			TPID_R_BAD_SYNTAX);
 	/* unterminated <, unterminated quote, empty param, garbage */
 	assert_int_equal(parse_forged(H_OK, P_OK, ";info=<" X5U ";ppt=rcd"),
 			TPID_R_BAD_SYNTAX);
-	assert_int_equal(parse_forged(H_OK, P_OK, PARAMS_OK ";x=\"abc"),
-			TPID_R_BAD_SYNTAX);
+	assert_int_equal(
+			parse_forged(H_OK, P_OK, PARAMS_OK ";x=\"abc"), TPID_R_BAD_SYNTAX);
 	assert_int_equal(
 			parse_forged(H_OK, P_OK, PARAMS_OK ";"), TPID_R_BAD_SYNTAX);
 	assert_int_equal(
 			parse_forged(H_OK, P_OK, " junk" PARAMS_OK), TPID_R_BAD_SYNTAX);
 	assert_int_equal(parse_forged(H_OK, P_OK, ";ppt=<rcd>;info=<" X5U ">"),
 			TPID_R_BAD_SYNTAX);
-	assert_int_equal(parse_forged(H_OK, P_OK, ";ppt;info=<" X5U ">"),
-			TPID_R_BAD_SYNTAX);
+	assert_int_equal(
+			parse_forged(H_OK, P_OK, ";ppt;info=<" X5U ">"), TPID_R_BAD_SYNTAX);
 }
 
 static void test_x5u_mismatch(void **state)
@@ -699,7 +699,9 @@ static void test_bad_base64url(void **state)
 				TPID_R_BAD_SYNTAX);
 		/* right alphabet, impossible length (len % 4 == 1) */
 		snprintf(bad, sizeof(bad), "%s%s.%s.AAAA" PARAMS_OK, hb,
-				strlen(hb) % 4 == 0 ? "A" : strlen(hb) % 4 == 3 ? "AA" : "AAA",
+				strlen(hb) % 4 == 0	  ? "A"
+				: strlen(hb) % 4 == 3 ? "AA"
+									  : "AAA",
 				pb);
 		assert_int_equal(tpid_token_parse(bad, strlen(bad), "rcd", &tok),
 				TPID_R_BAD_SYNTAX);
@@ -719,10 +721,10 @@ static void test_bad_base64url(void **state)
 	/* the JSON is not an object, or not JSON */
 	assert_int_equal(parse_forged("[1,2]", P_OK, PARAMS_OK), TPID_R_BAD_SYNTAX);
 	assert_int_equal(parse_forged(H_OK, "\"x\"", PARAMS_OK), TPID_R_BAD_SYNTAX);
-	assert_int_equal(parse_forged(H_OK, "{\"iat\":", PARAMS_OK),
-			TPID_R_BAD_SYNTAX);
-	assert_int_equal(parse_forged(H_OK, P_OK "x", PARAMS_OK),
-			TPID_R_BAD_SYNTAX);
+	assert_int_equal(
+			parse_forged(H_OK, "{\"iat\":", PARAMS_OK), TPID_R_BAD_SYNTAX);
+	assert_int_equal(
+			parse_forged(H_OK, P_OK "x", PARAMS_OK), TPID_R_BAD_SYNTAX);
 }
 
 static void test_duplicate_keys_and_crit(void **state)
@@ -765,8 +767,8 @@ static void test_truncated(void **state)
 							 strlen("eyJ9..AAAA" PARAMS_OK), "rcd", &tok),
 			TPID_R_BAD_SYNTAX);
 	/* four parts */
-	snprintf(cut, sizeof(cut), "%.*s.AAAA.AAAA" PARAMS_OK, (int)(d2 - hdr),
-			hdr);
+	snprintf(
+			cut, sizeof(cut), "%.*s.AAAA.AAAA" PARAMS_OK, (int)(d2 - hdr), hdr);
 	assert_int_equal(
 			tpid_token_parse(cut, strlen(cut), "rcd", &tok), TPID_R_BAD_SYNTAX);
 	/* cut in the middle: length not decodable or JSON truncated */
@@ -810,8 +812,7 @@ static void test_oversized(void **state)
 		longuri[sizeof(longuri) - 1] = '\0';
 		snprintf(params, sizeof(params), ";info=<%s>;alg=ES256;ppt=rcd",
 				longuri);
-		assert_int_equal(
-				parse_forged(H_OK, P_OK, params), TPID_R_BAD_SYNTAX);
+		assert_int_equal(parse_forged(H_OK, P_OK, params), TPID_R_BAD_SYNTAX);
 	}
 }
 
@@ -820,7 +821,7 @@ static void test_oversized(void **state)
 #define P_DEST "\"dest\":{\"tn\":[\"4961511234567\"]}"
 #define P_ORIG "\"orig\":{\"tn\":\"4961519876543\"}"
 #define P_RCD "\"rcd\":{\"nam\":\"Alice\"}"
-#define P_TPID                                     \
+#define P_TPID                                                     \
 	"\"tpid\":{\"exp\":1760000300,\"id\":\"sip:e1@acme.example\"," \
 	"\"iss\":\"acme.example\"}"
 
@@ -843,8 +844,9 @@ static void test_claims_iat(void **state)
 								   "," P_TPID "}"),
 			TPID_R_BAD_CLAIMS);
 	/* too big for an integer: a JSON error */
-	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":99999999999999999999,"
-								   P_ORIG "," P_RCD "," P_TPID "}"),
+	assert_int_equal(
+			parse_payload("{" P_DEST ",\"iat\":99999999999999999999," P_ORIG
+						  "," P_RCD "," P_TPID "}"),
 			TPID_R_BAD_SYNTAX);
 	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1760000000," P_ORIG
 								   "," P_RCD "," P_TPID "}"),
@@ -856,33 +858,32 @@ static void test_claims_orig(void **state)
 {
 	(void)state;
 	/* missing */
-	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1," P_RCD "," P_TPID
-								   "}"),
+	assert_int_equal(
+			parse_payload("{" P_DEST ",\"iat\":1," P_RCD "," P_TPID "}"),
 			TPID_R_BAD_CLAIMS);
 	/* both tn and uri, neither, wrong types, tn not digits */
-	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"tn\":"
-								   "\"1\",\"uri\":\"sip:a@b\"}," P_RCD
-								   "," P_TPID "}"),
+	assert_int_equal(
+			parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"tn\":"
+						  "\"1\",\"uri\":\"sip:a@b\"}," P_RCD "," P_TPID "}"),
 			TPID_R_BAD_CLAIMS);
 	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{}," P_RCD
 								   "," P_TPID "}"),
 			TPID_R_BAD_CLAIMS);
-	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":\"1\","
-								   P_RCD "," P_TPID "}"),
+	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":\"1\"," P_RCD
+								   "," P_TPID "}"),
 			TPID_R_BAD_CLAIMS);
 	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"tn\":"
 								   "12345}," P_RCD "," P_TPID "}"),
 			TPID_R_BAD_CLAIMS);
 	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"tn\":"
-								   "\"+4961519876543\"}," P_RCD "," P_TPID
-								   "}"),
+								   "\"+4961519876543\"}," P_RCD "," P_TPID "}"),
 			TPID_R_BAD_CLAIMS);
 	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"tn\":"
 								   "\"\"}," P_RCD "," P_TPID "}"),
 			TPID_R_BAD_CLAIMS);
-	assert_int_equal(parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"uri\":"
-								   "\"sip:a@acme.example\"}," P_RCD
-								   "," P_TPID "}"),
+	assert_int_equal(
+			parse_payload("{" P_DEST ",\"iat\":1,\"orig\":{\"uri\":"
+						  "\"sip:a@acme.example\"}," P_RCD "," P_TPID "}"),
 			TPID_OK);
 	assert_int_equal(tok.claims.orig.is_tn, 0);
 	assert_string_equal(tok.claims.orig.value, "sip:a@acme.example");
@@ -986,8 +987,8 @@ static void test_claims_too_long(void **state)
 	memset(name, 'n', TPID_MAX_NAME - 1);
 	name[TPID_MAX_NAME - 1] = '\0';
 	snprintf(pj, sizeof(pj),
-			"{" P_DEST ",\"iat\":1," P_ORIG ",\"rcd\":{\"nam\":\"%s\"},"
-			P_TPID "}",
+			"{" P_DEST ",\"iat\":1," P_ORIG ",\"rcd\":{\"nam\":\"%s\"}," P_TPID
+			"}",
 			name);
 	assert_int_equal(parse_payload(pj), TPID_OK);
 	assert_int_equal(strlen(tok.claims.name), TPID_MAX_NAME - 1);
@@ -995,8 +996,8 @@ static void test_claims_too_long(void **state)
 	memset(name, 'n', TPID_MAX_NAME);
 	name[TPID_MAX_NAME] = '\0';
 	snprintf(pj, sizeof(pj),
-			"{" P_DEST ",\"iat\":1," P_ORIG ",\"rcd\":{\"nam\":\"%s\"},"
-			P_TPID "}",
+			"{" P_DEST ",\"iat\":1," P_ORIG ",\"rcd\":{\"nam\":\"%s\"}," P_TPID
+			"}",
 			name);
 	assert_int_equal(parse_payload(pj), TPID_R_BAD_CLAIMS);
 	assert_string_equal(tok.claims.name, "");
@@ -1029,8 +1030,7 @@ static void test_time_checks(void **state)
 			tpid_token_check_time(&c, T0 + 10, 60, 15), TPID_R_TPID_EXPIRED);
 	/* hostile extremes do not overflow */
 	c.iat = INT64_MAX;
-	assert_int_equal(
-			tpid_token_check_time(&c, T0, 60, 15), TPID_R_IAT_FUTURE);
+	assert_int_equal(tpid_token_check_time(&c, T0, 60, 15), TPID_R_IAT_FUTURE);
 	c.iat = 0;
 	assert_int_equal(tpid_token_check_time(&c, T0, 60, 15), TPID_R_IAT_STALE);
 }
@@ -1044,8 +1044,7 @@ static void test_time_via_parsed_token(void **state)
 			TPID_R_IAT_STALE);
 	assert_int_equal(tpid_token_check_time(&tok.claims, T0 - 3600, 60, 15),
 			TPID_R_IAT_FUTURE);
-	assert_int_equal(
-			tpid_token_check_time(&tok.claims, T0 + 300, 600, 15),
+	assert_int_equal(tpid_token_check_time(&tok.claims, T0 + 300, 600, 15),
 			TPID_R_TPID_EXPIRED);
 }
 
@@ -1176,7 +1175,10 @@ static void test_ident_from_uri(void **state)
 		assert_int_equal(tpid_ident_from_uri(NULL, 3, &id), -1);
 		assert_int_equal(tpid_ident_from_uri("tel:+1", 6, NULL), -1);
 		/* embedded NUL */
-		assert_int_equal(tpid_ident_from_uri("tel:+1\0" "2", 8, &id), -1);
+		assert_int_equal(tpid_ident_from_uri("tel:+1\0"
+											 "2",
+								 8, &id),
+				-1);
 	}
 }
 
@@ -1202,10 +1204,16 @@ static void test_peek_ppt(void **state)
 	forge("{\"alg\":\"ES256\",\"typ\":\"passport\"}", P_OK, ";info=<" X5U ">");
 	tpid_token_peek_ppt(hdr, strlen(hdr), ppt, sizeof(ppt));
 	assert_string_equal(ppt, "");
-	/* garbage, too small a buffer */
+	/* broken JWS: the parameter still says whose it is (ours to refuse) */
 	strcpy(ppt, "x");
-	tpid_token_peek_ppt("garbage;ppt=rcd", 15, ppt, sizeof(ppt));
+	tpid_token_peek_ppt("!!!.???;info=<x> ; ppt = \"rcd\"", 30, ppt,
+			sizeof(ppt));
+	assert_string_equal(ppt, "rcd");
+	tpid_token_peek_ppt("garbage;ppt=shaken;x=1", 22, ppt, sizeof(ppt));
+	assert_string_equal(ppt, "shaken");
+	tpid_token_peek_ppt("garbage;info=<x>", 16, ppt, sizeof(ppt));
 	assert_string_equal(ppt, "");
+	/* too small a buffer */
 	forge(H_OK, P_OK, PARAMS_OK);
 	tpid_token_peek_ppt(hdr, strlen(hdr), ppt, 3);
 	assert_string_equal(ppt, "");

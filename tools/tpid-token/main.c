@@ -100,8 +100,8 @@ static int ident_arg(const char *s, tpid_ident_t *out)
 static int set_str(char *dst, size_t size, const char *src, const char *opt)
 {
 	if(src[0] == '\0' || strlen(src) >= size) {
-		fprintf(stderr, "tpid-token: %s: empty or longer than %zu bytes\n",
-				opt, size - 1);
+		fprintf(stderr, "tpid-token: %s: empty or longer than %zu bytes\n", opt,
+				size - 1);
 		return -1;
 	}
 	strcpy(dst, src);
@@ -171,8 +171,8 @@ static json_t *decode_part(const char *s, size_t n)
 		return NULL;
 	len = tpid_b64u_decode(s, n, bin, n / 4 * 3 + 3);
 	if(len > 0)
-		j = json_loadb((const char *)bin, (size_t)len, JSON_REJECT_DUPLICATES,
-				NULL);
+		j = json_loadb(
+				(const char *)bin, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
 	free(bin);
 	if(j != NULL && !json_is_object(j)) {
 		json_decref(j);
@@ -278,8 +278,8 @@ static int cmd_sign(int argc, char **argv)
 	}
 	if(keyfile == NULL || !have_x5u || !have_orig || c.ndest == 0 || !have_id
 			|| !have_iss)
-		return usage("sign needs --key, --x5u, --orig, --dest, --id, --iss",
-				NULL);
+		return usage(
+				"sign needs --key, --x5u, --orig, --dest, --id, --iss", NULL);
 	if(exp_s != NULL && ttl_s != NULL)
 		return usage("--exp and --ttl exclude each other", NULL);
 	c.iat = (int64_t)time(NULL);
@@ -335,7 +335,7 @@ static int key_is_p256(EVP_PKEY *k)
 
 /* The leaf is the first certificate of the file; any further ones are
  * intermediates offered to the chain check. */
-static X509 *load_certs(const char *file, STACK_OF(X509) **extra)
+static X509 *load_certs(const char *file, STACK_OF(X509) * *extra)
 {
 	FILE *f = fopen(file, "r");
 	X509 *leaf, *x;
@@ -363,7 +363,7 @@ static X509 *load_certs(const char *file, STACK_OF(X509) **extra)
 	return leaf;
 }
 
-static int chain_ok(X509 *leaf, STACK_OF(X509) *extra, const char *ca,
+static int chain_ok(X509 *leaf, STACK_OF(X509) * extra, const char *ca,
 		int64_t now, int now_given)
 {
 	X509_STORE *store = X509_STORE_new();
@@ -379,14 +379,12 @@ static int chain_ok(X509 *leaf, STACK_OF(X509) *extra, const char *ca,
 	if(X509_STORE_CTX_init(ctx, store, leaf, extra) != 1)
 		goto done;
 	if(now_given)
-		X509_VERIFY_PARAM_set_time(
-				X509_STORE_CTX_get0_param(ctx), (time_t)now);
+		X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)now);
 	if(X509_verify_cert(ctx) == 1) {
 		ok = 1;
 	} else {
 		fprintf(stderr, "tpid-token: certificate not trusted: %s\n",
-				X509_verify_cert_error_string(
-						X509_STORE_CTX_get_error(ctx)));
+				X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 	}
 done:
 	X509_STORE_CTX_free(ctx);
@@ -528,9 +526,8 @@ static int cmd_decode(int argc, char **argv)
 		goto done;
 	}
 	all = json_pack("{s:O,s:O}", "header", h, "payload", p);
-	rc = (all != NULL && print_canonical(all) == 0)
-				 ? 0
-				 : refuse(TPID_R_INTERNAL);
+	rc = (all != NULL && print_canonical(all) == 0) ? 0
+													: refuse(TPID_R_INTERNAL);
 	json_decref(all);
 done:
 	json_decref(h);
