@@ -136,7 +136,7 @@ class Stack:
         return '"' + s + '"'
 
     def _kamailio(self, name, cfg, port, defines):
-        d = {"TPID_MODULE": self._q(MODULE), "CHILDREN": "2",
+        d = {"TPID_MODULE": self._q(MODULE), "CHILDREN": "2", "WITH_CALL_LOG": "1",
              "CTL_SOCKET": self._q(f"unixs:{self.run}/{name}_ctl")}
         d.update(defines)
         argv = [KAMAILIO, "-f", os.path.join(ROOT, "cfg", cfg), "-DD", "-E", "-m", "128",
