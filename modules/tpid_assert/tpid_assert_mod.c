@@ -19,7 +19,12 @@
 #include "core/sr_module.h"
 #include "core/ut.h"
 
+#include "core/route.h"
+
+#include "tpid_assert_async.h"
 #include "tpid_assert_mod.h"
+#include "tpid_assert_rpc.h"
+#include "tpid_assert_stats.h"
 #include "tpid_hook.h"
 
 MODULE_VERSION
@@ -32,7 +37,6 @@ tpid_result_t tpid_res;
 
 /* raw parameter values, turned into tpid_cfg in mod_init */
 static char *tpid_p_sign_key = NULL;
-static char *tpid_p_enterprise_file = NULL;
 static char *tpid_p_ca_file = NULL;
 static char *tpid_p_deny_policy = "reject";
 static char *tpid_p_fail_policy = "strip";
@@ -42,13 +46,14 @@ static int tpid_p_nx5u_cert = 0;
 static char *tpid_p_x5u_allow[TPID_TRUST_MAX_ALLOW];
 static int tpid_p_nx5u_allow = 0;
 
-void tpid_orig_destroy(void);
-
 static int mod_init(void);
 static int child_init(int rank);
 static void mod_destroy(void);
-static int w_tpid_assert_orig(sip_msg_t *msg, char *p1, char *p2);
-static int w_tpid_assert_orig_id(sip_msg_t *msg, char *id, char *p2);
+static int w_tpid_assert_orig(sip_msg_t *msg, char *rt, char *p2);
+static int w_tpid_assert_orig_id(sip_msg_t *msg, char *id, char *rt);
+static int fixup_tpid_orig(void **param, int param_no);
+static int fixup_tpid_orig_id(void **param, int param_no);
+static int fixup_free_tpid_orig_id(void **param, int param_no);
 static int w_tpid_assert_term(sip_msg_t *msg, char *p1, char *p2);
 static int pv_get_tpid(sip_msg_t *msg, pv_param_t *param, pv_value_t *res);
 static int pv_parse_tpid_name(pv_spec_p sp, str *in);
@@ -76,10 +81,10 @@ static int tpid_param_x5u_allow(modparam_t type, void *val)
 
 /* clang-format off */
 static cmd_export_t cmds[] = {
-	{"tpid_assert_orig", (cmd_function)w_tpid_assert_orig, 0,
-		0, 0, REQUEST_ROUTE},
-	{"tpid_assert_orig_id", (cmd_function)w_tpid_assert_orig_id, 1,
-		fixup_spve_null, fixup_free_spve_null, REQUEST_ROUTE},
+	{"tpid_assert_orig", (cmd_function)w_tpid_assert_orig, 1,
+		fixup_tpid_orig, 0, REQUEST_ROUTE},
+	{"tpid_assert_orig_id", (cmd_function)w_tpid_assert_orig_id, 2,
+		fixup_tpid_orig_id, fixup_free_tpid_orig_id, REQUEST_ROUTE},
 	{"tpid_assert_term", (cmd_function)w_tpid_assert_term, 0,
 		0, 0, REQUEST_ROUTE},
 	{0, 0, 0, 0, 0, 0}
@@ -90,14 +95,19 @@ static param_export_t params[] = {
 	{"present_header",   PARAM_STR,    &tpid_cfg.present_header},
 	{"sign_key",         PARAM_STRING, &tpid_p_sign_key},
 	{"sign_x5u",         PARAM_STRING, &tpid_cfg.sign_x5u},
-	{"enterprise_file",  PARAM_STRING, &tpid_p_enterprise_file},
+	{"enterprise_file",  PARAM_STRING, &tpid_cfg.enterprise_file},
 	{"deny_policy",      PARAM_STRING, &tpid_p_deny_policy},
 	{"deny_code",        PARAM_INT,    &tpid_cfg.deny_code},
 	{"fail_policy",      PARAM_STRING, &tpid_p_fail_policy},
 	{"fail_code",        PARAM_INT,    &tpid_cfg.fail_code},
 	{"default_ttl",      PARAM_INT,    &tpid_cfg.default_ttl},
 	{"ttl_cap",          PARAM_INT,    &tpid_cfg.ttl_cap},
+	{"deny_ttl",         PARAM_INT,    &tpid_cfg.deny_ttl},
 	{"hook_max_body",    PARAM_INT,    &tpid_cfg.hook_max_body},
+	{"hook_workers",     PARAM_INT,    &tpid_cfg.hook_workers},
+	{"max_inflight",     PARAM_INT,    &tpid_cfg.max_inflight},
+	{"cache_size",       PARAM_INT,    &tpid_cfg.cache_size},
+	{"cache_locks",      PARAM_INT,    &tpid_cfg.cache_locks},
 	{"ca_file",          PARAM_STRING, &tpid_p_ca_file},
 	{"x5u_cert",         PARAM_STRING|USE_FUNC_PARAM,
 		(void *)tpid_param_x5u_cert},
@@ -121,7 +131,7 @@ struct module_exports exports = {
 	DEFAULT_DLFLAGS,
 	cmds,
 	params,
-	0,          /* RPC methods */
+	0,          /* RPC methods: registered in mod_init */
 	mod_pvs,
 	0,          /* response function */
 	mod_init,
@@ -146,6 +156,11 @@ static void tpid_cfg_defaults(void)
 	tpid_cfg.fail_code = 500;
 	tpid_cfg.default_ttl = 300;
 	tpid_cfg.ttl_cap = 3600;
+	tpid_cfg.deny_ttl = 30;
+	tpid_cfg.hook_workers = 1;
+	tpid_cfg.max_inflight = 1024;
+	tpid_cfg.cache_size = 16384;
+	tpid_cfg.cache_locks = 64;
 	tpid_cfg.hook_max_body = TPID_HOOK_MAX_BODY;
 	tpid_cfg.iat_max_age = 60;
 	tpid_cfg.iat_max_future = 15;
@@ -259,18 +274,29 @@ static int mod_init(void)
 		return -1;
 	}
 	if(tpid_cfg.default_ttl <= 0 || tpid_cfg.ttl_cap <= 0
-			|| tpid_cfg.iat_max_age <= 0 || tpid_cfg.iat_max_future < 0
-			|| tpid_cfg.hook_max_body < 256) {
-		LM_ERR("default_ttl, ttl_cap, iat_max_age must be > 0, "
-			   "iat_max_future >= 0, hook_max_body >= 256\n");
+			|| tpid_cfg.deny_ttl < 0 || tpid_cfg.iat_max_age <= 0
+			|| tpid_cfg.iat_max_future < 0 || tpid_cfg.hook_max_body < 256) {
+		LM_ERR("default_ttl, ttl_cap, iat_max_age must be > 0, deny_ttl "
+			   "and iat_max_future >= 0, hook_max_body >= 256\n");
+		return -1;
+	}
+	/* A pipe holds 8192 pointers: the in-flight bound keeps writers from
+	 * ever finding it full. */
+	if(tpid_cfg.hook_workers < 1 || tpid_cfg.hook_workers > 16
+			|| tpid_cfg.max_inflight < 1
+			|| tpid_cfg.max_inflight > 4096 * tpid_cfg.hook_workers
+			|| tpid_cfg.cache_size < 1 || tpid_cfg.cache_locks < 1) {
+		LM_ERR("hook_workers must be 1..16, max_inflight 1..4096 per worker, "
+			   "cache_size and cache_locks >= 1\n");
 		return -1;
 	}
 	if(tpid_load_sign_key() < 0 || tpid_load_trust() < 0)
 		return -1;
-	if(tpid_p_enterprise_file != NULL
-			&& tpid_enterprise_load(tpid_p_enterprise_file,
-					   &tpid_cfg.enterprises, err, sizeof(err))
-					   < 0) {
+	if(tpid_stats_register() < 0 || tpid_rpc_register() < 0
+			|| tpid_async_mod_init() < 0)
+		return -1;
+	if(tpid_cfg.enterprise_file != NULL
+			&& tpid_ent_reload(tpid_cfg.enterprise_file, err, sizeof(err)) < 0) {
 		LM_ERR("%s\n", err);
 		return -1;
 	}
@@ -282,7 +308,7 @@ static int mod_init(void)
 	}
 	LM_INFO("tpid_assert ready: %d enterprise(s), %d certificate(s), "
 			"signing %s\n",
-			tpid_cfg.enterprises.n,
+			tpid_ent_walk(NULL, NULL),
 			tpid_cfg.trust ? tpid_trust_count(tpid_cfg.trust) : 0,
 			tpid_cfg.sign_key ? "on" : "off");
 	return 0;
@@ -290,13 +316,12 @@ static int mod_init(void)
 
 static int child_init(int rank)
 {
-	return 0;
+	return tpid_async_child_init(rank);
 }
 
 static void mod_destroy(void)
 {
-	tpid_orig_destroy();
-	tpid_enterprise_free(&tpid_cfg.enterprises);
+	tpid_async_destroy();
 	tpid_trust_free(tpid_cfg.trust);
 	tpid_cfg.trust = NULL;
 	EVP_PKEY_free(tpid_cfg.sign_key);
@@ -317,22 +342,22 @@ static int tpid_is_invite(sip_msg_t *msg)
 		   && msg->first_line.u.request.method_value == METHOD_INVITE;
 }
 
-static int ki_tpid_assert_orig(sip_msg_t *msg)
+static int ki_tpid_assert_orig(sip_msg_t *msg, str *cbname)
 {
 	if(!tpid_is_invite(msg)) {
 		LM_ERR("tpid_assert_orig() is for INVITE requests\n");
 		return TPID_RET_ERROR;
 	}
-	return tpid_orig(msg, NULL);
+	return tpid_orig(msg, NULL, -1, cbname);
 }
 
-static int ki_tpid_assert_orig_id(sip_msg_t *msg, str *id)
+static int ki_tpid_assert_orig_id(sip_msg_t *msg, str *id, str *cbname)
 {
 	if(!tpid_is_invite(msg)) {
 		LM_ERR("tpid_assert_orig_id() is for INVITE requests\n");
 		return TPID_RET_ERROR;
 	}
-	return tpid_orig(msg, id);
+	return tpid_orig(msg, id, -1, cbname);
 }
 
 static int ki_tpid_assert_term(sip_msg_t *msg)
@@ -344,20 +369,63 @@ static int ki_tpid_assert_term(sip_msg_t *msg)
 	return tpid_term(msg);
 }
 
-static int w_tpid_assert_orig(sip_msg_t *msg, char *p1, char *p2)
+/* A route name, resolved to its index at start-up so that a typo stops
+ * Kamailio instead of a call. */
+static int tpid_fixup_route(void **param)
 {
-	return ki_tpid_assert_orig(msg);
+	int ri = route_lookup(&main_rt, (char *)*param);
+
+	if(ri < 0) {
+		LM_ERR("route '%s' not found\n", (char *)*param);
+		return E_CFG;
+	}
+	*param = (void *)(long)ri;
+	return 0;
 }
 
-static int w_tpid_assert_orig_id(sip_msg_t *msg, char *id, char *p2)
+/* tpid_assert_orig(route) */
+static int fixup_tpid_orig(void **param, int param_no)
+{
+	return tpid_fixup_route(param);
+}
+
+/* tpid_assert_orig_id(id, route) */
+static int fixup_tpid_orig_id(void **param, int param_no)
+{
+	if(param_no == 1)
+		return fixup_spve_null(param, 1);
+	return tpid_fixup_route(param);
+}
+
+static int fixup_free_tpid_orig_id(void **param, int param_no)
+{
+	if(param_no == 1)
+		return fixup_free_spve_null(param, 1);
+	return 0;
+}
+
+static int w_tpid_assert_orig(sip_msg_t *msg, char *rt, char *p2)
+{
+	if(!tpid_is_invite(msg)) {
+		LM_ERR("tpid_assert_orig() is for INVITE requests\n");
+		return TPID_RET_ERROR;
+	}
+	return tpid_orig(msg, NULL, (int)(long)rt, NULL);
+}
+
+static int w_tpid_assert_orig_id(sip_msg_t *msg, char *id, char *rt)
 {
 	str sid;
 
+	if(!tpid_is_invite(msg)) {
+		LM_ERR("tpid_assert_orig_id() is for INVITE requests\n");
+		return TPID_RET_ERROR;
+	}
 	if(fixup_get_svalue(msg, (gparam_t *)id, &sid) < 0) {
 		LM_ERR("cannot get the third-party ID value\n");
 		return TPID_RET_ERROR;
 	}
-	return ki_tpid_assert_orig_id(msg, &sid);
+	return tpid_orig(msg, &sid, (int)(long)rt, NULL);
 }
 
 static int w_tpid_assert_term(sip_msg_t *msg, char *p1, char *p2)
@@ -466,12 +534,12 @@ static int pv_get_tpid(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 static sr_kemi_t sr_kemi_tpid_assert_exports[] = {
 	{ str_init("tpid_assert"), str_init("tpid_assert_orig"),
 		SR_KEMIP_INT, ki_tpid_assert_orig,
-		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
 			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
 	},
 	{ str_init("tpid_assert"), str_init("tpid_assert_orig_id"),
 		SR_KEMIP_INT, ki_tpid_assert_orig_id,
-		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_NONE,
 			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
 	},
 	{ str_init("tpid_assert"), str_init("tpid_assert_term"),

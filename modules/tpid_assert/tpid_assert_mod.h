@@ -26,6 +26,7 @@ typedef enum tpid_policy
 } tpid_policy_t;
 
 /* Return codes of the cfg functions (stable, documented). */
+#define TPID_RET_SUSPENDED 0 /* waiting for the enterprise: script ends */
 #define TPID_RET_ASSERTED 1	 /* signed (orig) or verified (term) */
 #define TPID_RET_NONE 2		 /* nothing claimed / no token: nothing to do */
 #define TPID_RET_STRIPPED 3	 /* failed, ID removed, call continues */
@@ -39,11 +40,13 @@ typedef struct tpid_mod_cfg
 	/* originating */
 	EVP_PKEY *sign_key;
 	char *sign_x5u;
-	tpid_enterprise_set_t enterprises;
+	char *enterprise_file;
 	int deny_policy, deny_code;
 	int fail_policy, fail_code;
-	int default_ttl, ttl_cap;
+	int default_ttl, ttl_cap, deny_ttl;
 	int hook_max_body;
+	int hook_workers, max_inflight;
+	int cache_size, cache_locks;
 	/* terminating */
 	tpid_trust_t *trust;
 	int iat_max_age, iat_max_future;
@@ -72,8 +75,12 @@ extern tpid_result_t tpid_res;
 /* Clears the result and binds it to msg. */
 void tpid_result_start(sip_msg_t *msg);
 
-/* Originating and terminating entry points; explicit_id may be NULL. */
-int tpid_orig(sip_msg_t *msg, str *explicit_id);
+/* Originating entry point: explicit_id may be NULL (then the claim
+ * header); the route (index in main_rt) or, with KEMI, cbname runs when a
+ * suspended request resumes. */
+int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname);
+
+/* Terminating entry point (no network: always synchronous). */
 int tpid_term(sip_msg_t *msg);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * tpid_assert - Kamailio glue: the originating S-CSCF
  *
- * Strip what the UE cannot be trusted to send, ask the enterprise whether
- * the served user may use the claimed ID, sign the asserted ID into an
- * Identity header, or apply the deny / failure policy.
+ * Strip what the UE cannot be trusted to send, find out whether the served
+ * user may use the claimed ID (decision cache, else the enterprise, asked
+ * asynchronously), sign the asserted ID into an Identity header, or apply
+ * the deny / failure policy.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,24 +16,9 @@
 
 #include "tpid_assert_mod.h"
 #include "tpid_assert_sip.h"
+#include "tpid_assert_async.h"
+#include "tpid_assert_stats.h"
 #include "tpid_hook.h"
-
-/* One client per process, created after fork on first use, so that curl
- * handles and their connections are never shared between processes. */
-static tpid_hook_client_t *tpid_orig_client = NULL;
-
-static tpid_hook_client_t *tpid_orig_get_client(void)
-{
-	if(tpid_orig_client == NULL)
-		tpid_orig_client = tpid_hook_client_new(tpid_cfg.hook_max_body);
-	return tpid_orig_client;
-}
-
-void tpid_orig_destroy(void)
-{
-	tpid_hook_client_free(tpid_orig_client);
-	tpid_orig_client = NULL;
-}
 
 /* Deny-type reasons: the ID is not authorized (or cannot be). */
 static int tpid_orig_is_denial(int reason)
@@ -57,6 +43,7 @@ static int tpid_orig_refuse(sip_msg_t *msg, int reason)
 	int code = deny ? tpid_cfg.deny_code : tpid_cfg.fail_code;
 
 	tpid_res.reason = reason;
+	tpid_stats_reason(reason);
 	LM_NOTICE("third-party ID refused: %s (%d), call-id %.*s\n",
 			tpid_reason_name(reason), reason,
 			msg->callid ? msg->callid->body.len : 0,
@@ -99,45 +86,6 @@ static int tpid_orig_claim(sip_msg_t *msg, str *explicit_id, char *id,
 	return TPID_OK;
 }
 
-static int tpid_orig_ask(sip_msg_t *msg, const tpid_enterprise_t *e,
-		const char *served, const char *id, const char *dest,
-		tpid_hook_answer_t *a)
-{
-	tpid_hook_client_t *c = tpid_orig_get_client();
-	tpid_hook_query_t q;
-	const char *dests[1];
-	char callid[256] = "";
-	int rc;
-
-	if(c == NULL)
-		return TPID_R_INTERNAL;
-	if(msg->callid && msg->callid->body.len < (int)sizeof(callid)) {
-		memcpy(callid, msg->callid->body.s, msg->callid->body.len);
-		callid[msg->callid->body.len] = '\0';
-	}
-	dests[0] = dest;
-	memset(&q, 0, sizeof(q));
-	q.served_user = served;
-	q.tpid = id;
-	q.dest = dests;
-	q.ndest = 1;
-	q.call_id = callid;
-	q.time = (int64_t)time(NULL);
-	memset(a, 0, sizeof(*a));
-	rc = tpid_hook_query(c, e, &q, a);
-	tpid_res.hook_ms = a->elapsed_ms;
-	if(rc != TPID_OK)
-		return rc;
-	switch(a->result) {
-		case TPID_HOOK_AUTHORIZED:
-			return TPID_OK;
-		case TPID_HOOK_DENIED:
-			return TPID_R_DENIED;
-		default:
-			return TPID_R_UNKNOWN_ID;
-	}
-}
-
 static int tpid_orig_sign(sip_msg_t *msg, tpid_claims_t *c)
 {
 	char hdr[TPID_MAX_HDR_LEN];
@@ -154,17 +102,36 @@ static int tpid_orig_sign(sip_msg_t *msg, tpid_claims_t *c)
 	return TPID_OK;
 }
 
-int tpid_orig(sip_msg_t *msg, str *explicit_id)
+/* Carries out an outcome on msg: sign and add the Identity header, or
+ * apply the deny / failure policy. Used inline on a cache hit and on the
+ * resumed request after an enterprise answer. */
+int tpid_orig_apply(sip_msg_t *msg, tpid_claims_t *c, int reason)
+{
+	int rc;
+
+	if(reason != TPID_OK)
+		return tpid_orig_refuse(msg, reason);
+	rc = tpid_orig_sign(msg, c);
+	if(rc != TPID_OK)
+		return tpid_orig_refuse(msg, rc);
+	update_stat(tpid_st_signed, 1);
+	tpid_res.reason = TPID_OK;
+	tpid_res.ret = TPID_RET_ASSERTED;
+	return tpid_res.ret;
+}
+
+int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname)
 {
 	char id[TPID_MAX_URI], domain[TPID_MAX_DOMAIN];
 	char served_raw[1][TPID_MAX_URI];
-	char served[TPID_MAX_URI], dest[TPID_MAX_URI];
+	char served[TPID_MAX_URI], dest[TPID_MAX_URI], callid[256] = "";
 	tpid_ident_t served_id, dest_id;
-	const tpid_enterprise_t *e;
-	tpid_hook_answer_t a;
+	tpid_enterprise_t ent;
+	tpid_cache_view_t view;
+	static tpid_orig_waiter_t w; /* large: off the stack; copied to shm */
 	tpid_claims_t *c = &tpid_res.claims;
-	int64_t now;
-	int ttl, rc;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
 
 	tpid_result_start(msg);
 	/* Nothing third-party the UE sent goes on: its Identity tokens and any
@@ -193,35 +160,42 @@ int tpid_orig(sip_msg_t *msg, str *explicit_id)
 		return tpid_orig_refuse(msg, TPID_R_INTERNAL);
 	tpid_sip_ident_uri(&served_id, served, sizeof(served));
 	tpid_sip_ident_uri(&dest_id, dest, sizeof(dest));
-
-	e = tpid_enterprise_find(&tpid_cfg.enterprises, domain, strlen(domain));
-	if(e == NULL)
-		return tpid_orig_refuse(msg, TPID_R_NO_ENTERPRISE);
-
-	rc = tpid_orig_ask(msg, e, served, id, dest, &a);
-	if(rc != TPID_OK)
-		return tpid_orig_refuse(msg, rc);
-
-	now = (int64_t)time(NULL);
-	ttl = a.ttl > 0 ? a.ttl : tpid_cfg.default_ttl;
-	if(e->ttl_cap > 0 && ttl > e->ttl_cap)
-		ttl = e->ttl_cap;
-	if(ttl > tpid_cfg.ttl_cap)
-		ttl = tpid_cfg.ttl_cap;
 	snprintf(c->ppt, sizeof(c->ppt), "%s", TPID_PPT_THIRD_PARTY);
 	snprintf(c->x5u, sizeof(c->x5u), "%s",
 			tpid_cfg.sign_x5u ? tpid_cfg.sign_x5u : "");
-	snprintf(c->name, sizeof(c->name), "%s", a.display_name);
-	c->iat = now;
-	c->exp = now + ttl;
 	c->orig = served_id;
 	c->ndest = 1;
 	c->dest[0] = dest_id;
-	rc = tpid_orig_sign(msg, c);
+
+	/* The common case costs no network and no suspension. */
+	if(tpid_cache_lookup(tpid_cache, served, id, domain, now, NULL, &view)
+			== TPID_CACHE_HIT) {
+		update_stat(tpid_st_cache_hits, 1);
+		snprintf(c->name, sizeof(c->name), "%s", view.name);
+		c->iat = now;
+		c->exp = view.expires;
+		return tpid_orig_apply(msg, c, view.reason);
+	}
+	update_stat(tpid_st_cache_misses, 1);
+
+	if(tpid_ent_get(domain, &ent) < 0)
+		return tpid_orig_refuse(msg, TPID_R_NO_ENTERPRISE);
+	if(msg->callid && msg->callid->body.len < (int)sizeof(callid)) {
+		memcpy(callid, msg->callid->body.s, msg->callid->body.len);
+		callid[msg->callid->body.len] = '\0';
+	}
+	memset(&w, 0, sizeof(w));
+	w.claims = *c;
+	w.route = route;
+	if(cbname != NULL && cbname->len > 0) {
+		if(cbname->len >= (int)sizeof(w.cbname))
+			return tpid_orig_refuse(msg, TPID_R_INTERNAL);
+		memcpy(w.cbname, cbname->s, cbname->len);
+	}
+	rc = tpid_async_start(msg, &ent, served, dest, callid, &w);
 	if(rc != TPID_OK)
 		return tpid_orig_refuse(msg, rc);
-	tpid_res.reason = TPID_OK;
-	tpid_res.ret = TPID_RET_ASSERTED;
-	LM_DBG("asserted %s for %s\n", id, served);
-	return tpid_res.ret;
+	/* Suspended: the route runs when the answer (or the timeout) comes. */
+	tpid_res.ret = TPID_RET_SUSPENDED;
+	return TPID_RET_SUSPENDED;
 }

@@ -13,6 +13,7 @@
 #include "core/dprint.h"
 
 #include "tpid_assert_mod.h"
+#include "tpid_assert_stats.h"
 #include "tpid_assert_sip.h"
 
 #define TPID_TERM_MAX_PAI 4
@@ -131,6 +132,7 @@ static int tpid_term_refuse(sip_msg_t *msg, int reason)
 	str rname = str_init("Reason");
 
 	tpid_res.reason = reason;
+	tpid_stats_reason(reason);
 	/* The failing token is not passed on: nothing unverified reaches the
 	 * callee. */
 	tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY);
@@ -187,6 +189,7 @@ int tpid_term(sip_msg_t *msg)
 		rc = tpid_term_present(msg, &tpid_res.claims);
 	if(rc != TPID_OK)
 		return tpid_term_refuse(msg, rc);
+	update_stat(tpid_st_verified, 1);
 	tpid_res.reason = TPID_OK;
 	tpid_res.ret = TPID_RET_ASSERTED;
 	return tpid_res.ret;

@@ -34,9 +34,7 @@ typedef struct tpid_hook_slot
 struct tpid_hook_client
 {
 	size_t max_body;
-	char *buf; /* max_body + 1 */
-	size_t len;
-	int too_big;
+	char *buf; /* max_body + 1, reused by every query */
 	unsigned long clock;
 	tpid_hook_slot_t slots[TPID_HOOK_SLOTS];
 	char errbuf[CURL_ERROR_SIZE];
@@ -126,7 +124,7 @@ int tpid_hook_parse_answer(const char *body, size_t len, tpid_hook_answer_t *a)
 	json_t *root, *resp, *v;
 	const char *s;
 	size_t i, slen;
-	int result, ttl = 0;
+	int result, ttl = -1;
 	int rc = TPID_R_HOOK_BAD_ANSWER;
 
 	if(a == NULL)
@@ -324,17 +322,26 @@ static CURL *tpid_hook_handle(tpid_hook_client_t *c, const tpid_enterprise_t *e)
 	return victim->h;
 }
 
+/* A response body being received, bounded by max_body. */
+typedef struct tpid_hook_resp
+{
+	char *buf; /* max_body + 1 */
+	size_t len;
+	size_t max_body;
+	int too_big;
+} tpid_hook_resp_t;
+
 static size_t tpid_hook_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-	tpid_hook_client_t *c = ud;
+	tpid_hook_resp_t *r = ud;
 	size_t n = size * nmemb;
 
-	if(n > c->max_body - c->len) {
-		c->too_big = 1;
+	if(n > r->max_body - r->len) {
+		r->too_big = 1;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
-	memcpy(c->buf + c->len, ptr, n);
-	c->len += n;
+	memcpy(r->buf + r->len, ptr, n);
+	r->len += n;
 	return n;
 }
 
@@ -401,62 +408,48 @@ static int tpid_hook_map_curl(CURLcode cc, long status, int too_big)
 #define TPID_SETOPT(h, opt, val)                      \
 	do {                                              \
 		if(curl_easy_setopt(h, opt, val) != CURLE_OK) \
-			goto internal;                            \
+			return -1;                                \
 	} while(0)
 
-int tpid_hook_query(tpid_hook_client_t *c, const tpid_enterprise_t *e,
-		const tpid_hook_query_t *q, tpid_hook_answer_t *a)
+/* The request headers; NULL on failure. */
+static struct curl_slist *tpid_hook_headers(const tpid_enterprise_t *e)
 {
-	char url[TPID_MAX_PATH + sizeof(TPID_HOOK_PATH)];
 	char auth[TPID_MAX_TOKEN + sizeof("Authorization: Bearer ")];
+	const char *fixed[] = {"Content-Type: application/json",
+			"Accept: application/json",
+			"Expect:", /* no 100-continue round trip */
+			NULL};
 	struct curl_slist *hdrs = NULL, *tmp;
-	curl_off_t total_us = 0;
-	char *body = NULL;
-	long status = 0;
-	CURLcode cc;
-	CURL *h = NULL;
-	int rc;
+	int i;
 
-	if(a == NULL)
-		return TPID_R_INTERNAL;
-	memset(a, 0, sizeof(*a));
-	if(c == NULL || e == NULL || q == NULL)
-		return TPID_R_INTERNAL;
-	c->errbuf[0] = '\0';
-	c->len = 0;
-	c->too_big = 0;
-
-	if(snprintf(url, sizeof(url), "%s%s", e->api_root, TPID_HOOK_PATH)
-			>= (int)sizeof(url))
-		return TPID_R_INTERNAL;
-	body = tpid_hook_request_json(q);
-	if(body == NULL)
-		return TPID_R_INTERNAL;
-	h = tpid_hook_handle(c, e);
-	if(h == NULL)
-		goto internal;
-
-#define TPID_HDR(str)                         \
-	do {                                      \
-		tmp = curl_slist_append(hdrs, (str)); \
-		if(tmp == NULL)                       \
-			goto internal;                    \
-		hdrs = tmp;                           \
-	} while(0)
-	TPID_HDR("Content-Type: application/json");
-	TPID_HDR("Accept: application/json");
-	TPID_HDR("Expect:"); /* no 100-continue round trip for big bodies */
+	for(i = 0; fixed[i]; i++) {
+		tmp = curl_slist_append(hdrs, fixed[i]);
+		if(tmp == NULL)
+			goto error;
+		hdrs = tmp;
+	}
 	if(e->bearer_token[0] != '\0') {
 		if(snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
 				   e->bearer_token)
 				>= (int)sizeof(auth))
-			goto internal;
-		TPID_HDR(auth);
+			goto error;
+		tmp = curl_slist_append(hdrs, auth);
+		if(tmp == NULL)
+			goto error;
+		hdrs = tmp;
 	}
-#undef TPID_HDR
+	return hdrs;
+error:
+	curl_slist_free_all(hdrs);
+	return NULL;
+}
 
-	/* every option on every request: the handle may have served another
-	 * configuration generation of the same enterprise */
+/* Every option on every request: a reused handle may have served another
+ * configuration generation of the same enterprise. 0 or -1. */
+static int tpid_hook_setopts(CURL *h, const tpid_enterprise_t *e,
+		const char *url, const char *body, struct curl_slist *hdrs,
+		tpid_hook_resp_t *resp, char *errbuf)
+{
 	TPID_SETOPT(h, CURLOPT_URL, url);
 	TPID_SETOPT(h, CURLOPT_PROTOCOLS_STR, "https");
 	TPID_SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
@@ -481,42 +474,244 @@ int tpid_hook_query(tpid_hook_client_t *c, const tpid_enterprise_t *e,
 	TPID_SETOPT(h, CURLOPT_HTTPHEADER, hdrs);
 	TPID_SETOPT(h, CURLOPT_USERAGENT, "tpid_assert");
 	TPID_SETOPT(h, CURLOPT_WRITEFUNCTION, tpid_hook_write);
-	TPID_SETOPT(h, CURLOPT_WRITEDATA, c);
-	TPID_SETOPT(h, CURLOPT_MAXFILESIZE, (long)c->max_body);
-	TPID_SETOPT(h, CURLOPT_ERRORBUFFER, c->errbuf);
+	TPID_SETOPT(h, CURLOPT_WRITEDATA, resp);
+	TPID_SETOPT(h, CURLOPT_MAXFILESIZE, (long)resp->max_body);
+	TPID_SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
+	return 0;
+}
 
-	cc = curl_easy_perform(h);
+/* The verdict on a finished transfer: reason, and *a filled on TPID_OK. */
+static int tpid_hook_verdict(
+		CURL *h, CURLcode cc, tpid_hook_resp_t *resp, tpid_hook_answer_t *a)
+{
+	curl_off_t total_us = 0;
+	long status = 0;
+	int rc;
 
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if(curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
 		a->elapsed_ms = (double)total_us / 1000.0;
 	a->http_status = status;
-	/* the handle keeps pointers to these: drop them before they dangle */
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-	curl_slist_free_all(hdrs);
-	hdrs = NULL;
-	free(body);
-	body = NULL;
-
-	rc = tpid_hook_map_curl(cc, status, c->too_big);
+	rc = tpid_hook_map_curl(cc, status, resp->too_big);
 	/* a big error page is an HTTP failure first, not a size problem */
 	if(rc == TPID_R_HOOK_TOO_BIG && status != 0 && status != 200)
 		rc = TPID_R_HOOK_HTTP;
 	if(rc != TPID_OK)
 		return rc;
 	if(status != 200) {
-		tpid_hook_error_text(c->buf, c->len, a);
+		tpid_hook_error_text(resp->buf, resp->len, a);
 		return TPID_R_HOOK_HTTP;
 	}
-	return tpid_hook_parse_answer(c->buf, c->len, a);
+	return tpid_hook_parse_answer(resp->buf, resp->len, a);
+}
 
-internal:
+static int tpid_hook_url(const tpid_enterprise_t *e, char *url, size_t size)
+{
+	return snprintf(url, size, "%s%s", e->api_root, TPID_HOOK_PATH)
+						   >= (int)size
+				   ? -1
+				   : 0;
+}
+
+int tpid_hook_query(tpid_hook_client_t *c, const tpid_enterprise_t *e,
+		const tpid_hook_query_t *q, tpid_hook_answer_t *a)
+{
+	char url[TPID_MAX_PATH + sizeof(TPID_HOOK_PATH)];
+	struct curl_slist *hdrs = NULL;
+	tpid_hook_resp_t resp;
+	char *body = NULL;
+	CURLcode cc;
+	CURL *h = NULL;
+	int rc = TPID_R_INTERNAL;
+
+	if(a == NULL)
+		return TPID_R_INTERNAL;
+	memset(a, 0, sizeof(*a));
+	if(c == NULL || e == NULL || q == NULL)
+		return TPID_R_INTERNAL;
+	c->errbuf[0] = '\0';
+	memset(&resp, 0, sizeof(resp));
+	resp.buf = c->buf;
+	resp.max_body = c->max_body;
+
+	if(tpid_hook_url(e, url, sizeof(url)) < 0)
+		return TPID_R_INTERNAL;
+	body = tpid_hook_request_json(q);
+	hdrs = tpid_hook_headers(e);
+	h = tpid_hook_handle(c, e);
+	if(body != NULL && hdrs != NULL && h != NULL
+			&& tpid_hook_setopts(h, e, url, body, hdrs, &resp, c->errbuf)
+					   == 0) {
+		cc = curl_easy_perform(h);
+		rc = tpid_hook_verdict(h, cc, &resp, a);
+	}
 	if(h != NULL) {
+		/* the handle keeps pointers to these: drop them before they dangle */
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
 	}
 	curl_slist_free_all(hdrs);
 	free(body);
-	return TPID_R_INTERNAL;
+	return rc;
+}
+
+/* ---- asynchronous engine (curl multi) ----------------------------------- */
+
+/* One transfer in flight: owns its handle, body, headers and buffer. The
+ * multi handle keeps the connections, so a fresh easy handle per request
+ * still reuses them. */
+typedef struct tpid_hook_xfer
+{
+	CURL *h;
+	struct curl_slist *hdrs;
+	char *body;
+	tpid_hook_resp_t resp;
+	void *user;
+	char errbuf[CURL_ERROR_SIZE];
+	struct tpid_hook_xfer *next;
+} tpid_hook_xfer_t;
+
+struct tpid_hook_multi
+{
+	CURLM *m;
+	size_t max_body;
+	int running;
+	tpid_hook_xfer_t *xfers; /* all in flight */
+};
+
+static void tpid_hook_xfer_free(tpid_hook_xfer_t *x)
+{
+	if(x == NULL)
+		return;
+	if(x->h != NULL)
+		curl_easy_cleanup(x->h);
+	curl_slist_free_all(x->hdrs);
+	free(x->body);
+	free(x->resp.buf);
+	free(x);
+}
+
+tpid_hook_multi_t *tpid_hook_multi_new(size_t max_body, long max_conns)
+{
+	tpid_hook_multi_t *m = calloc(1, sizeof(*m));
+
+	if(m == NULL)
+		return NULL;
+	m->m = curl_multi_init();
+	if(m->m == NULL) {
+		free(m);
+		return NULL;
+	}
+	m->max_body = max_body ? max_body : TPID_HOOK_MAX_BODY;
+	if(max_conns > 0)
+		curl_multi_setopt(m->m, CURLMOPT_MAXCONNECTS, max_conns);
+	return m;
+}
+
+void tpid_hook_multi_free(tpid_hook_multi_t *m)
+{
+	tpid_hook_xfer_t *x, *n;
+
+	if(m == NULL)
+		return;
+	for(x = m->xfers; x; x = n) {
+		n = x->next;
+		curl_multi_remove_handle(m->m, x->h);
+		tpid_hook_xfer_free(x);
+	}
+	curl_multi_cleanup(m->m);
+	free(m);
+}
+
+int tpid_hook_multi_add(tpid_hook_multi_t *m, const tpid_enterprise_t *e,
+		const tpid_hook_query_t *q, void *user)
+{
+	char url[TPID_MAX_PATH + sizeof(TPID_HOOK_PATH)];
+	tpid_hook_xfer_t *x;
+
+	if(m == NULL || e == NULL || q == NULL)
+		return TPID_R_INTERNAL;
+	if(tpid_hook_url(e, url, sizeof(url)) < 0)
+		return TPID_R_INTERNAL;
+	x = calloc(1, sizeof(*x));
+	if(x == NULL)
+		return TPID_R_INTERNAL;
+	x->user = user;
+	x->resp.max_body = m->max_body;
+	x->resp.buf = malloc(m->max_body + 1);
+	x->body = tpid_hook_request_json(q);
+	x->hdrs = tpid_hook_headers(e);
+	x->h = curl_easy_init();
+	if(x->resp.buf == NULL || x->body == NULL || x->hdrs == NULL
+			|| x->h == NULL
+			|| tpid_hook_setopts(x->h, e, url, x->body, x->hdrs, &x->resp,
+					   x->errbuf)
+					   < 0
+			|| curl_easy_setopt(x->h, CURLOPT_PRIVATE, x) != CURLE_OK
+			|| curl_multi_add_handle(m->m, x->h) != CURLM_OK) {
+		tpid_hook_xfer_free(x);
+		return TPID_R_INTERNAL;
+	}
+	x->next = m->xfers;
+	m->xfers = x;
+	m->running++;
+	return TPID_OK;
+}
+
+int tpid_hook_multi_wait(tpid_hook_multi_t *m, int extra_fd, int timeout_ms,
+		int *extra_ready)
+{
+	struct curl_waitfd wfd;
+	int still = 0;
+
+	if(extra_ready)
+		*extra_ready = 0;
+	memset(&wfd, 0, sizeof(wfd));
+	wfd.fd = extra_fd;
+	wfd.events = CURL_WAIT_POLLIN;
+	if(curl_multi_poll(m->m, extra_fd >= 0 ? &wfd : NULL, extra_fd >= 0 ? 1 : 0,
+			   timeout_ms, NULL)
+			!= CURLM_OK)
+		return -1;
+	if(extra_ready && extra_fd >= 0)
+		*extra_ready = (wfd.revents & CURL_WAIT_POLLIN) != 0;
+	if(curl_multi_perform(m->m, &still) != CURLM_OK)
+		return -1;
+	return 0;
+}
+
+int tpid_hook_multi_next(
+		tpid_hook_multi_t *m, void **user, int *rc, tpid_hook_answer_t *a)
+{
+	tpid_hook_xfer_t *x = NULL, **pp;
+	CURLMsg *msg;
+	int left;
+
+	while((msg = curl_multi_info_read(m->m, &left)) != NULL) {
+		if(msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		if(x == NULL)
+			continue;
+		memset(a, 0, sizeof(*a));
+		*rc = tpid_hook_verdict(x->h, msg->data.result, &x->resp, a);
+		*user = x->user;
+		curl_multi_remove_handle(m->m, x->h);
+		for(pp = &m->xfers; *pp; pp = &(*pp)->next) {
+			if(*pp == x) {
+				*pp = x->next;
+				break;
+			}
+		}
+		m->running--;
+		tpid_hook_xfer_free(x);
+		return 1;
+	}
+	return 0;
+}
+
+int tpid_hook_multi_running(const tpid_hook_multi_t *m)
+{
+	return m ? m->running : 0;
 }

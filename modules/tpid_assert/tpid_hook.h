@@ -40,7 +40,7 @@ typedef struct tpid_hook_answer
 {
 	int result;					/* tpid_hook_result_t */
 	char display_name[TPID_MAX_NAME];
-	int ttl;					/* seconds, 0 if absent */
+	int ttl; /* seconds; 0 = do not cache; -1 = absent (operator default) */
 	char reason[128];			/* free text from the enterprise */
 	long http_status;
 	double elapsed_ms;
@@ -73,5 +73,34 @@ const char *tpid_hook_client_last_error(const tpid_hook_client_t *c);
  * redirects included), HOOK_TOO_BIG, HOOK_BAD_ANSWER, INTERNAL. */
 int tpid_hook_query(tpid_hook_client_t *c, const tpid_enterprise_t *e,
 		const tpid_hook_query_t *q, tpid_hook_answer_t *a);
+
+/* ---- asynchronous engine ------------------------------------------------
+ * libcurl's multi interface: many queries in flight in one process, the
+ * connections of each enterprise reused across queries. Used by the hook
+ * worker processes; one engine per process. */
+typedef struct tpid_hook_multi tpid_hook_multi_t;
+
+/* max_conns bounds the connection cache (0: curl's default). */
+tpid_hook_multi_t *tpid_hook_multi_new(size_t max_body, long max_conns);
+
+/* Aborts what is in flight (their user pointers are not reported). */
+void tpid_hook_multi_free(tpid_hook_multi_t *m);
+
+/* Starts a query; user comes back with its result. TPID_OK or INTERNAL. */
+int tpid_hook_multi_add(tpid_hook_multi_t *m, const tpid_enterprise_t *e,
+		const tpid_hook_query_t *q, void *user);
+
+/* Waits up to timeout_ms for network activity or for extra_fd (-1: none) to
+ * become readable, then drives the transfers. 0 or -1. */
+int tpid_hook_multi_wait(tpid_hook_multi_t *m, int extra_fd, int timeout_ms,
+		int *extra_ready);
+
+/* A finished query: returns 1 with *user, *rc (as tpid_hook_query) and *a,
+ * or 0 when none is finished. */
+int tpid_hook_multi_next(
+		tpid_hook_multi_t *m, void **user, int *rc, tpid_hook_answer_t *a);
+
+/* Queries in flight. */
+int tpid_hook_multi_running(const tpid_hook_multi_t *m);
 
 #endif

@@ -194,13 +194,14 @@ static void test_answer_denied_unknown(void **state)
 			TPID_OK);
 	assert_int_equal(a.result, TPID_HOOK_DENIED);
 	assert_string_equal(a.display_name, "");
-	assert_int_equal(a.ttl, 0);
+	assert_int_equal(a.ttl, -1); /* absent: the operator's default applies */
 	assert_string_equal(a.reason, "");
 	assert_int_equal(parse(" {\"tpidVerificationResponse\":{\"result\":"
 						   "\"unknown\",\"ttl\":0,\"future\":[1]}}\n",
 							 &a),
 			TPID_OK);
 	assert_int_equal(a.result, TPID_HOOK_UNKNOWN);
+	assert_int_equal(a.ttl, 0); /* present and 0: do not cache */
 }
 
 static void test_answer_bad_result(void **state)

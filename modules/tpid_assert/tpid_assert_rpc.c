@@ -1,0 +1,245 @@
+/*
+ * tpid_assert - Kamailio glue: RPC commands
+ *
+ * Revocation must not wait for a TTL when the enterprise says an employee
+ * has left: evict one ID, one served user, one enterprise or everything.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+#include <time.h>
+
+#include "core/dprint.h"
+#include "core/rpc.h"
+#include "core/rpc_lookup.h"
+
+#include "tpid_assert_async.h"
+#include "tpid_assert_mod.h"
+#include "tpid_assert_rpc.h"
+
+typedef struct tpid_rpc_walk
+{
+	rpc_t *rpc;
+	void *ctx;
+	void *arr;
+	int64_t now;
+} tpid_rpc_walk_t;
+
+static const char *tpid_rpc_result(const tpid_cache_view_t *v)
+{
+	if(v->state == TPID_CACHE_PENDING)
+		return "pending";
+	switch(v->reason) {
+		case TPID_OK:
+			return "authorized";
+		case TPID_R_DENIED:
+			return "denied";
+		default:
+			return "unknown";
+	}
+}
+
+static int tpid_rpc_entry(const tpid_cache_view_t *v, void *arg)
+{
+	tpid_rpc_walk_t *w = arg;
+	void *st;
+
+	if(w->rpc->array_add(w->arr, "{", &st) < 0)
+		return 1;
+	w->rpc->struct_add(st, "ssssssdd", "served", v->served, "id", v->id,
+			"enterprise", v->domain, "result", tpid_rpc_result(v), "name",
+			v->name, "state",
+			v->state == TPID_CACHE_PENDING ? "pending" : "done", "expires_in",
+			v->state == TPID_CACHE_PENDING ? 0 : (int)(v->expires - w->now),
+			"hits", (int)v->hits);
+	return 0;
+}
+
+static const char *tpid_rpc_cache_list_doc[] = {
+		"List the cached enterprise decisions (served user, third-party ID, "
+		"result, seconds left).",
+		0};
+
+static void tpid_rpc_cache_list(rpc_t *rpc, void *ctx)
+{
+	tpid_rpc_walk_t w;
+	void *th;
+
+	if(rpc->add(ctx, "{", &th) < 0)
+		return;
+	memset(&w, 0, sizeof(w));
+	w.rpc = rpc;
+	w.ctx = ctx;
+	w.now = (int64_t)time(NULL);
+	if(rpc->struct_add(th, "d", "count", (int)tpid_cache_count(tpid_cache)) < 0
+			|| rpc->struct_add(th, "[", "entries", &w.arr) < 0)
+		return;
+	tpid_cache_walk(tpid_cache, w.now, tpid_rpc_entry, &w);
+}
+
+static void tpid_rpc_evicted(rpc_t *rpc, void *ctx, int n)
+{
+	void *th;
+
+	if(rpc->add(ctx, "{", &th) < 0)
+		return;
+	rpc->struct_add(th, "d", "evicted", n);
+}
+
+static const char *tpid_rpc_cache_flush_doc[] = {
+		"Evict every cached decision.", 0};
+
+static void tpid_rpc_cache_flush(rpc_t *rpc, void *ctx)
+{
+	tpid_rpc_evicted(rpc, ctx, tpid_cache_evict(tpid_cache, NULL, NULL, NULL));
+}
+
+/* One string parameter, NUL-terminated into buf. */
+static int tpid_rpc_arg(rpc_t *rpc, void *ctx, char *buf, size_t size)
+{
+	str s = STR_NULL;
+
+	if(rpc->scan(ctx, "S", &s) < 1 || s.len <= 0) {
+		rpc->fault(ctx, 400, "missing parameter");
+		return -1;
+	}
+	if((size_t)s.len >= size) {
+		rpc->fault(ctx, 400, "parameter too long");
+		return -1;
+	}
+	memcpy(buf, s.s, s.len);
+	buf[s.len] = '\0';
+	return 0;
+}
+
+static const char *tpid_rpc_revoke_id_doc[] = {
+		"Evict every decision about one third-party ID "
+		"(e.g. sip:e102938@acme.example).",
+		0};
+
+static void tpid_rpc_revoke_id(rpc_t *rpc, void *ctx)
+{
+	char id[TPID_MAX_URI];
+
+	if(tpid_rpc_arg(rpc, ctx, id, sizeof(id)) < 0)
+		return;
+	tpid_rpc_evicted(rpc, ctx, tpid_cache_evict(tpid_cache, NULL, id, NULL));
+}
+
+static const char *tpid_rpc_revoke_user_doc[] = {
+		"Evict every decision about one served user "
+		"(as cached: tel:+<digits> or the SIP URI).",
+		0};
+
+static void tpid_rpc_revoke_user(rpc_t *rpc, void *ctx)
+{
+	char served[TPID_MAX_URI];
+
+	if(tpid_rpc_arg(rpc, ctx, served, sizeof(served)) < 0)
+		return;
+	tpid_rpc_evicted(
+			rpc, ctx, tpid_cache_evict(tpid_cache, served, NULL, NULL));
+}
+
+static const char *tpid_rpc_revoke_enterprise_doc[] = {
+		"Evict every decision of one enterprise (its domain).", 0};
+
+static void tpid_rpc_revoke_enterprise(rpc_t *rpc, void *ctx)
+{
+	char domain[TPID_MAX_DOMAIN];
+
+	if(tpid_rpc_arg(rpc, ctx, domain, sizeof(domain)) < 0)
+		return;
+	tpid_rpc_evicted(
+			rpc, ctx, tpid_cache_evict(tpid_cache, NULL, NULL, domain));
+}
+
+static const char *tpid_rpc_reload_doc[] = {
+		"Reload the enterprise file. A bad file is refused and the running "
+		"configuration stays.",
+		0};
+
+static void tpid_rpc_reload(rpc_t *rpc, void *ctx)
+{
+	char err[512];
+	void *th;
+
+	if(tpid_ent_reload(tpid_cfg.enterprise_file, err, sizeof(err)) < 0) {
+		LM_ERR("enterprise reload refused, previous configuration kept: %s\n",
+				err);
+		rpc->fault(ctx, 500, "reload refused: %s", err);
+		return;
+	}
+	LM_INFO("enterprise file reloaded (version %d)\n", tpid_ent_version());
+	if(rpc->add(ctx, "{", &th) < 0)
+		return;
+	rpc->struct_add(th, "dd", "version", tpid_ent_version(), "enterprises",
+			tpid_ent_walk(NULL, NULL));
+}
+
+typedef struct tpid_rpc_ent
+{
+	rpc_t *rpc;
+	void *arr;
+} tpid_rpc_ent_t;
+
+static void tpid_rpc_ent_add(const tpid_enterprise_t *e, void *arg)
+{
+	tpid_rpc_ent_t *r = arg;
+	void *st;
+
+	if(r->rpc->array_add(r->arr, "{", &st) < 0)
+		return;
+	r->rpc->struct_add(st, "sssdddd", "domain", e->domain, "api_root",
+			e->api_root, "mtls", e->client_cert[0] ? "yes" : "no",
+			"connect_timeout_ms", (int)e->connect_timeout_ms, "timeout_ms",
+			(int)e->timeout_ms, "ttl_cap", e->ttl_cap, "bearer",
+			e->bearer_token[0] ? 1 : 0);
+}
+
+static const char *tpid_rpc_status_doc[] = {
+		"Show the enterprises, the cache size and the queries in flight.", 0};
+
+static void tpid_rpc_status(rpc_t *rpc, void *ctx)
+{
+	tpid_rpc_ent_t r;
+	void *th;
+
+	if(rpc->add(ctx, "{", &th) < 0)
+		return;
+	rpc->struct_add(th, "dddddd", "enterprise_version", tpid_ent_version(),
+			"cache_entries", (int)tpid_cache_count(tpid_cache), "cache_size",
+			tpid_cfg.cache_size, "inflight", tpid_async_inflight(),
+			"max_inflight", tpid_cfg.max_inflight, "hook_workers",
+			tpid_cfg.hook_workers);
+	r.rpc = rpc;
+	if(rpc->struct_add(th, "[", "enterprises", &r.arr) < 0)
+		return;
+	tpid_ent_walk(tpid_rpc_ent_add, &r);
+}
+
+/* clang-format off */
+static rpc_export_t tpid_rpc_cmds[] = {
+	{"tpid_assert.cache_list", tpid_rpc_cache_list, tpid_rpc_cache_list_doc,
+		RET_ARRAY},
+	{"tpid_assert.cache_flush", tpid_rpc_cache_flush, tpid_rpc_cache_flush_doc,
+		0},
+	{"tpid_assert.revoke_id", tpid_rpc_revoke_id, tpid_rpc_revoke_id_doc, 0},
+	{"tpid_assert.revoke_user", tpid_rpc_revoke_user,
+		tpid_rpc_revoke_user_doc, 0},
+	{"tpid_assert.revoke_enterprise", tpid_rpc_revoke_enterprise,
+		tpid_rpc_revoke_enterprise_doc, 0},
+	{"tpid_assert.reload", tpid_rpc_reload, tpid_rpc_reload_doc, 0},
+	{"tpid_assert.status", tpid_rpc_status, tpid_rpc_status_doc, 0},
+	{0, 0, 0, 0}
+};
+/* clang-format on */
+
+int tpid_rpc_register(void)
+{
+	if(rpc_register_array(tpid_rpc_cmds) != 0) {
+		LM_ERR("cannot register the RPC commands\n");
+		return -1;
+	}
+	return 0;
+}
