@@ -8,7 +8,13 @@ file, over HTTPS, optionally requiring a client certificate and/or a bearer toke
 
   enterprise_service.py --listen 127.0.0.1:8443 --cert hook.pem --key hook.key \
       --directory tools/demo-directory.json [--client-ca client-ca.pem] \
-      [--bearer-token-file F] [--fault MODE] [--delay-ms N] [--log FILE] [--pidfile F]
+      [--bearer-token-file F] [--fault MODE] [--delay-ms N] [--log FILE] [--pidfile F] \
+      [--log-bodies FILE]
+
+--log-bodies appends one JSON object per line for every verification request whose body
+was read: {"request": <the body, parsed; its text if not JSON>, "status": <HTTP status
+sent, 0 if none>, "answer": <the answer body, parsed; its text if not JSON; null if none>},
+for tests that check what a client sent and got against docs/hook-api.yaml.
 """
 import argparse, hmac, http.server, json, os, re, signal, socket, ssl, sys, threading, time
 
@@ -141,6 +147,14 @@ def clean(v, cap=200):
     return str(v)[:cap].encode("unicode_escape").decode("ascii").replace(" ", "\\x20")
 
 
+def as_json(raw):
+    """A body for the --log-bodies file: the parsed JSON, else its text."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return raw.decode("utf-8", errors="replace")
+
+
 def error_body(etype, code, text):
     return {"error": {"type": etype, "code": code, "text": text}}
 
@@ -169,6 +183,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def reply(self, status, obj=None, raw=None, headers=()):
         body = raw if raw is not None else (b"" if obj is None else
                                            json.dumps(obj, separators=(",", ":")).encode())
+        self.sent = body
         self.send_response(status)
         if body:
             self.send_header("Content-Type", "application/json")
@@ -182,6 +197,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def dispatch(self):
         self.status, self.note, self.req = 0, "-", {}
+        self.received, self.sent = None, None
         try:
             self.route()
         except (ConnectionError, socket.timeout, ssl.SSLError) as e:
@@ -198,6 +214,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         f"servedUser={clean(self.req.get('servedUser', '-'))} "
                         f"tpid={clean(self.req.get('tpid', '-'))} {self.note} "
                         f"status={self.status}")
+        if self.server.bodies is not None and self.received is not None:
+            self.server.log_bodies({"request": as_json(self.received), "status": self.status,
+                                    "answer": as_json(self.sent) if self.sent else None})
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = dispatch
 
@@ -227,6 +246,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.read_body()
         if body is None:
             return
+        self.received = body
         try:
             self.req = parse_request(body)
         except ValueError as e:
@@ -310,6 +330,8 @@ def main():
     ap.add_argument("--delay-ms", type=int, help="delay every verification answer")
     ap.add_argument("--log", help="request log file (default: stderr)")
     ap.add_argument("--pidfile")
+    ap.add_argument("--log-bodies", metavar="FILE",
+                    help="append each verification request and its answer as a JSON line")
     a = ap.parse_args()
 
     host, _, port = a.listen.rpartition(":")
@@ -334,6 +356,14 @@ def main():
     srv.tls, srv.log = tls, log
     srv.directory = Directory(a.directory, log)
     srv.token_file, srv.fault, srv.delay_ms = a.bearer_token_file, a.fault, a.delay_ms
+    srv.bodies = open(a.log_bodies, "a", buffering=1, encoding="utf-8") \
+        if a.log_bodies else None
+
+    def log_bodies(record):
+        with log_lock:
+            srv.bodies.write(json.dumps(record, separators=(",", ":")) + "\n")
+            srv.bodies.flush()
+    srv.log_bodies = log_bodies
 
     if a.pidfile:
         with open(a.pidfile, "w") as f:

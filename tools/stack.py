@@ -7,6 +7,12 @@
     callee (SIPp UAS)      udp 127.0.0.1:5080
     enterprise hook        https://127.0.0.1:8443  (tools/enterprise_service.py)
 
+and, for the tests, optionally (Stack(trunk=True, fault_hooks=True)):
+
+    SIP trunk originating  udp 127.0.0.1:5062  (cfg/orig-scscf.cfg with -A TRUNK)
+    misbehaving hooks      https://127.0.0.1:8450..  one enterprise "<name>.example"
+                           per fault (EXTRA_HOOKS), plus mTLS and bearer controls
+
 `stack.py start` / `stack.py stop` bring it up and down (pid files under
 build/run); `Stack` is the same thing as a Python object, and `place_call`
 drives one SIPp call through it and reports what the caller got back and
@@ -16,7 +22,6 @@ sets SO_REUSEADDR, so a leftover instance would silently share the traffic.
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import ssl
@@ -40,6 +45,34 @@ HOST = "127.0.0.1"
 ORIG_PORT, TERM_PORT, UAS_PORT, HOOK_PORT = 5060, 5070, 5080, 8443
 DOWN_PORT = 8444  # an enterprise whose hook is down: nothing listens here
 SIGN_X5U = "https://cert.example.net/tpid.pem"
+KAMCMD = "/usr/sbin/kamcmd"
+TRUNK_PORT = 5062  # optional: the originating side for an enterprise PBX (-A TRUNK)
+
+# Optional enterprises for the failure-policy tests: "<name>.example" is answered by
+# its own enterprise_service.py on the given port, all from the same directory file.
+# Their entries use short timeouts so that a test of the slow one stays fast.
+FAULT_CONNECT_MS, FAULT_TIMEOUT_MS = 300, 800
+SLOW_MS = 2000  # the "slow" hook answers this late: well past FAULT_TIMEOUT_MS
+EXTRA_HOOKS = {
+    # name: (port, enterprise_service.py options, server certificate, entry keys);
+    # {pki} and {run} are filled in. Names without --fault but with a cert or
+    # client authentication test TLS; "mtls" and "bearer" are positive controls.
+    "slow":          (8450, ["--fault", "slow", "--delay-ms", str(SLOW_MS)], "hook", {}),
+    "http500":       (8451, ["--fault", "http500"], "hook", {}),
+    "badjson":       (8452, ["--fault", "badjson"], "hook", {}),
+    "missingfields": (8453, ["--fault", "missingfields"], "hook", {}),
+    "wrongtypes":    (8454, ["--fault", "wrongtypes"], "hook", {}),
+    "huge":          (8455, ["--fault", "huge"], "hook", {}),
+    "redirect":      (8456, ["--fault", "redirect"], "hook", {}),
+    "close":         (8457, ["--fault", "close"], "hook", {}),
+    "wrongca":       (8458, [], "hook-wrongca", {}),
+    "expired":       (8459, [], "hook-expired", {}),
+    "mtls-missing":  (8460, ["--client-ca", "{pki}/client-ca.pem"], "hook", {}),
+    "mtls":          (8461, ["--client-ca", "{pki}/client-ca.pem"], "hook",
+                      {"client_cert": "{pki}/client.pem", "client_key": "{pki}/client.key"}),
+    "bearer":        (8462, ["--bearer-token-file", "{run}/bearer.token"], "hook",
+                      {"bearer_token_file": "{run}/bearer.token"}),
+}
 
 # The demo's people (tools/demo-directory.json).
 ALICE = "tel:+4961519876543"
@@ -48,6 +81,16 @@ MALLORY = "tel:+4961510000666"
 CALLEE = "4961511234567"
 ALICE_ID = "sip:e102938@acme.example"
 BOB_ID = "sip:e554433@acme.example"
+# Test-only additions to the run directory's copy of the directory: Carol, whom
+# only the hook conformance test uses (so no cached decision hides its requests),
+# and Alice's ID at every EXTRA_HOOKS domain.
+CAROL = "tel:+4961515550100"
+CAROL_ID = "sip:e300001@acme.example"
+
+
+def extra_hook_id(name):
+    """Alice's employee ID at the enterprise of EXTRA_HOOKS[name]."""
+    return f"sip:e102938@{name}.example"
 
 
 class StackError(RuntimeError):
@@ -55,8 +98,13 @@ class StackError(RuntimeError):
 
 
 def port_busy(port, udp):
-    """True if something holds the port (bind without SO_REUSEADDR fails)."""
+    """True if something holds the port (bind without SO_REUSEADDR fails). For TCP,
+    with it: connections a hook closed linger in TIME_WAIT for a minute, and they do
+    not stop a new listener (Python's HTTP server sets SO_REUSEADDR); one that still
+    listens does."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
+    if not udp:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind((HOST, port))
         return False
@@ -77,22 +125,35 @@ def pid_alive(pid):
 
 
 class Stack:
-    def __init__(self, run_dir=RUN, term_policy="reject", orig_extra=None, term_extra=None):
+    def __init__(self, run_dir=RUN, term_policy="reject", orig_extra=None, term_extra=None,
+                 trunk=False, fault_hooks=False):
         self.run = run_dir
+        self.trunk = trunk
+        self.fault_hooks = fault_hooks
         self.term_policy = term_policy
         self.orig_extra = orig_extra or {}
         self.term_extra = term_extra or {}
         self.procs = {}
         self.directory = os.path.join(self.run, "directory.json")
         self.uas_trace = os.path.join(self.run, "uas-messages.log")
+        # every verification request the main hook got, with its answer (JSON lines)
+        self.hook_bodies = os.path.join(self.run, "hook-bodies.jsonl")
+
+    @staticmethod
+    def names():
+        """Every process name the stack may run (pid files build/run/<name>.pid)."""
+        return ["uas", "orig", "trunk", "term", "hook"] + ["hook-" + n for n in EXTRA_HOOKS]
 
     # ---- set-up -------------------------------------------------------
     def check_free(self):
-        busy = [f"udp {p}" for p in (ORIG_PORT, TERM_PORT, UAS_PORT) if port_busy(p, True)]
-        busy += [f"tcp {p}" for p in (HOOK_PORT, DOWN_PORT) if port_busy(p, False)]
+        udp = [ORIG_PORT, TERM_PORT, UAS_PORT] + ([TRUNK_PORT] if self.trunk else [])
+        tcp = [HOOK_PORT, DOWN_PORT] + \
+            ([h[0] for h in EXTRA_HOOKS.values()] if self.fault_hooks else [])
+        busy = [f"udp {p}" for p in udp if port_busy(p, True)]
+        busy += [f"tcp {p}" for p in tcp if port_busy(p, False)]
         if busy:
             raise StackError("ports in use (a leftover stack? try `make stop`): " + ", ".join(busy))
-        for name in ("hook", "orig", "term", "uas"):
+        for name in self.names():
             pid = self._read_pid(name)
             if pid and pid_alive(pid):
                 raise StackError(f"a previous {name} (pid {pid}) still runs: `make stop`")
@@ -108,7 +169,15 @@ class Stack:
         os.makedirs(self.run, exist_ok=True)
         subprocess.run(["bash", os.path.join(ROOT, "tools", "make-pki.sh"), PKI], check=True,
                        stdout=subprocess.DEVNULL)
-        shutil.copy(os.path.join(ROOT, "tools", "demo-directory.json"), self.directory)
+        with open(os.path.join(ROOT, "tools", "demo-directory.json")) as f:
+            directory = json.load(f)
+        users = directory["users"]
+        users[CAROL] = [{"tpid": CAROL_ID, "displayName": "Carol Conform (ACME Corp.)",
+                         "validUntil": 0}]
+        users[ALICE] += [{"tpid": extra_hook_id(n), "validUntil": 0,
+                          "displayName": f"Alice Example ({n}.example)"} for n in EXTRA_HOOKS]
+        with open(self.directory, "w") as f:
+            json.dump(directory, f, indent=2)
         ents = {"enterprises": [
             {"domain": "acme.example", "api_root": f"https://{HOST}:{HOOK_PORT}/acme",
              "ca_file": os.path.join(PKI, "hook-ca.pem"),
@@ -118,6 +187,18 @@ class Stack:
              "ca_file": os.path.join(PKI, "hook-ca.pem"),
              "connect_timeout_ms": 300, "timeout_ms": 1000},
         ]}
+        if self.fault_hooks:
+            fd = os.open(os.path.join(self.run, "bearer.token"),
+                         os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(uuid.uuid4().hex + "\n")
+            for name, (port, _, _, keys) in EXTRA_HOOKS.items():
+                ent = {"domain": f"{name}.example",
+                       "api_root": f"https://{HOST}:{port}/{name}",
+                       "ca_file": os.path.join(PKI, "hook-ca.pem"),
+                       "connect_timeout_ms": FAULT_CONNECT_MS, "timeout_ms": FAULT_TIMEOUT_MS}
+                ent.update({k: self._fill(v) for k, v in keys.items()})
+                ents["enterprises"].append(ent)
         with open(os.path.join(self.run, "enterprises.json"), "w") as f:
             json.dump(ents, f, indent=2)
 
@@ -135,6 +216,9 @@ class Stack:
     def _q(s):
         return '"' + s + '"'
 
+    def _fill(self, s):
+        return s.replace("{pki}", PKI).replace("{run}", self.run)
+
     def _kamailio(self, name, cfg, port, defines):
         d = {"TPID_MODULE": self._q(MODULE), "CHILDREN": "2", "WITH_CALL_LOG": "1",
              "CTL_SOCKET": self._q(f"unixs:{self.run}/{name}_ctl")}
@@ -149,7 +233,10 @@ class Stack:
         self.check_free()
         self._write_files()
         open(self.uas_trace, "w").close()
+        open(self.hook_bodies, "w").close()
         self.start_hook()
+        if self.fault_hooks:
+            self.start_extra_hooks()
         orig = {"SIGN_KEY": self._q(os.path.join(PKI, "sign.key")),
                 "SIGN_X5U": self._q(SIGN_X5U),
                 "ENTERPRISE_FILE": self._q(os.path.join(self.run, "enterprises.json"))}
@@ -160,33 +247,59 @@ class Stack:
         term.update(self.term_extra)
         self._kamailio("orig", "orig-scscf.cfg", ORIG_PORT, orig)
         self._kamailio("term", "term-scscf.cfg", TERM_PORT, term)
+        waits = [("orig", ORIG_PORT), ("term", TERM_PORT), ("uas", UAS_PORT)]
+        if self.trunk:
+            # The same originating cfg, for an enterprise PBX: the claimed ID is
+            # taken from the From URI, the PBX is the served user (PAI).
+            trunk = dict(orig, LISTEN=f"udp:{HOST}:{TRUNK_PORT}", TRUNK="1",
+                         NEXT_HOP=self._q(f"sip:{HOST}:{TERM_PORT}"))
+            self._kamailio("trunk", "orig-scscf.cfg", TRUNK_PORT, trunk)
+            waits.append(("trunk", TRUNK_PORT))
         self._spawn("uas", [SIPP, "-sf", os.path.join(SCENARIOS, "uas.xml"), "-i", HOST,
                             "-p", str(UAS_PORT), "-nostdin", "-trace_msg", "-message_file",
                             self.uas_trace, "-max_recv_loops", "1000"], "uas.log")
-        for name, port in (("orig", ORIG_PORT), ("term", TERM_PORT), ("uas", UAS_PORT)):
+        for name, port in waits:
             self._wait_udp(name, port)
         return self
 
-    def start_hook(self, *extra):
-        self._spawn("hook", [PY, os.path.join(ROOT, "tools", "enterprise_service.py"),
-                             "--listen", f"{HOST}:{HOOK_PORT}",
-                             "--cert", os.path.join(PKI, "hook.pem"),
-                             "--key", os.path.join(PKI, "hook.key"),
-                             "--directory", self.directory, *extra], "hook.log")
-        ctx = ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem"))
+    def _spawn_hook(self, name, port, cert, extra):
+        return self._spawn(name, [PY, os.path.join(ROOT, "tools", "enterprise_service.py"),
+                                  "--listen", f"{HOST}:{port}",
+                                  "--cert", os.path.join(PKI, cert + ".pem"),
+                                  "--key", os.path.join(PKI, cert + ".key"),
+                                  "--directory", self.directory, *extra], name + ".log")
+
+    def _wait_https(self, name, port, ctx):
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
-                with urllib.request.urlopen(f"https://{HOST}:{HOOK_PORT}/healthz",
+                with urllib.request.urlopen(f"https://{HOST}:{port}/healthz",
                                             context=ctx, timeout=1) as r:
                     if r.status == 200:
                         return
             except OSError:
                 pass
-            if self.procs["hook"].poll() is not None:
+            if self.procs[name].poll() is not None:
                 break
             time.sleep(0.1)
-        raise StackError("enterprise hook did not come up; see " + os.path.join(self.run, "hook.log"))
+        raise StackError(f"enterprise hook {name} did not come up; see "
+                         + os.path.join(self.run, name + ".log"))
+
+    def start_hook(self, *extra):
+        self._spawn_hook("hook", HOOK_PORT, "hook", ("--log-bodies", self.hook_bodies) + extra)
+        self._wait_https("hook", HOOK_PORT,
+                         ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem")))
+
+    def start_extra_hooks(self):
+        for name, (port, args, cert, _) in EXTRA_HOOKS.items():
+            self._spawn_hook("hook-" + name, port, cert, [self._fill(a) for a in args])
+        # Only that they serve: some present a certificate nobody should trust, some
+        # want a client certificate (ours is offered to all; the others ignore it).
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        ctx.load_cert_chain(os.path.join(PKI, "client.pem"), os.path.join(PKI, "client.key"))
+        for name, (port, _, _, _) in EXTRA_HOOKS.items():
+            self._wait_https("hook-" + name, port, ctx)
 
     def stop_hook(self):
         self._stop_one("hook")
@@ -230,13 +343,26 @@ class Stack:
             pass
 
     def stop(self):
-        for name in ("uas", "orig", "term", "hook"):
+        for name in self.names():
             self._stop_one(name)
+
+    # ---- management -------------------------------------------------------
+    def rpc(self, name, *command, timeout=10):
+        """An RPC command to a Kamailio of the stack ("orig", "term", "trunk")
+        through its binrpc ctl socket; kamcmd's output. A failed command raises
+        StackError (kamcmd itself exits 0 on "error: 500 - ...")."""
+        r = subprocess.run([KAMCMD, "-s", f"unixs:{self.run}/{name}_ctl", *command],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+        out = r.stdout.decode(errors="replace")
+        if r.returncode != 0 or out.startswith("error: "):
+            raise StackError(f"kamcmd {' '.join(command)} on {name}: {out.strip()}")
+        return out
 
     # ---- calls ----------------------------------------------------------
     def place_call(self, served=ALICE, claim=ALICE_ID, dest=CALLEE, to_port=ORIG_PORT,
-                   extra_headers=(), expect=200, timeout=15):
-        """One INVITE through the stack. Returns a CallResult."""
+                   extra_headers=(), expect=200, timeout=15, from_uri=None):
+        """One INVITE through the stack. Returns a CallResult. from_uri: the From
+        URI (default sip:caller@<caller's address>)."""
         tag = "tpid-" + uuid.uuid4().hex
         call_id = tag + "-1"  # SIPp's -cid_str below, call number 1
         headers = []
@@ -249,6 +375,7 @@ class Stack:
         with open(os.path.join(SCENARIOS, tmpl)) as f:
             xml = f.read()
         xml = (xml.replace("@DEST@", dest)
+                  .replace("@FROM@", from_uri or "sip:caller@[local_ip]")
                   .replace("@EXPECT@", str(expect))
                   .replace("@HEADERS@", "\r\n".join(headers) if headers else "X-Tpid-Test: none"))
         scen = os.path.join(self.run, f"uac-{call_id}.xml")

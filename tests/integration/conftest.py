@@ -17,7 +17,9 @@ TPID_TOKEN = os.path.join(ROOT, "build", "tpid-token")
 
 @pytest.fixture(scope="session")
 def stack():
-    st = stackmod.Stack()
+    # with the SIP-trunk instance and the misbehaving enterprise hooks (test_trunk.py,
+    # test_faults.py); the plain stack is what `make demo` runs
+    st = stackmod.Stack(trunk=True, fault_hooks=True)
     try:
         st.start()
     except stackmod.StackError as e:

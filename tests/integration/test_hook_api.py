@@ -17,64 +17,18 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
+
+from openapi_check import KNOWN, SCHEMAS, assert_valid, schema_errors
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE = REPO / "tools" / "enterprise_service.py"
 MAKE_PKI = REPO / "tools" / "make-pki.sh"
 DEMO_DIR = REPO / "tools" / "demo-directory.json"
-API = yaml.safe_load((REPO / "docs" / "hook-api.yaml").read_text())
-SCHEMAS = API["components"]["schemas"]
 PATH = "/acme/tpid/v1/verification"     # apiRoot https://127.0.0.1:PORT/acme
 
 ALICE, ALICE_ID = "tel:+4961519876543", "sip:e102938@acme.example"
 BOB, BOB_ID = "tel:+4961517654321", "sip:e554433@acme.example"
 MALLORY = "tel:+4961510000666"
-
-
-# --- a validator for the JSON Schema subset the OpenAPI document uses -------------------
-# python3-jsonschema is not part of Debian's default install here, so keep our own; the
-# test_validator_knows_every_keyword test fails if the document starts using more.
-KNOWN = {"type", "properties", "required", "enum", "additionalProperties", "minimum",
-         "maximum", "minLength", "minItems", "items", "description", "$ref"}
-TYPES = {"object": dict, "array": list, "string": str, "integer": int, "boolean": bool}
-
-
-def schema_errors(inst, schema, where="$"):
-    if "$ref" in schema:
-        return schema_errors(inst, SCHEMAS[schema["$ref"].rsplit("/", 1)[1]], where)
-    t = schema.get("type")
-    # JSON true is not an integer, though Python's bool is an int
-    if t and (not isinstance(inst, TYPES[t]) or (t != "boolean" and isinstance(inst, bool))):
-        return [f"{where}: expected {t}, got {type(inst).__name__}"]
-    errs = []
-    if "enum" in schema and inst not in schema["enum"]:
-        errs.append(f"{where}: {inst!r} not in {schema['enum']}")
-    if "minimum" in schema and inst < schema["minimum"]:
-        errs.append(f"{where}: {inst} < {schema['minimum']}")
-    if "maximum" in schema and inst > schema["maximum"]:
-        errs.append(f"{where}: {inst} > {schema['maximum']}")
-    if "minLength" in schema and len(inst) < schema["minLength"]:
-        errs.append(f"{where}: shorter than {schema['minLength']}")
-    if "minItems" in schema and len(inst) < schema["minItems"]:
-        errs.append(f"{where}: fewer than {schema['minItems']} items")
-    if "items" in schema:
-        for i, v in enumerate(inst):
-            errs += schema_errors(v, schema["items"], f"{where}[{i}]")
-    if t == "object":
-        props = schema.get("properties", {})
-        errs += [f"{where}: missing {k}" for k in schema.get("required", []) if k not in inst]
-        for k, v in inst.items():
-            if k in props:
-                errs += schema_errors(v, props[k], f"{where}.{k}")
-            elif schema.get("additionalProperties", True) is False:
-                errs.append(f"{where}: unexpected {k}")
-    return errs
-
-
-def assert_valid(inst, name):
-    errs = schema_errors(inst, SCHEMAS[name])
-    assert not errs, errs
 
 
 def request(served=ALICE, tpid=ALICE_ID, **extra):
@@ -553,3 +507,21 @@ def test_pidfile_and_sigterm(start):
     conn.close()
     assert not svc.pidfile.exists()
     assert svc.log.read_text().rstrip().endswith("stopped")
+
+
+def test_log_bodies(start, tmp_path):
+    bodies = tmp_path / "bodies.jsonl"
+    svc = start("--log-bodies", bodies)
+    sent = request(MALLORY, ALICE_ID)
+    svc.verify(sent)
+    svc.call("POST", PATH, b"{not json")
+    svc.call("GET", "/healthz")                       # no body: not logged
+    deadline = time.monotonic() + 3
+    while len(bodies.read_text().splitlines()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    recs = [json.loads(line) for line in bodies.read_text().splitlines()]
+    assert len(recs) == 2
+    assert recs[0]["request"] == sent and recs[0]["status"] == 200
+    assert recs[0]["answer"]["tpidVerificationResponse"]["result"] == "denied"
+    assert recs[1]["request"] == "{not json" and recs[1]["status"] == 400
+    assert_valid(recs[1]["answer"], "Error")

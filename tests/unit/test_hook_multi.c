@@ -1,0 +1,726 @@
+/*
+ * tpid_assert - unit tests: the asynchronous hook engine (curl multi)
+ * against in-test servers: a TLS one in a child process (self-signed EC
+ * certificate for IP 127.0.0.1, made here) and plain sockets for failures.
+ *
+ * The unit tests link libcrypto but not libssl: the server side of TLS is
+ * taken from the libssl that libcurl has loaded already (dlopen).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "tpid_hook.h"
+#include "tpid_reason.h"
+
+static char dir[64];
+static char ca[128];	   /* the server's own certificate: its CA file */
+static char other_ca[128]; /* a CA that did not sign it */
+static X509 *srv_cert;
+static EVP_PKEY *srv_key;
+
+/* ---- libssl, server side -------------------------------------------------- */
+
+static void *libssl;
+static struct
+{
+	__typeof__(&TLS_server_method) TLS_server_method;
+	__typeof__(&SSL_CTX_new) SSL_CTX_new;
+	__typeof__(&SSL_CTX_use_certificate) SSL_CTX_use_certificate;
+	__typeof__(&SSL_CTX_use_PrivateKey) SSL_CTX_use_PrivateKey;
+	__typeof__(&SSL_new) SSL_new;
+	__typeof__(&SSL_set_fd) SSL_set_fd;
+	__typeof__(&SSL_accept) SSL_accept;
+	__typeof__(&SSL_read) SSL_read;
+	__typeof__(&SSL_write) SSL_write;
+	__typeof__(&SSL_free) SSL_free;
+} ssl;
+
+#define SSL_SYM(name)                                            \
+	do {                                                         \
+		ssl.name = (__typeof__(ssl.name))dlsym(libssl, #name);   \
+		if(ssl.name == NULL)                                     \
+			return -1;                                           \
+	} while(0)
+
+static int load_libssl(void)
+{
+	libssl = dlopen("libssl.so.3", RTLD_NOW);
+	if(libssl == NULL)
+		return -1;
+	SSL_SYM(TLS_server_method);
+	SSL_SYM(SSL_CTX_new);
+	SSL_SYM(SSL_CTX_use_certificate);
+	SSL_SYM(SSL_CTX_use_PrivateKey);
+	SSL_SYM(SSL_new);
+	SSL_SYM(SSL_set_fd);
+	SSL_SYM(SSL_accept);
+	SSL_SYM(SSL_read);
+	SSL_SYM(SSL_write);
+	SSL_SYM(SSL_free);
+	return 0;
+}
+
+/* ---- certificates ----------------------------------------------------------- */
+
+static int add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *val)
+{
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, v3, nid, val);
+	int ok;
+
+	if(e == NULL)
+		return -1;
+	ok = X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	return ok ? 0 : -1;
+}
+
+/* A self-signed P-256 certificate for IP 127.0.0.1, written to path. */
+static int make_cert(const char *path, X509 **xo, EVP_PKEY **ko)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509V3_CTX v3;
+	X509_NAME *n;
+	FILE *f;
+	int ok = 0;
+
+	if(k == NULL || x == NULL)
+		goto done;
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(
+			n, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	X509_set_pubkey(x, k);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if(add_ext(x, &v3, NID_basic_constraints, "critical,CA:TRUE") < 0
+			|| add_ext(x, &v3, NID_key_usage,
+					   "critical,digitalSignature,keyCertSign")
+					   < 0
+			|| add_ext(x, &v3, NID_subject_key_identifier, "hash") < 0
+			|| add_ext(x, &v3, NID_subject_alt_name, "IP:127.0.0.1") < 0)
+		goto done;
+	if(X509_sign(x, k, EVP_sha256()) <= 0)
+		goto done;
+	f = fopen(path, "w");
+	if(f == NULL)
+		goto done;
+	ok = PEM_write_X509(f, x);
+	fclose(f);
+done:
+	if(ok && xo != NULL && ko != NULL) {
+		*xo = x;
+		*ko = k;
+	} else {
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
+	return ok ? 0 : -1;
+}
+
+/* ---- the TLS server (a child process) ------------------------------------- */
+
+typedef struct srv
+{
+	pid_t pid;
+	int port;
+	int accepts; /* read end: one byte per accepted connection */
+	int accepted;
+} srv_t;
+
+typedef struct srv_cfg
+{
+	int delay_ms; /* before each answer */
+	int status;
+	const char *body;
+} srv_cfg_t;
+
+static SSL_CTX *srv_ctx;
+static srv_cfg_t srv_conf;
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while(nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Reads one request (headers and Content-Length body). 0, or -1 at EOF. */
+static int srv_read_request(SSL *s)
+{
+	char buf[16384], *end, *cl;
+	int len = 0, n, want = -1;
+
+	for(;;) {
+		if(len >= (int)sizeof(buf) - 1)
+			return -1;
+		n = ssl.SSL_read(s, buf + len, (int)sizeof(buf) - 1 - len);
+		if(n <= 0)
+			return -1;
+		len += n;
+		buf[len] = '\0';
+		if(want < 0 && (end = strstr(buf, "\r\n\r\n")) != NULL) {
+			want = (int)(end - buf) + 4;
+			for(cl = buf; cl < end; cl++) {
+				if(strncasecmp(cl, "\r\nContent-Length:", 17) == 0) {
+					want += atoi(cl + 17);
+					break;
+				}
+			}
+		}
+		if(want >= 0 && len >= want)
+			return 0;
+	}
+}
+
+static void *srv_conn(void *arg)
+{
+	char resp[TPID_HOOK_MAX_BODY * 2];
+	int fd = (int)(intptr_t)arg, n;
+	SSL *s = ssl.SSL_new(srv_ctx);
+
+	if(s != NULL && ssl.SSL_set_fd(s, fd) == 1 && ssl.SSL_accept(s) == 1) {
+		while(srv_read_request(s) == 0) {
+			sleep_ms(srv_conf.delay_ms);
+			n = snprintf(resp, sizeof(resp),
+					"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+					"Content-Length: %zu\r\nConnection: keep-alive\r\n\r\n%s",
+					srv_conf.status, strlen(srv_conf.body), srv_conf.body);
+			if(n < 0 || n >= (int)sizeof(resp)
+					|| ssl.SSL_write(s, resp, n) != n)
+				break;
+		}
+	}
+	if(s != NULL)
+		ssl.SSL_free(s);
+	close(fd);
+	return NULL;
+}
+
+static void srv_main(int lfd, int report)
+{
+	pthread_t t;
+	int fd;
+
+	alarm(30); /* never outlive a stuck test run */
+	signal(SIGPIPE, SIG_IGN);
+	srv_ctx = ssl.SSL_CTX_new(ssl.TLS_server_method());
+	if(srv_ctx == NULL || ssl.SSL_CTX_use_certificate(srv_ctx, srv_cert) != 1
+			|| ssl.SSL_CTX_use_PrivateKey(srv_ctx, srv_key) != 1)
+		_exit(3);
+	for(;;) {
+		fd = accept(lfd, NULL, NULL);
+		if(fd < 0)
+			continue;
+		if(write(report, "c", 1) != 1)
+			_exit(4);
+		if(pthread_create(&t, NULL, srv_conn, (void *)(intptr_t)fd) != 0)
+			_exit(5);
+		pthread_detach(t);
+	}
+}
+
+/* A listening socket on 127.0.0.1; *port gets its number. */
+static int listener(int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void srv_start(srv_t *s, int delay_ms, int status, const char *body)
+{
+	int lfd, p[2];
+
+	lfd = listener(&s->port);
+	s->accepted = 0;
+	assert_int_equal(pipe(p), 0);
+	srv_conf.delay_ms = delay_ms;
+	srv_conf.status = status;
+	srv_conf.body = body;
+	s->pid = fork();
+	assert_true(s->pid >= 0);
+	if(s->pid == 0) {
+		close(p[0]);
+		srv_main(lfd, p[1]);
+	}
+	close(lfd);
+	close(p[1]);
+	s->accepts = p[0];
+	assert_int_equal(fcntl(s->accepts, F_SETFL, O_NONBLOCK), 0);
+}
+
+/* Connections accepted so far (the child reports each at once). */
+static int srv_accepted(srv_t *s)
+{
+	char buf[64];
+	ssize_t n;
+
+	while((n = read(s->accepts, buf, sizeof(buf))) > 0)
+		s->accepted += (int)n;
+	return s->accepted;
+}
+
+static void srv_stop(srv_t *s)
+{
+	int status;
+
+	kill(s->pid, SIGKILL);
+	assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
+	/* it was alive until now: not a crash or an early exit */
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	close(s->accepts);
+}
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+static int free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+static void enterprise(tpid_enterprise_t *e, int port)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->domain, sizeof(e->domain), "acme.example");
+	snprintf(e->api_root, sizeof(e->api_root), "https://127.0.0.1:%d", port);
+	snprintf(e->ca_file, sizeof(e->ca_file), "%s", ca);
+	e->connect_timeout_ms = 1000;
+	e->timeout_ms = 2000;
+}
+
+static const char *dest1[] = {"tel:+4961511234567"};
+static const tpid_hook_query_t query = {"tel:+4961519876543",
+		"sip:e102938@acme.example", dest1, 1, "cid-1", 1760000000};
+
+static const char authorized[] =
+		"{\"tpidVerificationResponse\":{\"result\":\"authorized\","
+		"\"displayName\":\"Alice Example\",\"ttl\":120}}";
+
+#define MAXRES 8
+
+typedef struct res
+{
+	void *user;
+	int rc;
+	tpid_hook_answer_t a;
+	double at_ms;
+} res_t;
+
+/* Drives m until want results came or limit_ms passed; how many came. */
+static int collect(tpid_hook_multi_t *m, res_t *r, int want, int limit_ms)
+{
+	double start = now_ms();
+	int n = 0;
+
+	while(n < want && now_ms() - start < limit_ms) {
+		assert_int_equal(tpid_hook_multi_wait(m, -1, 50, NULL), 0);
+		while(n < want && n < MAXRES
+				&& tpid_hook_multi_next(m, &r[n].user, &r[n].rc, &r[n].a)
+						   == 1) {
+			r[n].at_ms = now_ms() - start;
+			n++;
+		}
+	}
+	return n;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/tpid_multi_XXXXXX");
+	if(mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(other_ca, sizeof(other_ca), "%s/other.pem", dir);
+	if(make_cert(ca, &srv_cert, &srv_key) < 0
+			|| make_cert(other_ca, NULL, NULL) < 0)
+		return -1;
+	if(tpid_hook_global_init() < 0)
+		return -1;
+	return load_libssl(); /* libcurl has loaded it: same library */
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	tpid_hook_global_cleanup();
+	if(libssl != NULL)
+		dlclose(libssl);
+	X509_free(srv_cert);
+	EVP_PKEY_free(srv_key);
+	unlink(ca);
+	unlink(other_ca);
+	rmdir(dir);
+	return 0;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void test_bad_args(void **state)
+{
+	tpid_hook_multi_t *m = tpid_hook_multi_new(0, 4);
+	tpid_enterprise_t e;
+	tpid_hook_query_t q = query;
+	int u;
+	(void)state;
+
+	assert_non_null(m);
+	enterprise(&e, free_port());
+	assert_int_equal(tpid_hook_multi_running(NULL), 0);
+	assert_int_equal(tpid_hook_multi_running(m), 0);
+	assert_int_equal(tpid_hook_multi_add(NULL, &e, &q, &u), TPID_R_INTERNAL);
+	assert_int_equal(tpid_hook_multi_add(m, NULL, &q, &u), TPID_R_INTERNAL);
+	assert_int_equal(tpid_hook_multi_add(m, &e, NULL, &u), TPID_R_INTERNAL);
+	q.served_user = NULL; /* no request body: nothing added, nothing kept */
+	assert_int_equal(tpid_hook_multi_add(m, &e, &q, &u), TPID_R_INTERNAL);
+	assert_int_equal(tpid_hook_multi_running(m), 0);
+	tpid_hook_multi_free(m);
+	tpid_hook_multi_free(NULL);
+}
+
+static void test_connect_refused(void **state)
+{
+	tpid_hook_multi_t *m = tpid_hook_multi_new(0, 0);
+	tpid_enterprise_t e;
+	res_t r[MAXRES];
+	int u1, u2;
+	(void)state;
+
+	assert_non_null(m);
+	enterprise(&e, free_port());
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u1), TPID_OK);
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u2), TPID_OK);
+	assert_int_equal(tpid_hook_multi_running(m), 2);
+	assert_int_equal(collect(m, r, 2, 3000), 2);
+	assert_int_equal(r[0].rc, TPID_R_HOOK_CONNECT);
+	assert_int_equal(r[1].rc, TPID_R_HOOK_CONNECT);
+	assert_true((r[0].user == &u1 && r[1].user == &u2)
+				|| (r[0].user == &u2 && r[1].user == &u1));
+	assert_int_equal(r[0].a.http_status, 0);
+	assert_int_equal(r[0].a.result, 0);
+	assert_int_equal(tpid_hook_multi_running(m), 0);
+	assert_int_equal(tpid_hook_multi_next(m, &r[2].user, &r[2].rc, &r[2].a), 0);
+	tpid_hook_multi_free(m);
+}
+
+/* https only: a plain http root is refused before anything is sent. */
+static void test_https_only(void **state)
+{
+	tpid_hook_multi_t *m = tpid_hook_multi_new(0, 0);
+	tpid_enterprise_t e;
+	res_t r[MAXRES];
+	int port, fd, u;
+	(void)state;
+
+	fd = listener(&port);
+	enterprise(&e, port);
+	snprintf(e.api_root, sizeof(e.api_root), "http://127.0.0.1:%d", port);
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u), TPID_OK);
+	assert_int_equal(collect(m, r, 1, 3000), 1);
+	assert_int_equal(r[0].rc, TPID_R_HOOK_HTTP);
+	assert_ptr_equal(r[0].user, &u);
+	assert_true(r[0].at_ms < 250.0); /* refused, not timed out */
+	close(fd);
+	tpid_hook_multi_free(m);
+}
+
+/* TCP accepted (by the kernel), the ClientHello never answered. */
+static void test_timeout_no_handshake(void **state)
+{
+	tpid_hook_multi_t *m = tpid_hook_multi_new(0, 0);
+	tpid_enterprise_t e;
+	res_t r[MAXRES];
+	int port, fd, u;
+	(void)state;
+
+	fd = listener(&port);
+	enterprise(&e, port);
+	e.connect_timeout_ms = 300; /* the TLS handshake is part of connecting */
+	e.timeout_ms = 300;
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u), TPID_OK);
+	assert_int_equal(collect(m, r, 1, 3000), 1);
+	assert_int_equal(r[0].rc, TPID_R_HOOK_TIMEOUT);
+	assert_ptr_equal(r[0].user, &u);
+	assert_true(r[0].at_ms >= 250.0);
+	assert_true(r[0].at_ms < 1500.0);
+	close(fd);
+	tpid_hook_multi_free(m);
+}
+
+/* TLS up, the request read, the answer never comes: timeout_ms rules. */
+static void test_timeout_no_answer(void **state)
+{
+	tpid_hook_multi_t *m = tpid_hook_multi_new(0, 0);
+	tpid_enterprise_t e;
+	res_t r[MAXRES];
+	srv_t s;
+	int u;
+	(void)state;
+
+	srv_start(&s, 10000, 200, authorized);
+	enterprise(&e, s.port);
+	e.timeout_ms = 300;
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u), TPID_OK);
+	assert_int_equal(collect(m, r, 1, 3000), 1);
+	assert_int_equal(r[0].rc, TPID_R_HOOK_TIMEOUT);
+	assert_ptr_equal(r[0].user, &u);
+	assert_int_equal(r[0].a.http_status, 0);
+	assert_true(r[0].at_ms >= 250.0);
+	assert_true(r[0].at_ms < 1500.0);
+	assert_int_equal(tpid_hook_multi_running(m), 0);
+	tpid_hook_multi_free(m);
+	srv_stop(&s);
+}
+
+/* Three at once, each answered after 200 ms: about 200 ms in all. */
+static void test_parallel(void **state)
+{
+	tpid_hook_multi_t *m = tpid_hook_multi_new(0, 0);
+	tpid_enterprise_t e;
+	res_t r[MAXRES];
+	int u[3], seen[3] = {0, 0, 0}, i, j, conns;
+	double start, took;
+	srv_t s;
+	(void)state;
+
+	srv_start(&s, 200, 200, authorized);
+	enterprise(&e, s.port);
+	start = now_ms();
+	for(i = 0; i < 3; i++) {
+		assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u[i]), TPID_OK);
+		assert_int_equal(tpid_hook_multi_running(m), i + 1);
+	}
+	assert_int_equal(collect(m, r, 3, 3000), 3);
+	took = now_ms() - start;
+	for(i = 0; i < 3; i++) {
+		assert_int_equal(r[i].rc, TPID_OK);
+		assert_int_equal(r[i].a.result, TPID_HOOK_AUTHORIZED);
+		assert_string_equal(r[i].a.display_name, "Alice Example");
+		assert_int_equal(r[i].a.ttl, 120);
+		assert_int_equal(r[i].a.http_status, 200);
+		assert_true(r[i].a.elapsed_ms >= 190.0);
+		for(j = 0; j < 3; j++)
+			if(r[i].user == &u[j])
+				seen[j]++;
+	}
+	for(j = 0; j < 3; j++)
+		assert_int_equal(seen[j], 1);
+	assert_true(took >= 190.0);
+	assert_true(took < 500.0); /* not 3 x 200 ms in a row */
+	assert_int_equal(tpid_hook_multi_running(m), 0);
+	conns = srv_accepted(&s);
+	assert_int_equal(conns, 3);
+
+	/* the next query reuses a kept connection */
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u[0]), TPID_OK);
+	assert_int_equal(tpid_hook_multi_running(m), 1);
+	assert_int_equal(collect(m, r, 1, 3000), 1);
+	assert_int_equal(r[0].rc, TPID_OK);
+	assert_ptr_equal(r[0].user, &u[0]);
+	assert_int_equal(srv_accepted(&s), conns);
+	tpid_hook_multi_free(m);
+	srv_stop(&s);
+}
+
+/* Answers that are not a usable 200: status, size, body. */
+static void test_bad_answers(void **state)
+{
+	static const char big[] = "{\"tpidVerificationResponse\":{\"result\":"
+							  "\"authorized\",\"displayName\":\"A rather long "
+							  "display name, longer than the cap\"}}";
+	tpid_hook_multi_t *m;
+	tpid_enterprise_t e;
+	res_t r[MAXRES];
+	srv_t s;
+	int u;
+	(void)state;
+
+	srv_start(&s, 0, 503, "{\"error\":{\"text\":\"down for lunch\"}}");
+	m = tpid_hook_multi_new(0, 0);
+	enterprise(&e, s.port);
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u), TPID_OK);
+	assert_int_equal(collect(m, r, 1, 3000), 1);
+	assert_int_equal(r[0].rc, TPID_R_HOOK_HTTP);
+	assert_int_equal(r[0].a.http_status, 503);
+	assert_string_equal(r[0].a.reason, "down for lunch");
+	tpid_hook_multi_free(m);
+	srv_stop(&s);
+
+	srv_start(&s, 0, 200, big);
+	m = tpid_hook_multi_new(64, 0); /* body cap below the answer */
+	enterprise(&e, s.port);
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u), TPID_OK);
+	assert_int_equal(collect(m, r, 1, 3000), 1);
+	assert_int_equal(r[0].rc, TPID_R_HOOK_TOO_BIG);
+	tpid_hook_multi_free(m);
+	srv_stop(&s);
+
+	srv_start(&s, 0, 200, "{\"tpidVerificationResponse\":{\"result\":\"ok\"}}");
+	m = tpid_hook_multi_new(0, 0);
+	enterprise(&e, s.port);
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u), TPID_OK);
+	assert_int_equal(collect(m, r, 1, 3000), 1);
+	assert_int_equal(r[0].rc, TPID_R_HOOK_BAD_ANSWER);
+	assert_int_equal(r[0].a.http_status, 200);
+	tpid_hook_multi_free(m);
+	srv_stop(&s);
+}
+
+/* The server's certificate is not signed by the enterprise's CA. */
+static void test_wrong_ca(void **state)
+{
+	tpid_hook_multi_t *m = tpid_hook_multi_new(0, 0);
+	tpid_enterprise_t e;
+	res_t r[MAXRES];
+	srv_t s;
+	int u;
+	(void)state;
+
+	srv_start(&s, 0, 200, authorized);
+	enterprise(&e, s.port);
+	snprintf(e.ca_file, sizeof(e.ca_file), "%s", other_ca);
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u), TPID_OK);
+	assert_int_equal(collect(m, r, 1, 3000), 1);
+	assert_int_equal(r[0].rc, TPID_R_HOOK_TLS);
+	assert_int_equal(r[0].a.http_status, 0);
+	tpid_hook_multi_free(m);
+	srv_stop(&s);
+}
+
+/* extra_fd wakes the wait up and is reported. */
+static void test_wait_extra_fd(void **state)
+{
+	tpid_hook_multi_t *m = tpid_hook_multi_new(0, 0);
+	int p[2], ready = -1;
+	double start;
+	(void)state;
+
+	assert_int_equal(pipe(p), 0);
+	start = now_ms();
+	assert_int_equal(tpid_hook_multi_wait(m, p[0], 100, &ready), 0);
+	assert_int_equal(ready, 0);
+	assert_true(now_ms() - start >= 90.0);
+	assert_int_equal(write(p[1], "q", 1), 1);
+	start = now_ms();
+	assert_int_equal(tpid_hook_multi_wait(m, p[0], 2000, &ready), 0);
+	assert_int_equal(ready, 1);
+	assert_true(now_ms() - start < 1000.0);
+	assert_int_equal(tpid_hook_multi_wait(m, -1, 10, NULL), 0);
+	close(p[0]);
+	close(p[1]);
+	tpid_hook_multi_free(m);
+}
+
+/* Freed with transfers in flight (TLS up, waiting for the answer; one
+ * never driven at all): LSan checks that nothing is left behind. */
+static void test_free_in_flight(void **state)
+{
+	tpid_hook_multi_t *m = tpid_hook_multi_new(0, 0);
+	tpid_enterprise_t e;
+	res_t r[MAXRES];
+	double start;
+	srv_t s;
+	int u[3], i;
+	(void)state;
+
+	srv_start(&s, 10000, 200, authorized);
+	enterprise(&e, s.port);
+	for(i = 0; i < 3; i++)
+		assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u[i]), TPID_OK);
+	start = now_ms();
+	while(now_ms() - start < 150.0) {
+		assert_int_equal(tpid_hook_multi_wait(m, -1, 20, NULL), 0);
+		assert_int_equal(tpid_hook_multi_next(m, &r[0].user, &r[0].rc, &r[0].a),
+				0);
+	}
+	assert_int_equal(tpid_hook_multi_running(m), 3);
+	assert_int_equal(srv_accepted(&s), 3);
+	tpid_hook_multi_free(m);
+
+	m = tpid_hook_multi_new(0, 0);
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u[0]), TPID_OK);
+	tpid_hook_multi_free(m);
+	srv_stop(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+			cmocka_unit_test(test_bad_args),
+			cmocka_unit_test(test_connect_refused),
+			cmocka_unit_test(test_https_only),
+			cmocka_unit_test(test_timeout_no_handshake),
+			cmocka_unit_test(test_timeout_no_answer),
+			cmocka_unit_test(test_parallel),
+			cmocka_unit_test(test_bad_answers),
+			cmocka_unit_test(test_wrong_ca),
+			cmocka_unit_test(test_wait_extra_fd),
+			cmocka_unit_test(test_free_in_flight),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
