@@ -43,6 +43,7 @@ typedef struct tpid_query
 	char callid[256];
 	int64_t time;
 	tpid_orig_waiter_t *self; /* not cached (cache full): its one waiter */
+	const tpid_waiter_t *owner; /* cached: names its cache entry */
 } tpid_query_t;
 
 /* What shared memory holds besides the cache. */
@@ -275,6 +276,7 @@ int tpid_async_start(sip_msg_t *msg, const tpid_enterprise_t *e,
 	snprintf(q->callid, sizeof(q->callid), "%s", callid);
 	q->time = (int64_t)time(NULL);
 	q->self = rc == TPID_CACHE_OWNER ? NULL : w;
+	q->owner = rc == TPID_CACHE_OWNER ? &w->link : NULL;
 	if(tpid_async_send(q) < 0) {
 		LM_ERR("cannot hand the query to a hook worker: %s\n", strerror(errno));
 		shm_free(q);
@@ -290,7 +292,8 @@ unsuspend:
 	 * (tm allows t_continue from any process). */
 	if(rc == TPID_CACHE_OWNER) {
 		tpid_waiter_t *lst = tpid_cache_complete(tpid_cache, served,
-				w->claims.id, TPID_R_INTERNAL, NULL, (int64_t)time(NULL), 0);
+				w->claims.id, &w->link, TPID_R_INTERNAL, NULL,
+				(int64_t)time(NULL), 0);
 		while(lst != NULL) {
 			tpid_orig_waiter_t *o = (tpid_orig_waiter_t *)lst;
 			lst = lst->next;
@@ -359,8 +362,10 @@ static void tpid_async_done(tpid_query_t *q, int rc, tpid_hook_answer_t *a)
 				break;
 		}
 	} else {
-		LM_NOTICE("enterprise %s: %s (%d) for call-id %s\n", q->ent.domain,
-				tpid_reason_name(rc), rc, q->callid);
+		LM_NOTICE("enterprise %s: %s (%d), http status %ld (%s), call-id "
+				  "%s\n",
+				q->ent.domain, tpid_reason_name(rc), rc, a->http_status,
+				a->reason, q->callid);
 	}
 	ttl = tpid_async_ttl(&q->ent, reason, rc == TPID_OK ? a->ttl : 0);
 	/* tpid.exp: how long the enterprise vouches; an uncached answer still
@@ -371,8 +376,8 @@ static void tpid_async_done(tpid_query_t *q, int rc, tpid_hook_answer_t *a)
 		q->self->link.next = NULL;
 		lst = &q->self->link;
 	} else {
-		lst = tpid_cache_complete(tpid_cache, q->served, q->id, reason,
-				a->display_name, now, ttl);
+		lst = tpid_cache_complete(tpid_cache, q->served, q->id, q->owner,
+				reason, a->display_name, now, ttl);
 	}
 	while(lst != NULL) {
 		w = (tpid_orig_waiter_t *)lst;

@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -199,8 +200,12 @@ static int tpid_load_sign_key(void)
 		ERR_clear_error();
 		return -1;
 	}
-	if(tpid_cfg.sign_x5u == NULL || strncmp(tpid_cfg.sign_x5u, "https://", 8)) {
-		LM_ERR("sign_x5u: an https URL is required with sign_key\n");
+	if(tpid_cfg.sign_x5u == NULL || strncmp(tpid_cfg.sign_x5u, "https://", 8)
+			|| strlen(tpid_cfg.sign_x5u) >= TPID_MAX_URI
+			|| strpbrk(tpid_cfg.sign_x5u, "<>\" \t;") != NULL) {
+		LM_ERR("sign_x5u: an https URL (at most %d characters, no blanks, "
+			   "quotes, ';' or <>) is required with sign_key\n",
+				TPID_MAX_URI - 1);
 		return -1;
 	}
 	return 0;
@@ -208,6 +213,7 @@ static int tpid_load_sign_key(void)
 
 static int tpid_load_trust(void)
 {
+	EVP_PKEY *pub;
 	char err[512];
 	char *eq;
 	int i;
@@ -241,6 +247,15 @@ static int tpid_load_trust(void)
 			LM_ERR("x5u_cert: %s\n", err);
 			return -1;
 		}
+		/* Kept (so the reason says CERT_INVALID), but said now rather
+		 * than discovered on every call. */
+		if(tpid_trust_get_key(tpid_cfg.trust, tpid_p_x5u_cert[i],
+				   (int64_t)time(NULL), &pub)
+				!= TPID_OK)
+			LM_WARN("x5u_cert %s: certificate %s does not chain to ca_file or "
+					"is not valid now: tokens naming it will fail "
+					"CERT_INVALID\n",
+					tpid_p_x5u_cert[i], eq + 1);
 	}
 	for(i = 0; i < tpid_p_nx5u_allow; i++) {
 		if(tpid_trust_allow(tpid_cfg.trust, tpid_p_x5u_allow[i]) < 0)

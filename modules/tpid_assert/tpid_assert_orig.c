@@ -136,7 +136,7 @@ int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname)
 	tpid_result_start(msg);
 	/* Nothing third-party the UE sent goes on: its Identity tokens and any
 	 * presentation it made up. The claim itself goes after it is read. */
-	if(tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY) < 0
+	if(tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY, 0) < 0
 			|| tpid_sip_remove_headers(msg, &tpid_cfg.present_header) < 0)
 		return tpid_orig_refuse(msg, TPID_R_INTERNAL);
 
@@ -157,7 +157,7 @@ int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname)
 	if(tpid_sip_pai(msg, &served_id, served_raw, 1) < 1)
 		return tpid_orig_refuse(msg, TPID_R_NO_SERVED_USER);
 	if(tpid_sip_ruri(msg, &dest_id) < 0)
-		return tpid_orig_refuse(msg, TPID_R_INTERNAL);
+		return tpid_orig_refuse(msg, TPID_R_BAD_DEST);
 	tpid_sip_ident_uri(&served_id, served, sizeof(served));
 	tpid_sip_ident_uri(&dest_id, dest, sizeof(dest));
 	snprintf(c->ppt, sizeof(c->ppt), "%s", TPID_PPT_THIRD_PARTY);

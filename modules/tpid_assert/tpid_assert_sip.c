@@ -92,7 +92,7 @@ int tpid_sip_remove_headers(sip_msg_t *msg, str *name)
 	return n;
 }
 
-int tpid_sip_remove_identity(sip_msg_t *msg, const char *ppt)
+int tpid_sip_remove_identity(sip_msg_t *msg, const char *ppt, int keep_first)
 {
 	hdr_field_t *hf;
 	int n = 0;
@@ -101,6 +101,10 @@ int tpid_sip_remove_identity(sip_msg_t *msg, const char *ppt)
 		return -1;
 	for(hf = msg->headers; hf; hf = hf->next) {
 		if(tpid_sip_is_identity_ppt(hf, ppt)) {
+			if(keep_first) {
+				keep_first = 0;
+				continue;
+			}
 			if(tpid_sip_del(msg, hf) < 0)
 				return -1;
 			n++;

@@ -28,7 +28,8 @@ static stat_var *tpid_st_bad_claim, *tpid_st_no_served_user,
 		*tpid_st_call_denied, *tpid_st_call_unknown,
 		*tpid_st_no_enterprise, *tpid_st_hook_connect, *tpid_st_hook_timeout,
 		*tpid_st_hook_tls, *tpid_st_hook_http, *tpid_st_hook_bad_answer,
-		*tpid_st_hook_too_big, *tpid_st_hook_busy, *tpid_st_sign_failed,
+		*tpid_st_hook_too_big, *tpid_st_hook_busy, *tpid_st_bad_dest,
+		*tpid_st_sign_failed,
 		*tpid_st_no_identity, *tpid_st_bad_syntax, *tpid_st_bad_ppt,
 		*tpid_st_bad_alg, *tpid_st_bad_typ, *tpid_st_x5u_mismatch,
 		*tpid_st_x5u_not_allowed, *tpid_st_cert_unavailable,
@@ -65,6 +66,7 @@ static stat_export_t tpid_stats[] = {
 	{"hook_bad_answer",     0,             &tpid_st_hook_bad_answer},
 	{"hook_too_big",        0,             &tpid_st_hook_too_big},
 	{"hook_busy",           0,             &tpid_st_hook_busy},
+	{"bad_dest",            0,             &tpid_st_bad_dest},
 	{"sign_failed",         0,             &tpid_st_sign_failed},
 	{"no_identity",         0,             &tpid_st_no_identity},
 	{"bad_syntax",          0,             &tpid_st_bad_syntax},
@@ -130,6 +132,7 @@ void tpid_stats_reason(int reason)
 		case TPID_R_HOOK_BAD_ANSWER: v = tpid_st_hook_bad_answer; break;
 		case TPID_R_HOOK_TOO_BIG: v = tpid_st_hook_too_big; break;
 		case TPID_R_HOOK_BUSY: v = tpid_st_hook_busy; break;
+		case TPID_R_BAD_DEST: v = tpid_st_bad_dest; break;
 		case TPID_R_SIGN_FAILED: v = tpid_st_sign_failed; break;
 		case TPID_R_NO_IDENTITY: v = tpid_st_no_identity; break;
 		case TPID_R_BAD_SYNTAX: v = tpid_st_bad_syntax; break;

@@ -135,7 +135,7 @@ static int tpid_term_refuse(sip_msg_t *msg, int reason)
 	tpid_stats_reason(reason);
 	/* The failing token is not passed on: nothing unverified reaches the
 	 * callee. */
-	tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY);
+	tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY, 0);
 	LM_NOTICE("third-party Identity not verified: %s (%d), call-id %.*s\n",
 			tpid_reason_name(reason), reason,
 			msg->callid ? msg->callid->body.len : 0,
@@ -187,6 +187,10 @@ int tpid_term(sip_msg_t *msg)
 	rc = tpid_term_verify(msg, hdr, n, &tpid_res.claims);
 	if(rc == TPID_OK)
 		rc = tpid_term_present(msg, &tpid_res.claims);
+	/* Only the token just verified may reach the callee. */
+	if(rc == TPID_OK
+			&& tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY, 1) < 0)
+		rc = TPID_R_INTERNAL;
 	if(rc != TPID_OK)
 		return tpid_term_refuse(msg, rc);
 	update_stat(tpid_st_verified, 1);

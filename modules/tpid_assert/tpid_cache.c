@@ -14,6 +14,7 @@ typedef struct tpid_cache_entry
 	struct tpid_cache_entry *next;
 	unsigned int hash;
 	int revoked; /* evicted while PENDING: deliver, do not store */
+	const tpid_waiter_t *owner; /* PENDING: names the entry to complete */
 	tpid_waiter_t *waiters;
 	tpid_waiter_t **waiters_tail;
 	tpid_cache_view_t v;
@@ -202,6 +203,7 @@ int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
 	strcpy(e->v.id, id);
 	strcpy(e->v.domain, domain);
 	w->next = NULL;
+	e->owner = w;
 	e->waiters = w;
 	e->waiters_tail = &w->next;
 	e->next = c->buckets[b];
@@ -214,7 +216,8 @@ done:
 }
 
 tpid_waiter_t *tpid_cache_complete(tpid_cache_t *c, const char *served,
-		const char *id, int reason, const char *name, int64_t now, int ttl)
+		const char *id, const tpid_waiter_t *owner, int reason,
+		const char *name, int64_t now, int ttl)
 {
 	tpid_cache_entry_t **pp, *e;
 	tpid_waiter_t *w = NULL;
@@ -227,9 +230,11 @@ tpid_waiter_t *tpid_cache_complete(tpid_cache_t *c, const char *served,
 	tpid_cache_lock(c, b);
 	for(pp = &c->buckets[b]; (e = *pp) != NULL; pp = &e->next) {
 		if(e->hash != h || e->v.state != TPID_CACHE_PENDING
-				|| strcmp(e->v.served, served) != 0 || strcmp(e->v.id, id) != 0)
+				|| e->owner != owner || strcmp(e->v.served, served) != 0
+				|| strcmp(e->v.id, id) != 0)
 			continue;
 		w = e->waiters;
+		e->owner = NULL;
 		e->waiters = NULL;
 		e->waiters_tail = &e->waiters;
 		if(ttl <= 0 || e->revoked) {

@@ -79,12 +79,16 @@ int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
 		const char *domain, int64_t now, tpid_waiter_t *w,
 		tpid_cache_view_t *view);
 
-/* Records the answer for a PENDING entry and returns its waiters (the
- * entry's list, detached, in arrival order). With ttl > 0 the entry becomes
- * DONE until now + ttl; with ttl <= 0 (a failure, or "do not cache") it is
- * removed. An entry revoked while pending is removed, never stored. */
+/* Records the answer for the PENDING entry that the lookup returning
+ * TPID_CACHE_OWNER created with waiter owner (only compared, never
+ * dereferenced: a revoked entry and a fresh one may both be pending for one
+ * key) and returns its waiters (the entry's list, detached, in arrival
+ * order, owner first). With ttl > 0 the entry becomes DONE until now + ttl;
+ * with ttl <= 0 (a failure, or "do not cache") it is removed. An entry
+ * revoked while pending is removed, never stored. NULL if there is none. */
 tpid_waiter_t *tpid_cache_complete(tpid_cache_t *c, const char *served,
-		const char *id, int reason, const char *name, int64_t now, int ttl);
+		const char *id, const tpid_waiter_t *owner, int reason,
+		const char *name, int64_t now, int ttl);
 
 /* Eviction (revocation). A NULL criterion matches everything; entries
  * must match all given criteria. PENDING entries are marked revoked (their

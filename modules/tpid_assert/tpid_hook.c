@@ -696,6 +696,9 @@ int tpid_hook_multi_next(
 			continue;
 		memset(a, 0, sizeof(*a));
 		*rc = tpid_hook_verdict(x->h, msg->data.result, &x->resp, a);
+		/* curl's own words, for the operator's log line */
+		if(*rc != TPID_OK && a->reason[0] == '\0')
+			tpid_hook_copy_reason(a->reason, sizeof(a->reason), x->errbuf);
 		*user = x->user;
 		curl_multi_remove_handle(m->m, x->h);
 		for(pp = &m->xfers; *pp; pp = &(*pp)->next) {

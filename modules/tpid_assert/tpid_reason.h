@@ -28,6 +28,7 @@ typedef enum tpid_reason
 	TPID_R_HOOK_TOO_BIG = 12,	 /* body over the size cap */
 	TPID_R_SIGN_FAILED = 13,	 /* could not sign (key missing or broken) */
 	TPID_R_HOOK_BUSY = 14,		 /* too many queries in flight (max_inflight) */
+	TPID_R_BAD_DEST = 15,		 /* Request-URI not a tel/sip URI with a user */
 
 	/* terminating side: 30..59 */
 	TPID_R_NO_IDENTITY = 30,	  /* no third-party Identity header */

@@ -133,6 +133,12 @@ int tpid_trust_add_cert(tpid_trust_t *t, const char *x5u, const char *pem_file,
 		snprintf(err, errsize, "x5u '%s' is not an https URL", x5u);
 		return -1;
 	}
+	for(int i = 0; i < t->nentries; i++) {
+		if(strcmp(t->entries[i].x5u, x5u) == 0) {
+			snprintf(err, errsize, "x5u '%s' configured twice", x5u);
+			return -1;
+		}
+	}
 	f = fopen(pem_file, "r");
 	if(f == NULL) {
 		snprintf(err, errsize, "cannot open certificate '%s'", pem_file);
