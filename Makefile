@@ -40,7 +40,7 @@ $(BUILD)/tpid-token: tools/tpid-token/main.c $(CORE_SRCS) $(CORE_HDRS) | $(DEPS_
 
 $(BUILD)/unit/%: tests/unit/%.c $(CORE_SRCS) $(CORE_HDRS) | $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(CFLAGS_CORE) -fsanitize=address,undefined -fno-omit-frame-pointer $(shell pkg-config --cflags $(PKGS) cmocka) -o $@ $< $(CORE_SRCS) $(shell pkg-config --libs $(PKGS) cmocka)
+	$(CC) $(CFLAGS_CORE) -fsanitize=address,undefined -fno-omit-frame-pointer -pthread $(shell pkg-config --cflags $(PKGS) cmocka) -o $@ $< $(CORE_SRCS) $(shell pkg-config --libs $(PKGS) cmocka)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; TPID_VECTORS=$(CURDIR)/tests/vectors $$t; done
@@ -63,6 +63,12 @@ stop:
 clean:
 	$(MAKE) -C $(MOD_DIR) KSR_SRC=$(KSR_TREE)/src clean || true
 	rm -rf $(BUILD)/unit $(BUILD)/tpid-token $(BUILD)/run
+
+# Benchmark (not part of `make test`): relay vs tpid path, about 10 minutes, all on
+# 127.0.0.1 (ports 5060/5070/5080/5090 udp, 8443 tcp). See bench/README.md.
+# Extra options: make bench BENCH_ARGS="--rate 600 --scenarios ab"
+bench: build
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 # libFuzzer targets (clang only): 30 s each, corpus kept in build/fuzz/.
 fuzz:

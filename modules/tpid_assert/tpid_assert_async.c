@@ -26,6 +26,7 @@
 #include "core/pt.h"
 #include "core/route.h"
 #include "core/script_cb.h"
+#include "core/timer.h"
 #include "modules/tm/tm_load.h"
 
 #include "tpid_assert_async.h"
@@ -42,7 +43,7 @@ typedef struct tpid_query
 	char dest[TPID_MAX_URI];
 	char callid[256];
 	int64_t time;
-	tpid_orig_waiter_t *self; /* not cached (cache full): its one waiter */
+	tpid_orig_waiter_t *self;	/* not cached (cache full): its one waiter */
 	const tpid_waiter_t *owner; /* cached: names its cache entry */
 } tpid_query_t;
 
@@ -291,9 +292,9 @@ unsuspend:
 	 * Joiners that came meanwhile are resumed with the failure at once
 	 * (tm allows t_continue from any process). */
 	if(rc == TPID_CACHE_OWNER) {
-		tpid_waiter_t *lst = tpid_cache_complete(tpid_cache, served,
-				w->claims.id, &w->link, TPID_R_INTERNAL, NULL,
-				(int64_t)time(NULL), 0);
+		tpid_waiter_t *lst =
+				tpid_cache_complete(tpid_cache, served, w->claims.id, &w->link,
+						TPID_R_INTERNAL, NULL, (int64_t)time(NULL), 0);
 		while(lst != NULL) {
 			tpid_orig_waiter_t *o = (tpid_orig_waiter_t *)lst;
 			lst = lst->next;
@@ -468,6 +469,12 @@ static int tpid_async_pre_script(sip_msg_t *msg, unsigned int flags, void *p)
 
 /* ---- life cycle ------------------------------------------------------------------- */
 
+/* Runs in the timer process. */
+static void tpid_async_purge_timer(unsigned int ticks, void *param)
+{
+	tpid_cache_purge(tpid_cache, (int64_t)time(NULL));
+}
+
 int tpid_async_mod_init(void)
 {
 	tpid_cache_ops_t ops;
@@ -519,6 +526,10 @@ int tpid_async_mod_init(void)
 		for(fl = 0; fl < 2; fl++)
 			fcntl(tpid_pipes[i][fl], F_SETFL,
 					fcntl(tpid_pipes[i][fl], F_GETFL) | O_NONBLOCK);
+	}
+	if(register_timer(tpid_async_purge_timer, NULL, 10) < 0) {
+		LM_ERR("cannot register the cache purge timer\n");
+		return -1;
 	}
 	register_procs(tpid_cfg.hook_workers);
 	cfg_register_child(tpid_cfg.hook_workers);

@@ -229,9 +229,8 @@ tpid_waiter_t *tpid_cache_complete(tpid_cache_t *c, const char *served,
 	b = h & (c->nbuckets - 1);
 	tpid_cache_lock(c, b);
 	for(pp = &c->buckets[b]; (e = *pp) != NULL; pp = &e->next) {
-		if(e->hash != h || e->v.state != TPID_CACHE_PENDING
-				|| e->owner != owner || strcmp(e->v.served, served) != 0
-				|| strcmp(e->v.id, id) != 0)
+		if(e->hash != h || e->v.state != TPID_CACHE_PENDING || e->owner != owner
+				|| strcmp(e->v.served, served) != 0 || strcmp(e->v.id, id) != 0)
 			continue;
 		w = e->waiters;
 		e->owner = NULL;
@@ -273,7 +272,7 @@ int tpid_cache_evict(tpid_cache_t *c, const char *served, const char *id,
 		tpid_cache_lock(c, b);
 		pp = &c->buckets[b];
 		while((e = *pp) != NULL) {
-			if(!tpid_cache_matches(e, served, id, domain)) {
+			if(!tpid_cache_matches(e, served, id, domain) || e->revoked) {
 				pp = &e->next;
 				continue;
 			}
@@ -303,13 +302,25 @@ int tpid_cache_walk(tpid_cache_t *c, int64_t now,
 		for(e = c->buckets[b]; e && !stop; e = e->next) {
 			if(e->v.state == TPID_CACHE_DONE && e->v.expires <= now)
 				continue;
-			v = e->v; /* fn runs outside nothing: keep it short */
+			v = e->v; /* fn runs under the bucket lock: keep it short */
 			n++;
 			stop = fn(&v, arg);
 		}
 		tpid_cache_unlock(c, b);
 	}
 	return n;
+}
+
+int tpid_cache_purge(tpid_cache_t *c, int64_t now)
+{
+	unsigned int b, before = tpid_cache_count(c);
+
+	for(b = 0; b < c->nbuckets; b++) {
+		tpid_cache_lock(c, b);
+		tpid_cache_purge_bucket(c, b, now);
+		tpid_cache_unlock(c, b);
+	}
+	return (int)(before - tpid_cache_count(c));
 }
 
 unsigned int tpid_cache_count(const tpid_cache_t *c)

@@ -101,6 +101,10 @@ int tpid_cache_evict(tpid_cache_t *c, const char *served, const char *id,
 int tpid_cache_walk(tpid_cache_t *c, int64_t now,
 		int (*fn)(const tpid_cache_view_t *v, void *arg), void *arg);
 
+/* Drops every answer expired at now (a timer runs this, so that buckets
+ * nobody looks up do not hold the count up). Returns how many went. */
+int tpid_cache_purge(tpid_cache_t *c, int64_t now);
+
 /* Number of entries (PENDING and DONE) at this moment. */
 unsigned int tpid_cache_count(const tpid_cache_t *c);
 

@@ -177,8 +177,8 @@ static void test_stripes(void **state)
 
 	for(i = 0; i < 64; i++) {
 		snprintf(id, sizeof(id), "sip:u%d@acme.example", i);
-		assert_int_equal(lookup(c, SERVED, id, T0, &w[i], NULL),
-				TPID_CACHE_OWNER);
+		assert_int_equal(
+				lookup(c, SERVED, id, T0, &w[i], NULL), TPID_CACHE_OWNER);
 	}
 	assert_int_equal(tpid_cache_count(c), 64);
 	assert_true(lk.max_stripe < 4);
@@ -207,8 +207,8 @@ static void test_owner_joined_full(void **state)
 			TPID_CACHE_FULL);
 	assert_int_equal(tpid_cache_count(c), 1);
 	/* the key is (served, id): another served user is another entry */
-	assert_int_equal(lookup(c, "tel:+4961510000000", ID, T0, &w3, &v),
-			TPID_CACHE_OWNER);
+	assert_int_equal(
+			lookup(c, "tel:+4961510000000", ID, T0, &w3, &v), TPID_CACHE_OWNER);
 	assert_int_equal(tpid_cache_count(c), 2);
 	end_cache(c);
 }
@@ -223,8 +223,8 @@ static void test_complete_ttl_then_hit(void **state)
 	assert_int_equal(lookup(c, SERVED, ID, T0, &w1, NULL), TPID_CACHE_OWNER);
 	assert_int_equal(lookup(c, SERVED, ID, T0, &w2, NULL), TPID_CACHE_JOINED);
 	assert_int_equal(lookup(c, SERVED, ID, T0, &w3, NULL), TPID_CACHE_JOINED);
-	assert_list(tpid_cache_complete(
-						c, SERVED, ID, &w1, TPID_OK, "Alice Example", T0 + 2, 60),
+	assert_list(tpid_cache_complete(c, SERVED, ID, &w1, TPID_OK,
+						"Alice Example", T0 + 2, 60),
 			ws, 3);
 	assert_int_equal(tpid_cache_count(c), 1);
 
@@ -242,7 +242,8 @@ static void test_complete_ttl_then_hit(void **state)
 	/* a hit with a waiter does not keep the waiter */
 	assert_int_equal(lookup(c, SERVED, ID, T0 + 61, &w1, &v), TPID_CACHE_HIT);
 	assert_int_equal(v.hits, 2);
-	assert_int_equal(lookup(c, SERVED, ID, T0 + 61, NULL, NULL), TPID_CACHE_HIT);
+	assert_int_equal(
+			lookup(c, SERVED, ID, T0 + 61, NULL, NULL), TPID_CACHE_HIT);
 	assert_int_equal(tpid_cache_count(c), 1);
 	/* the entry is DONE: completing it again finds nothing */
 	assert_null(tpid_cache_complete(
@@ -275,8 +276,8 @@ static void test_complete_denied_name(void **state)
 	assert_ptr_equal(tpid_cache_complete(c, SERVED, "sip:x@acme.example", &w2,
 							 TPID_R_UNKNOWN_ID, longname, T0, 30),
 			&w2);
-	assert_int_equal(
-			lookup(c, SERVED, "sip:x@acme.example", T0, NULL, &v), TPID_CACHE_HIT);
+	assert_int_equal(lookup(c, SERVED, "sip:x@acme.example", T0, NULL, &v),
+			TPID_CACHE_HIT);
 	assert_int_equal(v.reason, TPID_R_UNKNOWN_ID);
 	assert_string_equal(v.name, "");
 	end_cache(c);
@@ -298,12 +299,36 @@ static void test_expiry(void **state)
 	assert_int_equal(lookup(c, SERVED, ID, T0 + 10, NULL, &v), TPID_CACHE_FULL);
 	assert_int_equal(tpid_cache_count(c), 0);
 	/* and a miss with a waiter asks again */
-	assert_int_equal(lookup(c, SERVED, ID, T0 + 10, &w2, NULL), TPID_CACHE_OWNER);
+	assert_int_equal(
+			lookup(c, SERVED, ID, T0 + 10, &w2, NULL), TPID_CACHE_OWNER);
 	assert_int_equal(tpid_cache_count(c), 1);
 	/* pending entries never expire */
 	assert_int_equal(
 			lookup(c, SERVED, ID, T0 + 100000, NULL, &v), TPID_CACHE_FULL);
 	assert_int_equal(tpid_cache_count(c), 1);
+	end_cache(c);
+}
+
+/* The timer's sweep: expired answers in every bucket go, pending stay. */
+static void test_purge(void **state)
+{
+	tpid_cache_t *c = new_cache(64, 4, 100);
+	tpid_waiter_t w1, w2, w3;
+	(void)state;
+
+	assert_int_equal(lookup(c, SERVED, "sip:a@x.example", T0, &w1, NULL),
+			TPID_CACHE_OWNER);
+	assert_int_equal(lookup(c, SERVED, "sip:b@x.example", T0, &w2, NULL),
+			TPID_CACHE_OWNER);
+	assert_int_equal(lookup(c, SERVED, "sip:c@x.example", T0, &w3, NULL),
+			TPID_CACHE_OWNER);
+	tpid_cache_complete(c, SERVED, "sip:a@x.example", &w1, TPID_OK, "", T0, 5);
+	tpid_cache_complete(c, SERVED, "sip:b@x.example", &w2, TPID_OK, "", T0, 50);
+	assert_int_equal(tpid_cache_purge(c, T0 + 4), 0);
+	assert_int_equal(tpid_cache_purge(c, T0 + 5), 1);
+	assert_int_equal(tpid_cache_count(c), 2);
+	assert_int_equal(tpid_cache_purge(c, T0 + 1000), 1);
+	assert_int_equal(tpid_cache_count(c), 1); /* the pending one */
 	end_cache(c);
 }
 
@@ -346,13 +371,12 @@ static void test_complete_unknown(void **state)
 	assert_null(tpid_cache_complete(c, SERVED, ID, NULL, TPID_OK, "A", T0, 60));
 	memset(longid, 'i', sizeof(longid) - 1);
 	longid[sizeof(longid) - 1] = '\0';
-	assert_null(tpid_cache_complete(
-			c, SERVED, longid, &w1, TPID_OK, "A", T0, 60));
+	assert_null(
+			tpid_cache_complete(c, SERVED, longid, &w1, TPID_OK, "A", T0, 60));
 	assert_null(tpid_cache_complete(c, NULL, ID, &w1, TPID_OK, "A", T0, 60));
 	assert_int_equal(tpid_cache_count(c), 1);
 	assert_ptr_equal(
-			tpid_cache_complete(c, SERVED, ID, &w1, TPID_OK, "A", T0, 60),
-			&w1);
+			tpid_cache_complete(c, SERVED, ID, &w1, TPID_OK, "A", T0, 60), &w1);
 	end_cache(c);
 }
 
@@ -387,12 +411,11 @@ static void test_evict(void **state)
 	(void)state;
 
 	fill3(c);
-	assert_int_equal(tpid_cache_evict(c, NULL, "sip:none@acme.example", NULL),
-			0);
+	assert_int_equal(
+			tpid_cache_evict(c, NULL, "sip:none@acme.example", NULL), 0);
 	assert_int_equal(tpid_cache_evict(c, NULL, "sip:a@acme.example", NULL), 2);
 	assert_int_equal(tpid_cache_count(c), 1);
-	assert_int_equal(
-			lookup(c, "tel:+1", "sip:b@acme.example", T0, NULL, NULL),
+	assert_int_equal(lookup(c, "tel:+1", "sip:b@acme.example", T0, NULL, NULL),
 			TPID_CACHE_HIT);
 	assert_int_equal(lookup(c, "tel:+1", "sip:a@acme.example", T0, NULL, NULL),
 			TPID_CACHE_FULL);
@@ -459,15 +482,18 @@ static void test_revoked_and_fresh_pending(void **state)
 	(void)state;
 
 	for(order = 0; order < 2; order++) {
-		assert_int_equal(lookup(c, SERVED, ID, T0, &w1, NULL), TPID_CACHE_OWNER);
+		assert_int_equal(
+				lookup(c, SERVED, ID, T0, &w1, NULL), TPID_CACHE_OWNER);
 		assert_int_equal(tpid_cache_evict(c, NULL, ID, NULL), 1);
-		assert_int_equal(lookup(c, SERVED, ID, T0, &w2, NULL), TPID_CACHE_OWNER);
-		assert_int_equal(lookup(c, SERVED, ID, T0, &w3, NULL), TPID_CACHE_JOINED);
+		assert_int_equal(
+				lookup(c, SERVED, ID, T0, &w2, NULL), TPID_CACHE_OWNER);
+		assert_int_equal(
+				lookup(c, SERVED, ID, T0, &w3, NULL), TPID_CACHE_JOINED);
 		assert_int_equal(tpid_cache_count(c), 2);
 		if(order == 0) {
 			/* the revoked query answers first */
-			assert_list(tpid_cache_complete(
-								c, SERVED, ID, &w1, TPID_OK, "Stale", T0 + 1, 60),
+			assert_list(tpid_cache_complete(c, SERVED, ID, &w1, TPID_OK,
+								"Stale", T0 + 1, 60),
 					old, 1);
 			assert_int_equal(tpid_cache_count(c), 1);
 			assert_int_equal(
@@ -481,12 +507,13 @@ static void test_revoked_and_fresh_pending(void **state)
 								"Fresh", T0 + 1, 60),
 					fresh, 2);
 			assert_int_equal(tpid_cache_count(c), 2);
-			assert_list(tpid_cache_complete(
-								c, SERVED, ID, &w1, TPID_OK, "Stale", T0 + 2, 60),
+			assert_list(tpid_cache_complete(c, SERVED, ID, &w1, TPID_OK,
+								"Stale", T0 + 2, 60),
 					old, 1);
 		}
 		assert_int_equal(tpid_cache_count(c), 1);
-		assert_int_equal(lookup(c, SERVED, ID, T0 + 3, NULL, &v), TPID_CACHE_HIT);
+		assert_int_equal(
+				lookup(c, SERVED, ID, T0 + 3, NULL, &v), TPID_CACHE_HIT);
 		assert_int_equal(v.reason, TPID_R_DENIED);
 		assert_string_equal(v.name, "Fresh");
 		assert_int_equal(tpid_cache_evict(c, NULL, NULL, NULL), 1);
@@ -509,29 +536,29 @@ static void test_max_entries_evicts_soonest(void **state)
 
 	for(i = 0; i < 4; i++) {
 		snprintf(id, sizeof(id), "sip:u%d@acme.example", i);
-		assert_int_equal(lookup(c, SERVED, id, T0, &w[i], NULL),
-				TPID_CACHE_OWNER);
+		assert_int_equal(
+				lookup(c, SERVED, id, T0, &w[i], NULL), TPID_CACHE_OWNER);
 		assert_non_null(tpid_cache_complete(
 				c, SERVED, id, &w[i], TPID_OK, "N", T0, ttls[i]));
 	}
 	assert_int_equal(tpid_cache_count(c), 4);
 	/* full: the answer expiring soonest (u1, T0 + 20) makes room */
-	assert_int_equal(lookup(c, SERVED, "sip:u4@acme.example", T0 + 1, &w[4],
-							 NULL),
+	assert_int_equal(
+			lookup(c, SERVED, "sip:u4@acme.example", T0 + 1, &w[4], NULL),
 			TPID_CACHE_OWNER);
 	assert_int_equal(tpid_cache_count(c), 4);
-	assert_int_equal(lookup(c, SERVED, "sip:u1@acme.example", T0 + 1, NULL,
-							 &v),
+	assert_int_equal(lookup(c, SERVED, "sip:u1@acme.example", T0 + 1, NULL, &v),
 			TPID_CACHE_FULL);
 	for(i = 0; i < 4; i++) {
 		if(i == 1)
 			continue;
 		snprintf(id, sizeof(id), "sip:u%d@acme.example", i);
-		assert_int_equal(lookup(c, SERVED, id, T0 + 1, NULL, &v), TPID_CACHE_HIT);
+		assert_int_equal(
+				lookup(c, SERVED, id, T0 + 1, NULL, &v), TPID_CACHE_HIT);
 	}
 	/* expired answers go first, before anything is evicted */
-	assert_int_equal(lookup(c, SERVED, "sip:u5@acme.example", T0 + 60, &w[5],
-							 NULL),
+	assert_int_equal(
+			lookup(c, SERVED, "sip:u5@acme.example", T0 + 60, &w[5], NULL),
 			TPID_CACHE_OWNER); /* u0 (T0 + 50) purged */
 	assert_int_equal(tpid_cache_count(c), 4);
 	assert_int_equal(
@@ -553,8 +580,8 @@ static void test_max_entries_all_pending(void **state)
 
 	for(i = 0; i < 4; i++) {
 		snprintf(id, sizeof(id), "sip:u%d@acme.example", i);
-		assert_int_equal(lookup(c, SERVED, id, T0, &w[i], NULL),
-				TPID_CACHE_OWNER);
+		assert_int_equal(
+				lookup(c, SERVED, id, T0, &w[i], NULL), TPID_CACHE_OWNER);
 	}
 	/* nothing can go: query without caching */
 	assert_int_equal(lookup(c, SERVED, "sip:u4@acme.example", T0, &w[4], NULL),
@@ -566,8 +593,8 @@ static void test_max_entries_all_pending(void **state)
 	for(i = 1; i < 4; i++) {
 		snprintf(id, sizeof(id), "sip:u%d@acme.example", i);
 		one[0] = &w[i];
-		assert_list(tpid_cache_complete(c, SERVED, id, &w[i], TPID_OK, "N", T0,
-							0),
+		assert_list(
+				tpid_cache_complete(c, SERVED, id, &w[i], TPID_OK, "N", T0, 0),
 				one, 1);
 	}
 	assert_int_equal(tpid_cache_count(c), 1);
@@ -749,8 +776,8 @@ static void *cthread_run(void *arg)
 		ckey(k, served, id);
 		now = __atomic_fetch_add(&cclock, 1, __ATOMIC_RELAXED) / 256;
 		t->pool[i].key = k;
-		rc = tpid_cache_lookup(t->c, served, id, DOMAIN, now,
-				&t->pool[i].link, &v);
+		rc = tpid_cache_lookup(
+				t->c, served, id, DOMAIN, now, &t->pool[i].link, &v);
 		if(rc < TPID_CACHE_HIT || rc > TPID_CACHE_FULL) {
 			t->errors++;
 			continue;
@@ -831,6 +858,7 @@ int main(void)
 			cmocka_unit_test(test_complete_ttl_then_hit),
 			cmocka_unit_test(test_complete_denied_name),
 			cmocka_unit_test(test_expiry),
+			cmocka_unit_test(test_purge),
 			cmocka_unit_test(test_complete_no_ttl),
 			cmocka_unit_test(test_complete_unknown),
 			cmocka_unit_test(test_evict),

@@ -63,11 +63,11 @@ static struct
 	__typeof__(&SSL_free) SSL_free;
 } ssl;
 
-#define SSL_SYM(name)                                            \
-	do {                                                         \
-		ssl.name = (__typeof__(ssl.name))dlsym(libssl, #name);   \
-		if(ssl.name == NULL)                                     \
-			return -1;                                           \
+#define SSL_SYM(name)                                          \
+	do {                                                       \
+		ssl.name = (__typeof__(ssl.name))dlsym(libssl, #name); \
+		if(ssl.name == NULL)                                   \
+			return -1;                                         \
 	} while(0)
 
 static int load_libssl(void)
@@ -119,8 +119,8 @@ static int make_cert(const char *path, X509 **xo, EVP_PKEY **ko)
 	X509_gmtime_adj(X509_getm_notBefore(x), -60);
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
 	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(
-			n, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+			(const unsigned char *)"127.0.0.1", -1, -1, 0);
 	X509_set_issuer_name(x, n);
 	X509_set_pubkey(x, k);
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
@@ -695,8 +695,8 @@ static void test_free_in_flight(void **state)
 	start = now_ms();
 	while(now_ms() - start < 150.0) {
 		assert_int_equal(tpid_hook_multi_wait(m, -1, 20, NULL), 0);
-		assert_int_equal(tpid_hook_multi_next(m, &r[0].user, &r[0].rc, &r[0].a),
-				0);
+		assert_int_equal(
+				tpid_hook_multi_next(m, &r[0].user, &r[0].rc, &r[0].a), 0);
 	}
 	assert_int_equal(tpid_hook_multi_running(m), 3);
 	assert_int_equal(srv_accepted(&s), 3);
