@@ -17,7 +17,7 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 DEPS_STAMP  := $(BUILD)/.deps-ok
 
-.PHONY: all deps build module tool unit test integration demo start stop clean fuzz bench format-check docs
+.PHONY: all deps build module tool unit test integration demo start stop clean fuzz bench format format-check docs
 
 all: build
 
@@ -49,7 +49,15 @@ unit: $(UNIT_BINS)
 integration: build
 	$(PY) -m pytest -v -p no:cacheprovider tests/integration
 
-test: deps build unit integration
+# Our C in Kamailio's clang-format style (.clang-format is Kamailio's).
+FORMAT_SRCS := $(wildcard $(MOD_DIR)/*.[ch] tools/tpid-token/*.c tests/unit/*.c tests/fuzz/*.c)
+format-check:
+	clang-format --style=file --dry-run --Werror $(FORMAT_SRCS)
+
+format:
+	clang-format --style=file -i $(FORMAT_SRCS)
+
+test: deps format-check build unit integration
 
 demo: build
 	$(PY) tools/demo.py

@@ -371,8 +371,7 @@ static void tpid_async_done(tpid_query_t *q, int rc, tpid_hook_answer_t *a)
 	ttl = tpid_async_ttl(&q->ent, reason, rc == TPID_OK ? a->ttl : 0);
 	/* tpid.exp: how long the enterprise vouches; an uncached answer still
 	 * vouches for the operator's default lifetime at most. */
-	tok_ttl = ttl > 0 ? ttl
-					  : tpid_async_ttl(&q->ent, TPID_OK, -1);
+	tok_ttl = ttl > 0 ? ttl : tpid_async_ttl(&q->ent, TPID_OK, -1);
 	if(q->self != NULL) {
 		q->self->link.next = NULL;
 		lst = &q->self->link;
@@ -383,8 +382,8 @@ static void tpid_async_done(tpid_query_t *q, int rc, tpid_hook_answer_t *a)
 	while(lst != NULL) {
 		w = (tpid_orig_waiter_t *)lst;
 		lst = lst->next;
-		tpid_async_resume(w, reason, a->display_name, now + tok_ttl,
-				a->elapsed_ms);
+		tpid_async_resume(
+				w, reason, a->display_name, now + tok_ttl, a->elapsed_ms);
 	}
 	shm_free(q);
 }
@@ -504,8 +503,8 @@ int tpid_async_mod_init(void)
 	ops.unlock = tpid_cache_unlock_stripe;
 	ops.ctx = tpid_cache_locks;
 	/* stripes = the lock set size, which lock_set_alloc gave us */
-	tpid_cache = tpid_cache_new(&ops, tpid_cfg.cache_size,
-			tpid_cfg.cache_locks, tpid_cfg.cache_size);
+	tpid_cache = tpid_cache_new(&ops, tpid_cfg.cache_size, tpid_cfg.cache_locks,
+			tpid_cfg.cache_size);
 	if(tpid_cache == NULL) {
 		LM_ERR("cannot create the decision cache\n");
 		return -1;

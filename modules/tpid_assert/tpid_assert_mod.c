@@ -241,8 +241,8 @@ static int tpid_load_trust(void)
 			return -1;
 		}
 		*eq = '\0';
-		if(tpid_trust_add_cert(tpid_cfg.trust, tpid_p_x5u_cert[i], eq + 1, err,
-				   sizeof(err))
+		if(tpid_trust_add_cert(
+				   tpid_cfg.trust, tpid_p_x5u_cert[i], eq + 1, err, sizeof(err))
 				< 0) {
 			LM_ERR("x5u_cert: %s\n", err);
 			return -1;
@@ -311,7 +311,8 @@ static int mod_init(void)
 			|| tpid_async_mod_init() < 0)
 		return -1;
 	if(tpid_cfg.enterprise_file != NULL
-			&& tpid_ent_reload(tpid_cfg.enterprise_file, err, sizeof(err)) < 0) {
+			&& tpid_ent_reload(tpid_cfg.enterprise_file, err, sizeof(err))
+					   < 0) {
 		LM_ERR("%s\n", err);
 		return -1;
 	}
@@ -489,8 +490,8 @@ static int pv_parse_tpid_name(pv_spec_p sp, str *in)
 	return -1;
 }
 
-static int pv_tpid_str(sip_msg_t *msg, pv_param_t *param, pv_value_t *res,
-		const char *s)
+static int pv_tpid_str(
+		sip_msg_t *msg, pv_param_t *param, pv_value_t *res, const char *s)
 {
 	if(s == NULL || *s == '\0')
 		return pv_get_null(msg, param, res);

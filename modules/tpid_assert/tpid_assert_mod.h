@@ -20,9 +20,9 @@
 /* What to do when a check fails (documented in tpid_assert_admin.xml). */
 typedef enum tpid_policy
 {
-	TPID_POLICY_REJECT = 0,	  /* reply with the SIP code, stop the call */
-	TPID_POLICY_STRIP = 1,	  /* drop the third-party ID, continue */
-	TPID_POLICY_REASON = 2	  /* continue, add Reason: STIR;cause=... */
+	TPID_POLICY_REJECT = 0, /* reply with the SIP code, stop the call */
+	TPID_POLICY_STRIP = 1,	/* drop the third-party ID, continue */
+	TPID_POLICY_REASON = 2	/* continue, add Reason: STIR;cause=... */
 } tpid_policy_t;
 
 /* Return codes of the cfg functions (stable, documented). */

@@ -140,8 +140,8 @@ int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname)
 			|| tpid_sip_remove_headers(msg, &tpid_cfg.present_header) < 0)
 		return tpid_orig_refuse(msg, TPID_R_INTERNAL);
 
-	rc = tpid_orig_claim(msg, explicit_id, id, sizeof(id), domain,
-			sizeof(domain));
+	rc = tpid_orig_claim(
+			msg, explicit_id, id, sizeof(id), domain, sizeof(domain));
 	if(tpid_sip_remove_headers(msg, &tpid_cfg.claim_header) < 0)
 		return tpid_orig_refuse(msg, TPID_R_INTERNAL);
 	if(rc == TPID_R_NO_CLAIM) {

@@ -174,8 +174,8 @@ static int tpid_sip_norm(str *uri, tpid_ident_t *id)
 	return tpid_ident_from_uri(uri->s, uri->len, id);
 }
 
-int tpid_sip_pai(sip_msg_t *msg, tpid_ident_t *ids, char (*raw)[TPID_MAX_URI],
-		int max)
+int tpid_sip_pai(
+		sip_msg_t *msg, tpid_ident_t *ids, char (*raw)[TPID_MAX_URI], int max)
 {
 	p_id_body_t *pb;
 	int i, n = 0;

@@ -38,8 +38,8 @@ int tpid_sip_get_identity(
 /* The URIs of the P-Asserted-Identity headers, at most max, each
  * normalised; raw copies into raw[i] when raw is not NULL. Returns how many
  * (0 when there is no usable PAI). */
-int tpid_sip_pai(sip_msg_t *msg, tpid_ident_t *ids, char (*raw)[TPID_MAX_URI],
-		int max);
+int tpid_sip_pai(
+		sip_msg_t *msg, tpid_ident_t *ids, char (*raw)[TPID_MAX_URI], int max);
 
 /* The From URI, normalised. 0 or -1. */
 int tpid_sip_from(sip_msg_t *msg, tpid_ident_t *id);

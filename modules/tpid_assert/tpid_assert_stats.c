@@ -25,11 +25,10 @@ stat_var *tpid_st_verified = NULL;
 
 /* One counter per failure reason, named after it in lower case. */
 static stat_var *tpid_st_bad_claim, *tpid_st_no_served_user,
-		*tpid_st_call_denied, *tpid_st_call_unknown,
-		*tpid_st_no_enterprise, *tpid_st_hook_connect, *tpid_st_hook_timeout,
-		*tpid_st_hook_tls, *tpid_st_hook_http, *tpid_st_hook_bad_answer,
-		*tpid_st_hook_too_big, *tpid_st_hook_busy, *tpid_st_bad_dest,
-		*tpid_st_sign_failed,
+		*tpid_st_call_denied, *tpid_st_call_unknown, *tpid_st_no_enterprise,
+		*tpid_st_hook_connect, *tpid_st_hook_timeout, *tpid_st_hook_tls,
+		*tpid_st_hook_http, *tpid_st_hook_bad_answer, *tpid_st_hook_too_big,
+		*tpid_st_hook_busy, *tpid_st_bad_dest, *tpid_st_sign_failed,
 		*tpid_st_no_identity, *tpid_st_bad_syntax, *tpid_st_bad_ppt,
 		*tpid_st_bad_alg, *tpid_st_bad_typ, *tpid_st_x5u_mismatch,
 		*tpid_st_x5u_not_allowed, *tpid_st_cert_unavailable,
@@ -120,39 +119,104 @@ void tpid_stats_reason(int reason)
 	stat_var *v = NULL;
 
 	switch(reason) {
-		case TPID_R_BAD_CLAIM: v = tpid_st_bad_claim; break;
-		case TPID_R_NO_SERVED_USER: v = tpid_st_no_served_user; break;
-		case TPID_R_NO_ENTERPRISE: v = tpid_st_no_enterprise; break;
-		case TPID_R_DENIED: v = tpid_st_call_denied; break;
-		case TPID_R_UNKNOWN_ID: v = tpid_st_call_unknown; break;
-		case TPID_R_HOOK_CONNECT: v = tpid_st_hook_connect; break;
-		case TPID_R_HOOK_TIMEOUT: v = tpid_st_hook_timeout; break;
-		case TPID_R_HOOK_TLS: v = tpid_st_hook_tls; break;
-		case TPID_R_HOOK_HTTP: v = tpid_st_hook_http; break;
-		case TPID_R_HOOK_BAD_ANSWER: v = tpid_st_hook_bad_answer; break;
-		case TPID_R_HOOK_TOO_BIG: v = tpid_st_hook_too_big; break;
-		case TPID_R_HOOK_BUSY: v = tpid_st_hook_busy; break;
-		case TPID_R_BAD_DEST: v = tpid_st_bad_dest; break;
-		case TPID_R_SIGN_FAILED: v = tpid_st_sign_failed; break;
-		case TPID_R_NO_IDENTITY: v = tpid_st_no_identity; break;
-		case TPID_R_BAD_SYNTAX: v = tpid_st_bad_syntax; break;
-		case TPID_R_BAD_PPT: v = tpid_st_bad_ppt; break;
-		case TPID_R_BAD_ALG: v = tpid_st_bad_alg; break;
-		case TPID_R_BAD_TYP: v = tpid_st_bad_typ; break;
-		case TPID_R_X5U_MISMATCH: v = tpid_st_x5u_mismatch; break;
-		case TPID_R_X5U_NOT_ALLOWED: v = tpid_st_x5u_not_allowed; break;
-		case TPID_R_CERT_UNAVAILABLE: v = tpid_st_cert_unavailable; break;
-		case TPID_R_CERT_INVALID: v = tpid_st_cert_invalid; break;
-		case TPID_R_BAD_SIGNATURE: v = tpid_st_bad_signature; break;
-		case TPID_R_BAD_CLAIMS: v = tpid_st_bad_claims; break;
-		case TPID_R_IAT_STALE: v = tpid_st_iat_stale; break;
-		case TPID_R_IAT_FUTURE: v = tpid_st_iat_future; break;
-		case TPID_R_TPID_EXPIRED: v = tpid_st_tpid_expired; break;
-		case TPID_R_ORIG_MISMATCH: v = tpid_st_orig_mismatch; break;
-		case TPID_R_DEST_MISMATCH: v = tpid_st_dest_mismatch; break;
-		case TPID_R_REPLAY: v = tpid_st_replay; break;
-		case TPID_R_INTERNAL: v = tpid_st_internal; break;
-		default: break;
+		case TPID_R_BAD_CLAIM:
+			v = tpid_st_bad_claim;
+			break;
+		case TPID_R_NO_SERVED_USER:
+			v = tpid_st_no_served_user;
+			break;
+		case TPID_R_NO_ENTERPRISE:
+			v = tpid_st_no_enterprise;
+			break;
+		case TPID_R_DENIED:
+			v = tpid_st_call_denied;
+			break;
+		case TPID_R_UNKNOWN_ID:
+			v = tpid_st_call_unknown;
+			break;
+		case TPID_R_HOOK_CONNECT:
+			v = tpid_st_hook_connect;
+			break;
+		case TPID_R_HOOK_TIMEOUT:
+			v = tpid_st_hook_timeout;
+			break;
+		case TPID_R_HOOK_TLS:
+			v = tpid_st_hook_tls;
+			break;
+		case TPID_R_HOOK_HTTP:
+			v = tpid_st_hook_http;
+			break;
+		case TPID_R_HOOK_BAD_ANSWER:
+			v = tpid_st_hook_bad_answer;
+			break;
+		case TPID_R_HOOK_TOO_BIG:
+			v = tpid_st_hook_too_big;
+			break;
+		case TPID_R_HOOK_BUSY:
+			v = tpid_st_hook_busy;
+			break;
+		case TPID_R_BAD_DEST:
+			v = tpid_st_bad_dest;
+			break;
+		case TPID_R_SIGN_FAILED:
+			v = tpid_st_sign_failed;
+			break;
+		case TPID_R_NO_IDENTITY:
+			v = tpid_st_no_identity;
+			break;
+		case TPID_R_BAD_SYNTAX:
+			v = tpid_st_bad_syntax;
+			break;
+		case TPID_R_BAD_PPT:
+			v = tpid_st_bad_ppt;
+			break;
+		case TPID_R_BAD_ALG:
+			v = tpid_st_bad_alg;
+			break;
+		case TPID_R_BAD_TYP:
+			v = tpid_st_bad_typ;
+			break;
+		case TPID_R_X5U_MISMATCH:
+			v = tpid_st_x5u_mismatch;
+			break;
+		case TPID_R_X5U_NOT_ALLOWED:
+			v = tpid_st_x5u_not_allowed;
+			break;
+		case TPID_R_CERT_UNAVAILABLE:
+			v = tpid_st_cert_unavailable;
+			break;
+		case TPID_R_CERT_INVALID:
+			v = tpid_st_cert_invalid;
+			break;
+		case TPID_R_BAD_SIGNATURE:
+			v = tpid_st_bad_signature;
+			break;
+		case TPID_R_BAD_CLAIMS:
+			v = tpid_st_bad_claims;
+			break;
+		case TPID_R_IAT_STALE:
+			v = tpid_st_iat_stale;
+			break;
+		case TPID_R_IAT_FUTURE:
+			v = tpid_st_iat_future;
+			break;
+		case TPID_R_TPID_EXPIRED:
+			v = tpid_st_tpid_expired;
+			break;
+		case TPID_R_ORIG_MISMATCH:
+			v = tpid_st_orig_mismatch;
+			break;
+		case TPID_R_DEST_MISMATCH:
+			v = tpid_st_dest_mismatch;
+			break;
+		case TPID_R_REPLAY:
+			v = tpid_st_replay;
+			break;
+		case TPID_R_INTERNAL:
+			v = tpid_st_internal;
+			break;
+		default:
+			break;
 	}
 	if(v != NULL)
 		update_stat(v, 1);

@@ -9,14 +9,14 @@
 
 #include "core/counters.h"
 
-extern stat_var *tpid_st_queries;	  /* enterprise queries sent */
-extern stat_var *tpid_st_cache_hits;  /* answered from the cache */
+extern stat_var *tpid_st_queries;	   /* enterprise queries sent */
+extern stat_var *tpid_st_cache_hits;   /* answered from the cache */
 extern stat_var *tpid_st_cache_misses; /* not in the cache */
-extern stat_var *tpid_st_coalesced;	  /* joined a query already out */
-extern stat_var *tpid_st_authorized;  /* enterprise answers, by result */
+extern stat_var *tpid_st_coalesced;	   /* joined a query already out */
+extern stat_var *tpid_st_authorized;   /* enterprise answers, by result */
 extern stat_var *tpid_st_denied;
 extern stat_var *tpid_st_unknown;
-extern stat_var *tpid_st_signed; /* Identity headers added */
+extern stat_var *tpid_st_signed;   /* Identity headers added */
 extern stat_var *tpid_st_inflight; /* suspended INVITEs waiting (gauge) */
 extern stat_var *tpid_st_verified; /* terminating: presented to the callee */
 

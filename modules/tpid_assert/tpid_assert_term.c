@@ -50,8 +50,8 @@ static int tpid_term_check_dest(sip_msg_t *msg, const tpid_claims_t *c)
 }
 
 /* The checks of DESIGN section 2 in their order; the first failure wins. */
-static int tpid_term_verify(sip_msg_t *msg, const char *hdr, size_t len,
-		tpid_claims_t *out)
+static int tpid_term_verify(
+		sip_msg_t *msg, const char *hdr, size_t len, tpid_claims_t *out)
 {
 	static tpid_token_t t; /* large: keep it off the worker's stack */
 	EVP_PKEY *pub = NULL;

@@ -53,8 +53,8 @@ static unsigned int tpid_cache_hash(const char *served, const char *id)
 	return h;
 }
 
-tpid_cache_t *tpid_cache_new(const tpid_cache_ops_t *ops,
-		unsigned int nbuckets, unsigned int nstripes, unsigned int max_entries)
+tpid_cache_t *tpid_cache_new(const tpid_cache_ops_t *ops, unsigned int nbuckets,
+		unsigned int nstripes, unsigned int max_entries)
 {
 	tpid_cache_t *c;
 
@@ -118,7 +118,8 @@ static void tpid_cache_unlink(
 }
 
 /* Drops expired answers of one bucket (lock held). */
-static void tpid_cache_purge_bucket(tpid_cache_t *c, unsigned int b, int64_t now)
+static void tpid_cache_purge_bucket(
+		tpid_cache_t *c, unsigned int b, int64_t now)
 {
 	tpid_cache_entry_t **pp = &c->buckets[b], *e;
 
@@ -160,7 +161,8 @@ int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
 	tpid_cache_entry_t *e;
 	int rc;
 
-	if(!tpid_cache_fits(served, TPID_MAX_URI) || !tpid_cache_fits(id, TPID_MAX_URI)
+	if(!tpid_cache_fits(served, TPID_MAX_URI)
+			|| !tpid_cache_fits(id, TPID_MAX_URI)
 			|| !tpid_cache_fits(domain, TPID_MAX_DOMAIN))
 		return TPID_CACHE_FULL;
 	h = tpid_cache_hash(served, id);
@@ -223,7 +225,8 @@ tpid_waiter_t *tpid_cache_complete(tpid_cache_t *c, const char *served,
 	tpid_waiter_t *w = NULL;
 	unsigned int h, b;
 
-	if(!tpid_cache_fits(served, TPID_MAX_URI) || !tpid_cache_fits(id, TPID_MAX_URI))
+	if(!tpid_cache_fits(served, TPID_MAX_URI)
+			|| !tpid_cache_fits(id, TPID_MAX_URI))
 		return NULL;
 	h = tpid_cache_hash(served, id);
 	b = h & (c->nbuckets - 1);
@@ -261,8 +264,8 @@ static int tpid_cache_matches(const tpid_cache_entry_t *e, const char *served,
 		   && (domain == NULL || strcasecmp(e->v.domain, domain) == 0);
 }
 
-int tpid_cache_evict(tpid_cache_t *c, const char *served, const char *id,
-		const char *domain)
+int tpid_cache_evict(
+		tpid_cache_t *c, const char *served, const char *id, const char *domain)
 {
 	tpid_cache_entry_t **pp, *e;
 	unsigned int b;

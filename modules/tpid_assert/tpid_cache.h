@@ -61,8 +61,8 @@ typedef struct tpid_cache_view
 typedef struct tpid_cache tpid_cache_t;
 
 /* nbuckets and nstripes are rounded to powers of two; max_entries >= 1. */
-tpid_cache_t *tpid_cache_new(const tpid_cache_ops_t *ops,
-		unsigned int nbuckets, unsigned int nstripes, unsigned int max_entries);
+tpid_cache_t *tpid_cache_new(const tpid_cache_ops_t *ops, unsigned int nbuckets,
+		unsigned int nstripes, unsigned int max_entries);
 void tpid_cache_destroy(tpid_cache_t *c);
 
 typedef enum tpid_cache_lookup

@@ -47,8 +47,8 @@ typedef struct tpid_enterprise_set
  * api_root and ca_file; files it names must be readable; domains unique.
  * On error returns -1, leaves *out untouched and writes a one-line reason
  * into err. */
-int tpid_enterprise_load(
-		const char *path, tpid_enterprise_set_t *out, char *err, size_t errsize);
+int tpid_enterprise_load(const char *path, tpid_enterprise_set_t *out,
+		char *err, size_t errsize);
 
 void tpid_enterprise_free(tpid_enterprise_set_t *set);
 

@@ -507,8 +507,7 @@ static int tpid_hook_verdict(
 
 static int tpid_hook_url(const tpid_enterprise_t *e, char *url, size_t size)
 {
-	return snprintf(url, size, "%s%s", e->api_root, TPID_HOOK_PATH)
-						   >= (int)size
+	return snprintf(url, size, "%s%s", e->api_root, TPID_HOOK_PATH) >= (int)size
 				   ? -1
 				   : 0;
 }
@@ -643,10 +642,9 @@ int tpid_hook_multi_add(tpid_hook_multi_t *m, const tpid_enterprise_t *e,
 	x->body = tpid_hook_request_json(q);
 	x->hdrs = tpid_hook_headers(e);
 	x->h = curl_easy_init();
-	if(x->resp.buf == NULL || x->body == NULL || x->hdrs == NULL
-			|| x->h == NULL
-			|| tpid_hook_setopts(x->h, e, url, x->body, x->hdrs, &x->resp,
-					   x->errbuf)
+	if(x->resp.buf == NULL || x->body == NULL || x->hdrs == NULL || x->h == NULL
+			|| tpid_hook_setopts(
+					   x->h, e, url, x->body, x->hdrs, &x->resp, x->errbuf)
 					   < 0
 			|| curl_easy_setopt(x->h, CURLOPT_PRIVATE, x) != CURLE_OK
 			|| curl_multi_add_handle(m->m, x->h) != CURLM_OK) {
@@ -659,8 +657,8 @@ int tpid_hook_multi_add(tpid_hook_multi_t *m, const tpid_enterprise_t *e,
 	return TPID_OK;
 }
 
-int tpid_hook_multi_wait(tpid_hook_multi_t *m, int extra_fd, int timeout_ms,
-		int *extra_ready)
+int tpid_hook_multi_wait(
+		tpid_hook_multi_t *m, int extra_fd, int timeout_ms, int *extra_ready)
 {
 	struct curl_waitfd wfd;
 	int still = 0;

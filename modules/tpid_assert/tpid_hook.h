@@ -38,10 +38,10 @@ typedef struct tpid_hook_query
 
 typedef struct tpid_hook_answer
 {
-	int result;					/* tpid_hook_result_t */
+	int result; /* tpid_hook_result_t */
 	char display_name[TPID_MAX_NAME];
 	int ttl; /* seconds; 0 = do not cache; -1 = absent (operator default) */
-	char reason[128];			/* free text from the enterprise */
+	char reason[128]; /* free text from the enterprise */
 	long http_status;
 	double elapsed_ms;
 } tpid_hook_answer_t;
@@ -92,8 +92,8 @@ int tpid_hook_multi_add(tpid_hook_multi_t *m, const tpid_enterprise_t *e,
 
 /* Waits up to timeout_ms for network activity or for extra_fd (-1: none) to
  * become readable, then drives the transfers. 0 or -1. */
-int tpid_hook_multi_wait(tpid_hook_multi_t *m, int extra_fd, int timeout_ms,
-		int *extra_ready);
+int tpid_hook_multi_wait(
+		tpid_hook_multi_t *m, int extra_fd, int timeout_ms, int *extra_ready);
 
 /* A finished query: returns 1 with *user, *rc (as tpid_hook_query) and *a,
  * or 0 when none is finished. */

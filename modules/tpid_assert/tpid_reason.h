@@ -14,16 +14,16 @@ typedef enum tpid_reason
 	TPID_OK = 0,
 
 	/* originating side: 1..29 */
-	TPID_R_NO_CLAIM = 1,		 /* no third-party ID claimed: nothing to do */
-	TPID_R_BAD_CLAIM = 2,		 /* claimed ID malformed (not a sip/sips/tel URI) */
-	TPID_R_NO_SERVED_USER = 3,	 /* no usable P-Asserted-Identity */
-	TPID_R_NO_ENTERPRISE = 4,	 /* no enterprise configured for the ID's domain */
-	TPID_R_DENIED = 5,			 /* enterprise answered "denied" */
-	TPID_R_UNKNOWN_ID = 6,		 /* enterprise answered "unknown" */
-	TPID_R_HOOK_CONNECT = 7,	 /* enterprise unreachable (connect/DNS) */
-	TPID_R_HOOK_TIMEOUT = 8,	 /* enterprise too slow */
-	TPID_R_HOOK_TLS = 9,		 /* TLS failure: peer not verified, bad client cert */
-	TPID_R_HOOK_HTTP = 10,		 /* HTTP status other than 200, redirect included */
+	TPID_R_NO_CLAIM = 1,  /* no third-party ID claimed: nothing to do */
+	TPID_R_BAD_CLAIM = 2, /* claimed ID malformed (not a sip/sips/tel URI) */
+	TPID_R_NO_SERVED_USER = 3, /* no usable P-Asserted-Identity */
+	TPID_R_NO_ENTERPRISE = 4, /* no enterprise configured for the ID's domain */
+	TPID_R_DENIED = 5,		  /* enterprise answered "denied" */
+	TPID_R_UNKNOWN_ID = 6,	  /* enterprise answered "unknown" */
+	TPID_R_HOOK_CONNECT = 7,  /* enterprise unreachable (connect/DNS) */
+	TPID_R_HOOK_TIMEOUT = 8,  /* enterprise too slow */
+	TPID_R_HOOK_TLS = 9,   /* TLS failure: peer not verified, bad client cert */
+	TPID_R_HOOK_HTTP = 10, /* HTTP status other than 200, redirect included */
 	TPID_R_HOOK_BAD_ANSWER = 11, /* body not the documented JSON */
 	TPID_R_HOOK_TOO_BIG = 12,	 /* body over the size cap */
 	TPID_R_SIGN_FAILED = 13,	 /* could not sign (key missing or broken) */
@@ -31,13 +31,13 @@ typedef enum tpid_reason
 	TPID_R_BAD_DEST = 15,		 /* Request-URI not a tel/sip URI with a user */
 
 	/* terminating side: 30..59 */
-	TPID_R_NO_IDENTITY = 30,	  /* no third-party Identity header */
-	TPID_R_BAD_SYNTAX = 31,		  /* header / JWS / base64url / JSON malformed */
-	TPID_R_BAD_PPT = 32,		  /* ppt missing or not the expected one */
-	TPID_R_BAD_ALG = 33,		  /* alg other than ES256 */
-	TPID_R_BAD_TYP = 34,		  /* typ other than "passport" */
-	TPID_R_X5U_MISMATCH = 35,	  /* x5u claim differs from the info parameter */
-	TPID_R_X5U_NOT_ALLOWED = 36,  /* x5u not on the allowlist */
+	TPID_R_NO_IDENTITY = 30,	 /* no third-party Identity header */
+	TPID_R_BAD_SYNTAX = 31,		 /* header / JWS / base64url / JSON malformed */
+	TPID_R_BAD_PPT = 32,		 /* ppt missing or not the expected one */
+	TPID_R_BAD_ALG = 33,		 /* alg other than ES256 */
+	TPID_R_BAD_TYP = 34,		 /* typ other than "passport" */
+	TPID_R_X5U_MISMATCH = 35,	 /* x5u claim differs from the info parameter */
+	TPID_R_X5U_NOT_ALLOWED = 36, /* x5u not on the allowlist */
 	TPID_R_CERT_UNAVAILABLE = 37, /* no certificate known for this x5u */
 	TPID_R_CERT_INVALID = 38,	  /* certificate fails chain/validity checks */
 	TPID_R_BAD_SIGNATURE = 39,	  /* ES256 signature does not verify */
@@ -45,9 +45,10 @@ typedef enum tpid_reason
 	TPID_R_IAT_STALE = 41,		  /* iat too old */
 	TPID_R_IAT_FUTURE = 42,		  /* iat too far in the future */
 	TPID_R_TPID_EXPIRED = 43,	  /* tpid.exp has passed */
-	TPID_R_ORIG_MISMATCH = 44,	  /* orig does not match P-Asserted-Identity/From */
-	TPID_R_DEST_MISMATCH = 45,	  /* dest does not match Request-URI/To */
-	TPID_R_REPLAY = 46,			  /* same token already seen in another call */
+	TPID_R_ORIG_MISMATCH =
+			44, /* orig does not match P-Asserted-Identity/From */
+	TPID_R_DEST_MISMATCH = 45, /* dest does not match Request-URI/To */
+	TPID_R_REPLAY = 46,		   /* same token already seen in another call */
 
 	TPID_R_INTERNAL = 99 /* out of memory, bad state: never the peer's fault */
 } tpid_reason_t;

@@ -35,16 +35,16 @@ typedef struct tpid_ident
 /* The claims of a ppt=rcd third-party PASSporT. */
 typedef struct tpid_claims
 {
-	char ppt[TPID_MAX_PPT];	   /* "rcd" */
-	char x5u[TPID_MAX_URI];	   /* certificate URL (header x5u == info) */
-	int64_t iat;			   /* issued at, seconds since the epoch */
-	tpid_ident_t orig;		   /* served user */
-	int ndest;				   /* 1..TPID_MAX_DEST */
+	char ppt[TPID_MAX_PPT]; /* "rcd" */
+	char x5u[TPID_MAX_URI]; /* certificate URL (header x5u == info) */
+	int64_t iat;			/* issued at, seconds since the epoch */
+	tpid_ident_t orig;		/* served user */
+	int ndest;				/* 1..TPID_MAX_DEST */
 	tpid_ident_t dest[TPID_MAX_DEST];
-	char name[TPID_MAX_NAME];  /* rcd.nam, display text; may be empty */
-	char id[TPID_MAX_URI];	   /* tpid.id, the third-party ID URI */
-	char iss[TPID_MAX_URI];	   /* tpid.iss, the enterprise domain */
-	int64_t exp;			   /* tpid.exp, end of the authorization */
+	char name[TPID_MAX_NAME]; /* rcd.nam, display text; may be empty */
+	char id[TPID_MAX_URI];	  /* tpid.id, the third-party ID URI */
+	char iss[TPID_MAX_URI];	  /* tpid.iss, the enterprise domain */
+	int64_t exp;			  /* tpid.exp, end of the authorization */
 } tpid_claims_t;
 
 /* ---- base64url without padding ---------------------------------------- */
@@ -86,9 +86,10 @@ typedef struct tpid_token
 	tpid_claims_t claims;
 	char info[TPID_MAX_URI]; /* the info parameter, without <> */
 	char alg_param[16];		 /* the alg parameter ("" if absent) */
-	char ppt_param[TPID_MAX_PPT]; /* the ppt parameter, unquoted ("" if absent) */
-	char hdr_alg[16];		 /* alg of the JWS header */
-	char hdr_typ[16];		 /* typ of the JWS header */
+	char ppt_param
+			[TPID_MAX_PPT]; /* the ppt parameter, unquoted ("" if absent) */
+	char hdr_alg[16];		/* alg of the JWS header */
+	char hdr_typ[16];		/* typ of the JWS header */
 	/* signing input (b64u header "." b64u payload) and raw signature */
 	char signing_input[TPID_MAX_HDR_LEN];
 	size_t signing_input_len;
@@ -99,7 +100,8 @@ typedef struct tpid_token
 /* Returns the ppt of an Identity header value (from its ppt parameter, or
  * from the JWS header when the parameter is absent) into out, "" when none
  * can be found. Cheap: used to pick our header among several. */
-void tpid_token_peek_ppt(const char *hdr, size_t len, char *out, size_t outsize);
+void tpid_token_peek_ppt(
+		const char *hdr, size_t len, char *out, size_t outsize);
 
 /* Parses an Identity header value (full form). Checks, in order, and
  * returns the first failure:

@@ -87,8 +87,8 @@ static int tpid_trust_key_is_p256(EVP_PKEY *pub)
 
 	if(pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_EC)
 		return 0;
-	if(EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, group,
-			   sizeof(group), &glen)
+	if(EVP_PKEY_get_utf8_string_param(
+			   pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen)
 			!= 1)
 		return 0;
 	return strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0;
@@ -96,8 +96,9 @@ static int tpid_trust_key_is_p256(EVP_PKEY *pub)
 
 /* Validates the chain once, ignoring time (checked per call), and keeps
  * the path found so that per-call checks need no signature verification. */
-static STACK_OF(X509) * tpid_trust_verify_chain(const tpid_trust_t *t,
-		X509 *leaf, STACK_OF(X509) * chain)
+static STACK_OF(X509)
+		* tpid_trust_verify_chain(
+				const tpid_trust_t *t, X509 *leaf, STACK_OF(X509) * chain)
 {
 	X509_STORE_CTX *ctx;
 	STACK_OF(X509) *path = NULL;
@@ -121,7 +122,7 @@ int tpid_trust_add_cert(tpid_trust_t *t, const char *x5u, const char *pem_file,
 {
 	FILE *f;
 	X509 *leaf, *x;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	tpid_trust_entry_t *e;
 
 	if(t->nentries >= TPID_TRUST_MAX_CERTS) {

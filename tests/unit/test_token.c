@@ -1206,8 +1206,8 @@ static void test_peek_ppt(void **state)
 	assert_string_equal(ppt, "");
 	/* broken JWS: the parameter still says whose it is (ours to refuse) */
 	strcpy(ppt, "x");
-	tpid_token_peek_ppt("!!!.???;info=<x> ; ppt = \"rcd\"", 30, ppt,
-			sizeof(ppt));
+	tpid_token_peek_ppt(
+			"!!!.???;info=<x> ; ppt = \"rcd\"", 30, ppt, sizeof(ppt));
 	assert_string_equal(ppt, "rcd");
 	tpid_token_peek_ppt("garbage;ppt=shaken;x=1", 22, ppt, sizeof(ppt));
 	assert_string_equal(ppt, "shaken");
