@@ -72,7 +72,11 @@ EXTRA_HOOKS = {
                       {"client_cert": "{pki}/client.pem", "client_key": "{pki}/client.key"}),
     "bearer":        (8462, ["--bearer-token-file", "{run}/bearer.token"], "hook",
                       {"bearer_token_file": "{run}/bearer.token"}),
+    # not a fault: answers correctly after 400 ms (single-flight, in-flight bound)
+    "delay":         (8463, ["--delay-ms", "400"], "hook", {}),
 }
+# The trunk instance runs with a small in-flight bound, for the HOOK_BUSY test.
+TRUNK_MAX_INFLIGHT = 3
 
 # The demo's people (tools/demo-directory.json).
 ALICE = "tel:+4961519876543"
@@ -252,7 +256,8 @@ class Stack:
             # The same originating cfg, for an enterprise PBX: the claimed ID is
             # taken from the From URI, the PBX is the served user (PAI).
             trunk = dict(orig, LISTEN=f"udp:{HOST}:{TRUNK_PORT}", TRUNK="1",
-                         NEXT_HOP=self._q(f"sip:{HOST}:{TERM_PORT}"))
+                         NEXT_HOP=self._q(f"sip:{HOST}:{TERM_PORT}"),
+                         MAX_INFLIGHT=str(TRUNK_MAX_INFLIGHT))
             self._kamailio("trunk", "orig-scscf.cfg", TRUNK_PORT, trunk)
             waits.append(("trunk", TRUNK_PORT))
         self._spawn("uas", [SIPP, "-sf", os.path.join(SCENARIOS, "uas.xml"), "-i", HOST,

@@ -502,7 +502,7 @@ int tpid_async_mod_init(void)
 	ops.lock = tpid_cache_lock_stripe;
 	ops.unlock = tpid_cache_unlock_stripe;
 	ops.ctx = tpid_cache_locks;
-	/* stripes = the lock set size, which lock_set_alloc gave us */
+	/* stripes = the lock set size, a power of two (see mod_init) */
 	tpid_cache = tpid_cache_new(&ops, tpid_cfg.cache_size, tpid_cfg.cache_locks,
 			tpid_cfg.cache_size);
 	if(tpid_cache == NULL) {

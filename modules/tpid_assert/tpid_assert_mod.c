@@ -305,6 +305,10 @@ static int mod_init(void)
 			   "cache_size and cache_locks >= 1\n");
 		return -1;
 	}
+	/* The cache stripes by a power of two: size the lock set to match. */
+	for(p = 1; p < tpid_cfg.cache_locks && p < 4096; p <<= 1)
+		;
+	tpid_cfg.cache_locks = p;
 	if(tpid_load_sign_key() < 0 || tpid_load_trust() < 0)
 		return -1;
 	if(tpid_stats_register() < 0 || tpid_rpc_register() < 0

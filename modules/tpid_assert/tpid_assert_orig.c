@@ -20,6 +20,10 @@
 #include "tpid_assert_stats.h"
 #include "tpid_hook.h"
 
+/* A cached decision this close to its end is asked again rather than
+ * signed into a token that may expire before the terminating side sees it. */
+#define TPID_ORIG_MIN_EXP 3
+
 /* Deny-type reasons: the ID is not authorized (or cannot be). */
 static int tpid_orig_is_denial(int reason)
 {
@@ -169,7 +173,8 @@ int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname)
 
 	/* The common case costs no network and no suspension. */
 	if(tpid_cache_lookup(tpid_cache, served, id, domain, now, NULL, &view)
-			== TPID_CACHE_HIT) {
+					== TPID_CACHE_HIT
+			&& view.expires - now >= TPID_ORIG_MIN_EXP) {
 		update_stat(tpid_st_cache_hits, 1);
 		snprintf(c->name, sizeof(c->name), "%s", view.name);
 		c->iat = now;

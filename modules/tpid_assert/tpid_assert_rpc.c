@@ -221,7 +221,7 @@ static void tpid_rpc_status(rpc_t *rpc, void *ctx)
 /* clang-format off */
 static rpc_export_t tpid_rpc_cmds[] = {
 	{"tpid_assert.cache_list", tpid_rpc_cache_list, tpid_rpc_cache_list_doc,
-		RET_ARRAY},
+		0},
 	{"tpid_assert.cache_flush", tpid_rpc_cache_flush, tpid_rpc_cache_flush_doc,
 		0},
 	{"tpid_assert.revoke_id", tpid_rpc_revoke_id, tpid_rpc_revoke_id_doc, 0},

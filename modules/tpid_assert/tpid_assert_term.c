@@ -185,12 +185,12 @@ int tpid_term(sip_msg_t *msg)
 		return tpid_res.ret;
 	}
 	rc = tpid_term_verify(msg, hdr, n, &tpid_res.claims);
-	if(rc == TPID_OK)
-		rc = tpid_term_present(msg, &tpid_res.claims);
 	/* Only the token just verified may reach the callee. */
 	if(rc == TPID_OK
 			&& tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY, 1) < 0)
 		rc = TPID_R_INTERNAL;
+	if(rc == TPID_OK)
+		rc = tpid_term_present(msg, &tpid_res.claims);
 	if(rc != TPID_OK)
 		return tpid_term_refuse(msg, rc);
 	update_stat(tpid_st_verified, 1);

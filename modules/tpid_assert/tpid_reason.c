@@ -34,7 +34,7 @@ static const tpid_reason_row_t tpid_reasons[] = {
 		{TPID_R_HOOK_TOO_BIG, "HOOK_TOO_BIG", 500, "Enterprise Error"},
 		{TPID_R_SIGN_FAILED, "SIGN_FAILED", 500, "Server Internal Error"},
 		{TPID_R_HOOK_BUSY, "HOOK_BUSY", 500, "Enterprise Busy"},
-		{TPID_R_BAD_DEST, "BAD_DEST", 403, "Invalid Destination"},
+		{TPID_R_BAD_DEST, "BAD_DEST", 500, "Invalid Destination"},
 		{TPID_R_NO_IDENTITY, "NO_IDENTITY", 428, "Use Identity Header"},
 		{TPID_R_BAD_SYNTAX, "BAD_SYNTAX", 438, "Invalid Identity Header"},
 		{TPID_R_BAD_PPT, "BAD_PPT", 438, "Invalid Identity Header"},

@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The enterprise query is asynchronous: concurrent misses for one key make
+one query (the others wait on it), and past the in-flight bound the failure
+policy applies instead of a pile-up. The "delay" enterprise answers
+correctly after 400 ms (tools/stack.py EXTRA_HOOKS)."""
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import stack as S
+from callcheck import log_reason
+
+PRESENT = "P-Verified-Third-Party-ID"
+
+
+def stats(st, name="orig"):
+    out = st.rpc(name, "stats.get_statistics", "tpid_assert:")
+    vals = {}
+    for line in out.splitlines():
+        k, _, v = line.partition(" = ")
+        if k.strip().startswith("tpid_assert:"):
+            vals[k.strip()[len("tpid_assert:"):]] = int(v)
+    return vals
+
+
+def parallel(n, fn):
+    with ThreadPoolExecutor(max_workers=n) as ex:
+        return list(ex.map(lambda _: fn(), range(n)))
+
+
+def test_concurrent_misses_make_one_query(stack):
+    claim = S.extra_hook_id("delay")
+    stack.rpc("orig", "tpid_assert.revoke_id", claim)
+    before = stats(stack)
+    t0 = time.time()
+    calls = parallel(4, lambda: stack.place_call(served=S.ALICE, claim=claim))
+    elapsed = time.time() - t0
+    after = stats(stack)
+    assert [c.code for c in calls] == [200] * 4
+    assert all(c.callee_header(PRESENT) for c in calls)
+    assert after["queries"] - before["queries"] == 1
+    assert after["coalesced"] - before["coalesced"] == 3
+    assert after["inflight"] == 0
+    # four calls behind one 400 ms answer, not four answers in a row
+    assert elapsed < 4.0, elapsed
+
+
+def test_sip_workers_do_not_wait_for_a_slow_enterprise(stack):
+    # While 2 calls wait for the slow hook (2 s, then timeout), cached calls go
+    # through the same 2 SIP workers at once.
+    stack.place_call(served=S.ALICE, claim=S.ALICE_ID)  # warm the cache
+    with ThreadPoolExecutor(max_workers=2) as ex:
+        slow = [ex.submit(stack.place_call, served=S.ALICE, claim=S.extra_hook_id("slow"))
+                for _ in range(2)]
+        time.sleep(0.3)
+        t0 = time.time()
+        fast = [stack.place_call(served=S.ALICE, claim=S.ALICE_ID) for _ in range(3)]
+        fast_elapsed = time.time() - t0
+        slow = [f.result() for f in slow]
+    assert [c.code for c in fast] == [200] * 3
+    assert all(c.callee_header(PRESENT) for c in fast)
+    assert fast_elapsed < 2.0, fast_elapsed  # each well under the hook's 800 ms
+    assert [c.code for c in slow] == [200, 200]
+    assert all(log_reason(stack, c.call_id) == "HOOK_TIMEOUT" for c in slow)
+
+
+def test_in_flight_bound_applies_the_failure_policy(stack):
+    # The trunk instance allows 3 suspended INVITEs; 6 at once for one key:
+    # 3 wait for the answer, the others are refused HOOK_BUSY and, by the
+    # failure policy "strip", go on without the ID.
+    claim = S.extra_hook_id("delay")
+    stack.rpc("trunk", "tpid_assert.revoke_id", claim)
+    before = stats(stack, "trunk")
+    calls = parallel(6, lambda: stack.place_call(served=S.ALICE, claim=None, from_uri=claim,
+                                                 to_port=S.TRUNK_PORT))
+    after = stats(stack, "trunk")
+    assert [c.code for c in calls] == [200] * 6
+    presented = sum(1 for c in calls if c.callee_header(PRESENT))
+    busy = after["hook_busy"] - before["hook_busy"]
+    assert busy >= 1 and presented <= S.TRUNK_MAX_INFLIGHT, (busy, presented)
+    assert presented + busy == 6
+    assert after["inflight"] == 0
