@@ -49,6 +49,17 @@ unit: $(UNIT_BINS)
 integration: build
 	$(PY) -m pytest -v -p no:cacheprovider tests/integration
 
+# modules/tpid_assert/README from the DocBook, with Kamailio's own doc tooling
+# (it expects the module inside the source tree: a copy goes there).
+KSR_DOC_MOD := $(KSR_TREE)/src/modules/tpid_assert
+docs: $(DEPS_STAMP)
+	@command -v lynx >/dev/null && dpkg -s docbook-xml >/dev/null 2>&1 || \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q lynx docbook-xml
+	rm -rf $(KSR_DOC_MOD) && mkdir -p $(KSR_DOC_MOD)
+	cp -r $(MOD_DIR)/doc $(KSR_DOC_MOD)/
+	$(MAKE) -C $(KSR_DOC_MOD)/doc README
+	cp $(KSR_DOC_MOD)/README $(MOD_DIR)/README
+
 # Our C in Kamailio's clang-format style (.clang-format is Kamailio's).
 FORMAT_SRCS := $(wildcard $(MOD_DIR)/*.[ch] tools/tpid-token/*.c tests/unit/*.c tests/fuzz/*.c)
 format-check:
