@@ -1,0 +1,1077 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""tpid_assert benchmark: the same SIPp load through three set-ups on this machine.
+
+  (a) relay   orig -> term relay, tpid_assert not loaded (cfg -A NO_TPID)
+  (b) warm    the full tpid path, every call the same served user and ID
+              (Alice, sip:e102938@acme.example), after warm-up calls
+  (c) miss    the full tpid path, the enterprise answering after --delay-ms
+              (50 ms) and every call a different served user (a cache miss)
+
+For each: whole-machine CPU per call at a fixed rate (CPU time the machine was
+busy during the SIPp run, from /proc/stat, / successful calls; the median of
+--rounds fresh-stack runs, the scenarios interleaved) and the highest rate with
+zero failed calls (steps, then bisection). Prints a table with the targets
+and writes build/bench/result.json. Everything on 127.0.0.1; every SIPp run
+is bounded in calls and wrapped in `timeout -k 5`; every process it starts is
+stopped by process group. `make bench` runs it; see bench/README.md.
+"""
+import argparse
+import csv
+import datetime
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import ssl
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import stack as stk  # noqa: E402  (paths, port checks, the demo's people)
+
+BUILD = os.path.join(ROOT, "build")
+OUT = os.path.join(BUILD, "bench")
+PKI = stk.PKI
+HOST = stk.HOST
+ORIG_PORT, TERM_PORT, UAS_PORT, HOOK_PORT = stk.ORIG_PORT, stk.TERM_PORT, stk.UAS_PORT, stk.HOOK_PORT
+UAC_PORT = 5090
+KAMCMD = "/usr/sbin/kamcmd"
+# SIPp's socket buffers (its default is 64 KiB): the callers and the callee are the
+# testbed, their drops must not be what limits the maximum rate.
+SIPP_BUFF = 1 << 20
+UAC_XML = os.path.join(HERE, "uac.xml")
+UAS_XML = os.path.join(stk.SCENARIOS, "uas.xml")
+HOOK_MOCK = os.path.join(HERE, "hook_mock.py")
+HOOK_REF = os.path.join(ROOT, "tools", "enterprise_service.py")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+SCENARIOS = {
+    "a": "relay, tpid_assert not loaded",
+    "b": "tpid path, warm cache",
+    "c": "tpid path, hook 50 ms, all misses",
+}
+# Targets: (scenario, metric, ratio vs (a), comparison)
+TARGETS = [
+    ("b", "cpu_ms_per_call", 1.10, "<="),
+    ("b", "max_cps", 0.95, ">="),
+    ("c", "max_cps", 0.90, ">="),
+]
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+class SearchCut(Exception):
+    """The search cannot go on (users, time): keep what was found."""
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S ") + msg, flush=True)
+
+
+# ---- machine ------------------------------------------------------------------
+
+NCPU = os.cpu_count()
+
+
+class CpuSample:
+    """Whole-machine CPU at one instant, from /proc/stat.
+
+    With a tickless kernel (NO_HZ_IDLE, no VIRT_CPU_ACCOUNTING) the user/system
+    columns are tick samples (1/HZ each); a load made of sub-millisecond bursts,
+    like a SIP proxy's, is under-counted by them (measured here: a third of the
+    per-process CPU time at 400 calls/s). The idle column is precise (the nohz
+    code measures idle periods), so busy time is taken as the wall time of all
+    CPUs minus idle, iowait and steal. The tick-sampled busy columns are kept as
+    a cross-check.
+    """
+
+    def __init__(self):
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        self.t = time.monotonic()
+        user, nice, system, idle, iowait, irq, softirq = v[:7]
+        self.steal = v[7] if len(v) > 7 else 0
+        self.idle = idle + iowait
+        self.ticks_busy = user + nice + system + irq + softirq
+
+    def busy_s(self, start):
+        """CPU seconds all CPUs were busy since start."""
+        return max(0.0, NCPU * (self.t - start.t)
+                   - ((self.idle - start.idle) + (self.steal - start.steal)) / CLK_TCK)
+
+    def busy_pct(self, start):
+        dt = self.t - start.t
+        return 100.0 * self.busy_s(start) / (NCPU * dt) if dt > 0 else 0.0
+
+    def ticks_busy_s(self, start):
+        return (self.ticks_busy - start.ticks_busy) / CLK_TCK
+
+    def steal_s(self, start):
+        return (self.steal - start.steal) / CLK_TCK
+
+
+def procs_cpu(own_pgids):
+    """CPU seconds (scheduler-precise) of every live process, split into ours (our
+    process groups and this harness), kernel threads, and everyone else; a process
+    counts its reaped children (cutime+cstime), so that short-lived processes of
+    other tenants (compilers, tests) are seen once their parent has waited for them."""
+    own = set(own_pgids)
+    me = os.getpid()
+    out = {"ours": 0, "kernel": 0, "foreign": 0}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                s = f.read()
+        except OSError:
+            continue
+        rest = s[s.rfind(")") + 2:].split()
+        pid, ppid, pgrp = int(d), int(rest[1]), int(rest[2])
+        t = int(rest[11]) + int(rest[12]) + int(rest[13]) + int(rest[14])
+        if pgrp in own or pid == me:
+            out["ours"] += t
+        elif pid == 2 or ppid == 2:
+            out["kernel"] += t
+        else:
+            out["foreign"] += t
+    return {k: v / CLK_TCK for k, v in out.items()}
+
+
+def udp_rcvbuf_errors():
+    """The kernel's count of UDP datagrams dropped for a full receive buffer."""
+    with open("/proc/net/snmp") as f:
+        rows = [line.split() for line in f if line.startswith("Udp:")]
+    return int(dict(zip(rows[0][1:], rows[1][1:])).get("RcvbufErrors", 0))
+
+
+PORT_NAMES = {ORIG_PORT: "orig", TERM_PORT: "term", UAS_PORT: "uas", UAC_PORT: "uac"}
+
+
+def udp_socket_drops():
+    """Datagrams dropped at each of our UDP sockets (/proc/net/udp "drops"), by name."""
+    out = {}
+    try:
+        with open("/proc/net/udp") as f:
+            next(f)
+            for line in f:
+                parts = line.split()
+                port = int(parts[1].split(":")[1], 16)
+                if port in PORT_NAMES:
+                    name = PORT_NAMES[port]
+                    out[name] = out.get(name, 0) + int(parts[-1])
+    except (OSError, ValueError, IndexError, StopIteration):
+        pass
+    return out
+
+
+def group_cpu(pgids):
+    """CPU seconds (utime+stime) of the live processes in each process group."""
+    out = {g: 0 for g in pgids}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                s = f.read()
+        except OSError:
+            continue
+        rest = s[s.rfind(")") + 2:].split()
+        pgrp = int(rest[2])
+        if pgrp in out:
+            out[pgrp] += (int(rest[11]) + int(rest[12])) / CLK_TCK
+    return out
+
+
+def machine_facts():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+
+    def first_line(argv):
+        try:
+            r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+            lines = [x.strip() for x in r.stdout.decode(errors="replace").splitlines() if x.strip()]
+            return lines[0] if lines else "?"
+        except (OSError, subprocess.TimeoutExpired):
+            return "?"
+
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "kernel": platform.release(),
+        "mem_gib": round(mem_kb / 1048576, 1),
+        "kamailio": first_line([stk.KAMAILIO, "-v"]),
+        "sipp": first_line([stk.SIPP, "-v"]),
+        "python": platform.python_version(),
+        "loadavg_at_start": open("/proc/loadavg").read().split()[:3],
+    }
+
+
+def source_facts(mod_sha):
+    def git(*args):
+        try:
+            r = subprocess.run(["git", "-C", ROOT, *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, timeout=10)
+            return r.stdout.decode(errors="replace").strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return "?"
+    return {"commit": git("rev-parse", "--short", "HEAD") or "?",
+            "modules_cfg_dirty": bool(git("status", "--porcelain", "--", "modules", "cfg")),
+            "module_sha256": mod_sha}
+
+
+# ---- processes ----------------------------------------------------------------
+
+def stop_group(p, name):
+    """SIGTERM the process group of p (it leads its own session), SIGKILL after 5 s."""
+    if p is None:
+        return
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        log(f"{name} (pid {p.pid}) ignored SIGTERM; SIGKILL")
+    # Kamailio's children may outlive the main process by a moment: kill what is left.
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{name} (pid {p.pid}) does not die")
+    deadline = time.time() + 5
+    while time.time() < deadline and _group_alive(p.pid):
+        time.sleep(0.05)
+    if _group_alive(p.pid):
+        raise BenchError(f"process group {p.pid} ({name}) still has members")
+
+
+def _group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def ports_busy():
+    busy = [f"udp {p}" for p in (ORIG_PORT, TERM_PORT, UAS_PORT, UAC_PORT) if stk.port_busy(p, True)]
+    busy += [f"tcp {p}" for p in (HOOK_PORT,) if stk.port_busy(p, False)]
+    return busy
+
+
+class BenchStack:
+    """One scenario's processes: hook (b, c), orig and term Kamailio, SIPp callee."""
+
+    def __init__(self, scen, opts, run_dir, directory):
+        self.scen, self.o, self.run, self.directory = scen, opts, run_dir, directory
+        self.procs = {}
+        self.tpid = scen in ("b", "c")
+
+    def _spawn(self, name, argv, cwd=None):
+        logf = open(os.path.join(self.run, name + ".log"), "ab")
+        p = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True, cwd=cwd or self.run)
+        logf.close()
+        self.procs[name] = p
+        return p
+
+    def _kamailio(self, name, cfg, defines):
+        d = {"TPID_MODULE": f'"{self.o.module}"', "CHILDREN": str(self.o.children),
+             "CTL_SOCKET": f'"unixs:{self.run}/{name}_ctl"'}
+        if not self.tpid:
+            d["NO_TPID"] = "1"
+        else:
+            d.update(defines)
+        argv = [stk.KAMAILIO, "-f", os.path.join(ROOT, "cfg", cfg), "-DD", "-E",
+                "-m", str(self.o.shm), "-M", str(self.o.pkg), "-Y", self.run,
+                "-P", os.path.join(self.run, f"{name}-kamailio.pid")]
+        for k, v in d.items():
+            argv += ["-A", f"{k}={v}"]
+        return self._spawn(name, argv)
+
+    def start(self):
+        busy = ports_busy()
+        if busy:
+            raise BenchError("ports in use (a leftover stack? `make stop`, or stop the other "
+                             "instance): " + ", ".join(busy))
+        if self.tpid:
+            self.start_hook()
+        q = lambda s: f'"{s}"'  # noqa: E731
+        self._kamailio("orig", "orig-scscf.cfg", {
+            "SIGN_KEY": q(os.path.join(PKI, "sign.key")),
+            "SIGN_X5U": q(stk.SIGN_X5U),
+            "ENTERPRISE_FILE": q(os.path.join(self.run, "enterprises.json")),
+            # An unreachable, slow or failing hook must fail the call, not let it
+            # through without its ID: a 200 at the caller then means verified.
+            "FAIL_POLICY": q("reject"),
+        })
+        self._kamailio("term", "term-scscf.cfg", {
+            "CA_FILE": q(os.path.join(PKI, "sign-ca.pem")),
+            "X5U_CERT": q(stk.SIGN_X5U + "=" + os.path.join(PKI, "sign.pem")),
+            "TERM_POLICY": q("reject"),
+        })
+        self._spawn("uas", [stk.SIPP, "-sf", UAS_XML, "-i", HOST, "-p", str(UAS_PORT),
+                            "-nostdin", "-max_recv_loops", "1000", "-buff_size", str(SIPP_BUFF)])
+        for name, port in (("orig", ORIG_PORT), ("term", TERM_PORT), ("uas", UAS_PORT)):
+            self._wait_udp(name, port)
+
+    def start_hook(self):
+        if self.o.hook == "mock":
+            argv = [stk.PY, HOOK_MOCK]
+        else:
+            argv = [stk.PY, HOOK_REF, "--log", os.path.join(self.run, "hook-requests.log")]
+        argv += ["--listen", f"{HOST}:{HOOK_PORT}", "--cert", os.path.join(PKI, "hook.pem"),
+                 "--key", os.path.join(PKI, "hook.key"), "--directory", self.directory]
+        if self.scen == "c" and self.o.delay_ms:
+            argv += ["--delay-ms", str(self.o.delay_ms)]
+        p = self._spawn("hook", argv)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"https://{HOST}:{HOOK_PORT}/healthz",
+                                            context=self._tls(), timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if p.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise BenchError("enterprise hook did not come up; see " + os.path.join(self.run, "hook.log"))
+
+    @staticmethod
+    def _tls():
+        return ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem"))
+
+    def hook_requests(self):
+        """Verification requests the hook has answered so far (None if unknown)."""
+        if not self.tpid:
+            return 0
+        if self.o.hook == "mock":
+            try:
+                with urllib.request.urlopen(f"https://{HOST}:{HOOK_PORT}/stats",
+                                            context=self._tls(), timeout=5) as r:
+                    return json.loads(r.read())["requests"]
+            except (OSError, ValueError, KeyError):
+                return None
+        try:
+            with open(os.path.join(self.run, "hook-requests.log"), errors="replace") as f:
+                return sum(1 for line in f if " POST " in line)
+        except OSError:
+            return None
+
+    def _wait_udp(self, name, port):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.procs[name].poll() is not None:
+                raise BenchError(f"{name} exited at start; see {os.path.join(self.run, name + '.log')}")
+            if stk.port_busy(port, True):
+                time.sleep(0.5)  # let the workers settle
+                return
+            time.sleep(0.1)
+        raise BenchError(f"{name} did not listen on udp {port}")
+
+    def alive(self):
+        dead = [n for n, p in self.procs.items() if p.poll() is not None]
+        if dead:
+            raise BenchError(f"{', '.join(dead)} died during the run; logs in {self.run}")
+
+    def module_stats(self):
+        """tpid_assert's counters in orig and term (kamcmd over the ctl socket)."""
+        out = {}
+        if not self.tpid:
+            return out
+        for name in ("orig", "term"):
+            try:
+                r = subprocess.run([KAMCMD, "-s", f"unixs:{self.run}/{name}_ctl",
+                                    "stats.get_statistics", "tpid_assert:"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            for line in r.stdout.decode(errors="replace").splitlines():
+                k, sep, v = line.strip().strip('"').partition(" = ")
+                if sep and k.startswith("tpid_assert:") and v.strip().lstrip("-").isdigit():
+                    out[f"{name}.{k.split(':', 1)[1]}"] = int(v)
+        return out
+
+    def pgids(self):
+        return {n: p.pid for n, p in self.procs.items()}
+
+    def stop(self):
+        err = None
+        for name in ("uas", "orig", "term", "hook"):
+            try:
+                stop_group(self.procs.pop(name, None), name)
+            except BenchError as e:
+                err = e
+        if err:
+            raise err
+
+    def log_counts(self):
+        """Lines in the Kamailio logs that mean trouble."""
+        out = {}
+        for name in ("orig", "term"):
+            n_err = n_ref = 0
+            try:
+                with open(os.path.join(self.run, name + ".log"), errors="replace") as f:
+                    for line in f:
+                        if "refused" in line:
+                            n_ref += 1
+                        if ("ERROR:" in line or "CRITICAL:" in line or "ALERT:" in line) \
+                                and "receive_fd(): EOF" not in line \
+                                and "exited normally" not in line:
+                            n_err += 1
+            except OSError:
+                pass
+            out[name] = {"errors": n_err, "refused": n_ref}
+        return out
+
+
+# ---- users and SIPp ---------------------------------------------------------------
+
+def served(i):
+    return f"tel:+4970{i:08d}"
+
+
+def claimed(i):
+    return f"sip:u{i:08d}@acme.example"
+
+
+def write_directory(path, n):
+    """The (c) directory: user i may use exactly the ID sip:u<i>@acme.example."""
+    users = {served(i): [{"tpid": claimed(i), "displayName": f"User {i} (ACME Corp.)",
+                          "validUntil": 0}] for i in range(n)}
+    with open(path, "w") as f:
+        json.dump({"enterprise": "acme.example", "defaultTtl": 300, "denyTtl": 30,
+                   "users": users}, f, separators=(",", ":"))
+
+
+class Users:
+    """Which (served user, ID) each call sends. (a)/(b): always Alice; (c): a fresh
+    user for every call of the scenario, so that no lookup can be a cache hit."""
+
+    def __init__(self, scen, run_dir, n_users):
+        self.scen, self.run, self.n, self.next = scen, run_dir, n_users, 0
+
+    def exhausted(self, calls):
+        return self.scen == "c" and self.next + calls > self.n
+
+    def csv_for(self, calls, tag):
+        path = os.path.join(self.run, f"users-{tag}.csv")
+        with open(path, "w") as f:
+            f.write("SEQUENTIAL\n")
+            if self.scen != "c":
+                f.write(f"{stk.ALICE};{stk.ALICE_ID};\n")
+            else:
+                if self.next + calls > self.n:
+                    raise BenchError(f"(c) needs more than --users {self.n} distinct users; "
+                                     "raise --users")
+                for i in range(self.next, self.next + calls):
+                    f.write(f"{served(i)};{claimed(i)};\n")
+                self.next += calls
+        return path
+
+
+def stat_rows(path):
+    try:
+        with open(path, newline="", errors="replace") as f:
+            return list(csv.DictReader(f, delimiter=";"))
+    except OSError:
+        return []
+
+
+def _int(row, key):
+    try:
+        return int(row.get(key, "0") or 0)
+    except ValueError:
+        return 0
+
+
+def run_sipp(st, users, rate, calls, tag, abort_on_fail=False, budget=None):
+    """One SIPp UAC run against orig. Returns a dict of figures."""
+    csvf = users.csv_for(calls, tag)
+    statf = os.path.join(st.run, f"uac-{tag}.csv")
+    for p in (statf,):
+        if os.path.exists(p):
+            os.unlink(p)
+    recv_timeout_ms = 5000
+    limit = max(50, int(rate * 10))  # open calls allowed; a backlog beyond 10 s of calls is failure
+    wall = int(calls / rate + recv_timeout_ms / 1000 * 2 + 15)
+    if budget is not None:
+        wall = min(wall, max(10, int(budget)))
+    argv = ["timeout", "-k", "5", str(wall), stk.SIPP, f"{HOST}:{ORIG_PORT}", "-sf", UAC_XML,
+            "-inf", csvf, "-i", HOST, "-p", str(UAC_PORT), "-m", str(calls), "-r", f"{rate:g}",
+            "-rp", "1000", "-l", str(limit), "-nostdin", "-buff_size", str(SIPP_BUFF),
+            "-recv_timeout", str(recv_timeout_ms), "-default_behaviors", "all,-abortunexp",
+            "-trace_stat", "-stf", statf, "-fd", "1",
+            "-trace_err", "-error_file", os.path.join(st.run, f"uac-{tag}-errors.log")]
+    hook0 = st.hook_requests()
+    ms0 = st.module_stats()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    g0 = group_cpu(st.pgids().values())
+    a0 = procs_cpu(st.pgids().values())
+    u0 = udp_rcvbuf_errors()
+    d0 = udp_socket_drops()
+    d0["uac"] = 0  # a new socket for every run
+    c0 = CpuSample()
+    t0 = time.time()
+    with open(os.path.join(st.run, f"uac-{tag}.out"), "wb") as out:
+        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True, cwd=st.run)
+    aborted = False
+    uac_drops = 0
+    try:
+        while p.poll() is None:
+            time.sleep(0.25)
+            uac_drops = max(uac_drops, udp_socket_drops().get("uac", 0))
+            if abort_on_fail:
+                rows = stat_rows(statf)
+                if rows and _int(rows[-1], "FailedCall(C)") > 0:
+                    aborted = True
+                    break
+    except BaseException:
+        stop_group(p, "sipp uac")  # interrupted: the caller must not outlive us
+        raise
+    if aborted:
+        stop_group(p, "sipp uac")
+    rc = p.wait()
+    t1 = time.time()
+    c1 = CpuSample()
+    u1 = udp_rcvbuf_errors()
+    d1 = udp_socket_drops()
+    d1["uac"] = uac_drops  # as last seen while it ran
+    a1 = procs_cpu(st.pgids().values())
+    g1 = group_cpu(st.pgids().values())
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    hook1 = st.hook_requests()
+    ms1 = st.module_stats()
+    st.alive()
+    rows = stat_rows(statf)
+    last = rows[-1] if rows else {}
+    ok = _int(last, "SuccessfulCall(C)")
+    failed = _int(last, "FailedCall(C)")
+    created = _int(last, "TotalCallCreated")
+    elapsed = t1 - t0
+    res = {
+        "rate": rate, "calls": calls, "successful": ok, "failed": failed, "created": created,
+        "sipp_rc": rc, "aborted_on_failure": aborted, "elapsed_s": round(elapsed, 2),
+        "retransmissions": _int(last, "Retransmissions(C)"),
+        "udp_rcvbuf_drops": u1 - u0,
+        "udp_drops_by_socket": {k: v - d0.get(k, 0) for k, v in d1.items() if v - d0.get(k, 0)},
+        "unexpected_msgs": _int(last, "FailedUnexpectedMessage(C)"),
+        "failed_by_reason": {k[6:-3]: _int(last, k) for k in last
+                             if k.startswith("Failed") and k.endswith("(C)") and k != "FailedCall(C)"
+                             and _int(last, k)},
+        "busy_s": round(c1.busy_s(c0), 3), "steal_s": c1.steal_s(c0),
+        "machine_busy_pct": round(c1.busy_pct(c0), 1),
+        # cross-check: the tick-sampled busy columns (see CpuSample)
+        "busy_ticks_s": c1.ticks_busy_s(c0),
+        "procs_s": {k: round(a1[k] - a0[k], 3) for k in a0},
+        "hook_requests": (hook1 - hook0) if hook0 is not None and hook1 is not None else None,
+        # tpid_assert's own counters over the run (non-zero deltas only)
+        "module_stats": {k: v - ms0.get(k, 0) for k, v in ms1.items()
+                         if v - ms0.get(k, 0) and not k.endswith(".inflight")},
+    }
+    pg = st.pgids()
+    per = {n: round(g1.get(pid, 0) - g0.get(pid, 0), 3) for n, pid in pg.items()}
+    per["uac"] = round((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime), 3)
+    # Other tenants of the machine (not our processes, not kernel threads): what they
+    # used in the window is taken off the whole-machine figure for the net one.
+    foreign = max(0.0, a1["foreign"] - a0["foreign"])
+    res["foreign_s"] = round(foreign, 3)
+    res["foreign_pct"] = round(100.0 * foreign / (NCPU * max(elapsed, 1e-6)), 1)
+    res["net_busy_s"] = round(max(0.0, res["busy_s"] - foreign), 3)
+    per["kernel"] = round(a1["kernel"] - a0["kernel"], 3)
+    per["other"] = round(res["net_busy_s"] - sum(per.values()), 3)
+    res["cpu_s_by_process"] = per
+    if ok:
+        res["cpu_ms_per_call"] = round(1000.0 * res["busy_s"] / ok, 3)
+        res["net_cpu_ms_per_call"] = round(1000.0 * res["net_busy_s"] / ok, 3)
+        res["cpu_ms_per_call_by_process"] = {n: round(1000.0 * v / ok, 3) for n, v in per.items()}
+    else:
+        res["cpu_ms_per_call"] = res["net_cpu_ms_per_call"] = None
+    # SIPp is open-loop: calls start at the rate whatever happens. If it could not keep
+    # the rate itself (or the run was cut), the step says nothing about the stack.
+    res["rate_kept"] = elapsed <= calls / rate * 1.05 + 3 + (st.o.delay_ms / 1000.0 if st.scen == "c" else 0)
+    res["clean"] = (rc == 0 and failed == 0 and ok == calls and res["rate_kept"])
+    return res
+
+
+def wait_idle(max_s=8.0, below_pct=20.0):
+    """Wait until the machine is quiet again (tm wait timers, UAS timewait)."""
+    deadline = time.time() + max_s
+    while time.time() < deadline:
+        c0 = CpuSample()
+        time.sleep(0.5)
+        if CpuSample().busy_pct(c0) < below_pct:
+            return
+
+
+def wait_quiet(max_s, below_pct=10.0, quiet_s=3):
+    """Before a scenario: wait (at most max_s) until the whole machine has been below
+    below_pct busy for quiet_s seconds. Returns the busy % of the last second."""
+    deadline = time.time() + max_s
+    streak, pct = 0, 0.0
+    while True:
+        c0 = CpuSample()
+        time.sleep(1)
+        pct = CpuSample().busy_pct(c0)
+        streak = streak + 1 if pct < below_pct else 0
+        if streak >= quiet_s or time.time() >= deadline:
+            return pct
+
+
+# ---- one scenario -------------------------------------------------------------------
+
+class Deadline:
+    def __init__(self, seconds):
+        self.end = time.time() + seconds
+
+    def left(self):
+        return self.end - time.time()
+
+
+class Scenario:
+    """One of a, b, c: its files, its users, and the stack currently running for it."""
+
+    def __init__(self, scen, o, directory_c):
+        self.scen, self.o = scen, o
+        self.run_dir = os.path.join(OUT, scen)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        os.makedirs(self.run_dir)
+        if scen == "c":
+            self.directory = directory_c
+        else:
+            self.directory = os.path.join(self.run_dir, "directory.json")
+            shutil.copy(os.path.join(ROOT, "tools", "demo-directory.json"), self.directory)
+        ents = {"enterprises": [{
+            "domain": "acme.example", "api_root": f"https://{HOST}:{HOOK_PORT}/acme",
+            "ca_file": os.path.join(PKI, "hook-ca.pem"),
+            "connect_timeout_ms": 2000, "timeout_ms": 5000, "ttl_cap": 300}]}
+        with open(os.path.join(self.run_dir, "enterprises.json"), "w") as f:
+            json.dump(ents, f, indent=2)
+        self.users = Users(scen, self.run_dir, o.users)
+        self.st = None
+        self.n_run = 0
+        self.result = {"scenario": scen, "what": SCENARIOS[scen], "fixed_rounds": [],
+                       "warmups": [], "steps": [], "log_dir": self.run_dir}
+
+    def tag(self, kind):
+        self.n_run += 1
+        return f"{self.n_run:02d}-{kind}"
+
+    def start(self):
+        """A fresh stack, warmed up: o.warmup_calls calls that must all succeed."""
+        self.stop()
+        self.st = BenchStack(self.scen, self.o, self.run_dir, self.directory)
+        self.st.start()
+        calls = self.o.warmup_calls
+        r = run_sipp(self.st, self.users, self.o.warmup_rate, calls, self.tag("warmup"))
+        self.result["warmups"].append(r)
+        if not r["clean"]:
+            raise BenchError(f"({self.scen}) warm-up: {r['successful']}/{calls} calls answered, "
+                             f"{r['failed']} failed (sipp rc {r['sipp_rc']}); logs in {self.run_dir}")
+        wait_idle()
+
+    def stop(self):
+        if self.st is not None:
+            st, self.st = self.st, None
+            st.stop()
+            time.sleep(0.3)
+
+    def finish(self):
+        try:
+            self.stop()
+        finally:
+            self.result["logs"] = BenchStack(self.scen, self.o, self.run_dir, None).log_counts()
+
+
+def fixed_round(sc, o, rnd):
+    """One fixed-rate measurement of a scenario on its own fresh stack."""
+    scen = sc.scen
+    sc.start()
+    calls = int(o.rate * o.seconds)
+    fx = run_sipp(sc.st, sc.users, o.rate, calls, sc.tag(f"fixed{o.rate:g}"))
+    fx["round"] = rnd
+    sc.result["fixed_rounds"].append(fx)
+    sc.stop()
+    log(f"({scen}) round {rnd}: {fx['successful']} ok, {fx['failed']} failed, "
+        f"{fx['cpu_ms_per_call']} ms CPU/call (net of other tenants {fx['net_cpu_ms_per_call']}), "
+        f"busy {fx['machine_busy_pct']} %, other tenants {fx['foreign_pct']} %")
+
+
+def summarize_fixed(sc):
+    """The scenario's CPU per call: the median over the rounds."""
+    rounds = sc.result["fixed_rounds"]
+    fx = {"rounds": len(rounds)}
+    for key in ("cpu_ms_per_call", "net_cpu_ms_per_call", "machine_busy_pct", "foreign_pct"):
+        vals = [r[key] for r in rounds if r.get(key) is not None]
+        fx[key] = round(statistics.median(vals), 3) if vals else None
+        fx[key + "_all"] = vals
+    fx["clean"] = all(r["clean"] for r in rounds) and bool(rounds)
+    for key in ("calls", "successful", "failed"):
+        fx[key] = sum(r[key] for r in rounds)
+    fx["hook_requests"] = (sum(r["hook_requests"] for r in rounds)
+                           if all(r["hook_requests"] is not None for r in rounds) else None)
+    ms = {}
+    for r in rounds:
+        for k, v in r.get("module_stats", {}).items():
+            ms[k] = ms.get(k, 0) + v
+    fx["module_stats"] = ms
+    per = {}
+    for r in rounds:
+        for k, v in r.get("cpu_ms_per_call_by_process", {}).items():
+            per.setdefault(k, []).append(v)
+    fx["cpu_ms_per_call_by_process"] = {k: round(statistics.median(v), 3) for k, v in per.items()}
+    sc.result["fixed"] = fx
+
+
+def search_scenario(sc, o, deadline):
+    scen = sc.scen
+    if o.wait_quiet > 0:
+        pct = wait_quiet(o.wait_quiet)
+        if pct >= 10.0:
+            log(f"({scen}) the machine is still {pct:.0f} % busy after {o.wait_quiet:g} s; going on")
+    log(f"({scen}) {SCENARIOS[scen]}: max calls/s search")
+    sc.start()
+    sc.result["max_cps"], sc.result["max_cps_note"] = search_max(
+        scen, o, deadline, st_ref=lambda: sc.st, users=sc.users, tag=sc.tag,
+        fresh=sc.start, steps=sc.result["steps"])
+    sc.stop()
+    log(f"({scen})   max calls/s with zero failed: {sc.result['max_cps']}"
+        + (f" ({sc.result['max_cps_note']})" if sc.result["max_cps_note"] else ""))
+
+
+def search_max(scen, o, deadline, st_ref, users, tag, fresh, steps):
+    """Steps of --search-step up to --search-cap, then bisection between the last clean
+    and the first failed rate down to 5 % (at least --resolution calls/s)."""
+    def step(rate):
+        rate = int(rate)
+        calls = max(1, int(rate * o.step_seconds))
+        if users.exhausted(calls):
+            raise SearchCut(f"(c) ran out of distinct users at {rate}/s (raise --users)")
+        r = run_sipp(st_ref(), users, rate, calls, tag(f"step{rate}"), abort_on_fail=True,
+                     budget=max(10, deadline.left() - 5))
+        r["rate"] = rate
+        steps.append(r)
+        log(f"({scen})   step {rate}/s x {calls}: {'clean' if r['clean'] else 'FAILED'} "
+            f"({r['successful']} ok, {r['failed']} failed, {r['elapsed_s']} s, "
+            f"busy {r['machine_busy_pct']} %, other tenants {r['foreign_pct']} %"
+            + (f", UDP drops {r['udp_drops_by_socket'] or r['udp_rcvbuf_drops']}"
+               if r["udp_rcvbuf_drops"] else "")
+            + (f", {r['failed_by_reason']}" if r["failed_by_reason"] else "") + ")")
+        if r["clean"]:
+            wait_idle()
+        else:
+            fresh()
+        return r["clean"]
+
+    found = [0]
+    try:
+        return _search(o, deadline, step, found)
+    except SearchCut as e:
+        return found[0], str(e)
+
+
+def _search(o, deadline, step, found):
+    good, bad, note = 0, None, ""
+    rate = o.search_start
+    while rate <= o.search_cap:
+        if deadline.left() < o.step_seconds + 20:
+            return good, "time budget reached during the step search"
+        # A failed step of the ramp is tried once more on a fresh stack: one stray
+        # loss must not end the ramp early. Bisection steps are run once.
+        if step(rate) or (o.confirm and deadline.left() > o.step_seconds + 20 and step(rate)):
+            good = found[0] = rate
+            rate += o.search_step
+        else:
+            bad = rate
+            break
+    if bad is None:
+        return good, f"clean up to the cap {o.search_cap}/s: the maximum is at least this"
+    while bad - good > max(o.resolution, 0.05 * bad):
+        if deadline.left() < o.step_seconds + 20:
+            note = "time budget reached during bisection"
+            break
+        mid = (good + bad) // 2
+        if step(mid):
+            good = found[0] = mid
+        else:
+            bad = mid
+    if good == 0 and not note:
+        note = f"failed even at {bad}/s"
+    return good, note
+
+
+# ---- report -----------------------------------------------------------------------
+
+def evaluate(results):
+    """The targets. CPU per call is judged on the net figure (whole machine minus other
+    tenants' processes; the same as the whole-machine figure on a quiet machine)."""
+    out = []
+    a = results.get("a")
+    for scen, metric, ratio, cmp in TARGETS:
+        r = results.get(scen)
+        row = {"scenario": scen, "metric": metric, "target_ratio": ratio, "cmp": cmp,
+               "value": None, "baseline": None, "ratio": None, "verdict": "n/a"}
+        if a is None or r is None or "fixed" not in a or "fixed" not in r:
+            out.append(row)
+            continue
+        if metric == "cpu_ms_per_call":
+            v, base = r["fixed"].get("net_cpu_ms_per_call"), a["fixed"].get("net_cpu_ms_per_call")
+            w, wbase = r["fixed"].get("cpu_ms_per_call"), a["fixed"].get("cpu_ms_per_call")
+            row["whole_machine"] = {"value": w, "baseline": wbase,
+                                    "ratio": round(w / wbase, 3) if w and wbase else None}
+            ok_runs = r["fixed"]["clean"] and a["fixed"]["clean"]
+            # The same ratio round by round (neighbouring runs): its spread shows the noise.
+            ar = {x["round"]: x.get("net_cpu_ms_per_call") for x in a.get("fixed_rounds", [])}
+            row["round_ratios"] = [round(x["net_cpu_ms_per_call"] / ar[x["round"]], 3)
+                                   for x in r.get("fixed_rounds", [])
+                                   if x.get("net_cpu_ms_per_call") and ar.get(x["round"])]
+        else:
+            v, base = r.get("max_cps"), a.get("max_cps")
+            ok_runs = v is not None
+            if a.get("max_cps_note", "").startswith("clean up to the cap"):
+                row["note"] = "(a) reached the cap: its maximum is at least the cap"
+        row["value"], row["baseline"] = v, base
+        if v is not None and base:
+            row["ratio"] = round(v / base, 3)
+            hit = row["ratio"] <= ratio if cmp == "<=" else row["ratio"] >= ratio
+            row["verdict"] = "PASS" if hit and ok_runs else "MISS"
+        out.append(row)
+    return out
+
+
+def print_report(res):
+    m = res["machine"]
+    o = res["options"]
+    src = res.get("source", {})
+    print()
+    print(f"tpid_assert benchmark, {res['date']}, {res.get('duration_s', '?')} s")
+    print(f"machine: {m['nproc']} x {m['cpu_model']}, {m['mem_gib']} GiB, kernel {m['kernel']}")
+    print(f"         {m['kamailio']}; {m['sipp']}; Python {m['python']}")
+    print(f"source:  commit {src.get('commit')}"
+          f"{' + uncommitted changes in modules/ or cfg/' if src.get('modules_cfg_dirty') else ''}; "
+          f"module sha256 {src.get('module_sha256', '?')[:12]}")
+    print(f"command: {res['command']}")
+    print(f"set-up:  {o['children']} children per Kamailio, -m {o['shm']} -M {o['pkg']}; hook: "
+          f"{o['hook']} ({o['delay_ms']} ms in (c)); CPU/call: median of {o['rounds']} x "
+          f"{o['rate']:g} calls/s x {o['seconds']:g} s; search steps of {o['step_seconds']:g} s")
+    print()
+    hdr = (f"{'scenario':<38} {'CPU ms/call':>11} {'(whole)':>8} {'failed':>6} {'busy %':>6} "
+           f"{'hook req/call':>13} {'cache hit %':>11} {'verified':>11} {'max CPS':>7}")
+    print(hdr)
+    print("-" * len(hdr))
+    for scen in ("a", "b", "c"):
+        r = res["results"].get(scen)
+        if r is None:
+            continue
+        fx = r.get("fixed", {})
+        ms = fx.get("module_stats", {})
+        cpu, whole = fx.get("net_cpu_ms_per_call"), fx.get("cpu_ms_per_call")
+        hr = fx.get("hook_requests")
+        hpc = f"{hr / fx['successful']:.2f}" if hr is not None and fx.get("successful") else "-"
+        hits, miss = ms.get("orig.cache_hits", 0), ms.get("orig.cache_misses", 0)
+        hitp = f"{100.0 * hits / (hits + miss):.1f}" if hits + miss else "-"
+        ver = f"{ms.get('term.verified', 0)}/{fx.get('successful', 0)}" if scen != "a" else "-"
+        cpu_s = f"{cpu:.3f}" if cpu is not None else "-"
+        whole_s = f"{whole:.3f}" if whole is not None else "-"
+        if fx and not fx.get("clean"):
+            cpu_s += "*"
+        print(f"({scen}) {r['what']:<34} {cpu_s:>11} {whole_s:>8} {fx.get('failed', '-'):>6} "
+              f"{fx.get('machine_busy_pct', '-'):>6} {hpc:>13} {hitp:>11} {ver:>11} "
+              f"{r.get('max_cps', '-'):>7}")
+    if any(not r.get("fixed", {}).get("clean", True) for r in res["results"].values()):
+        print("  * a fixed-rate run was not clean (failed calls or rate not kept): "
+              "CPU/call is over the successful calls only")
+    print("  CPU ms/call: whole machine minus other tenants' processes, median of the rounds;")
+    print("  (whole): the whole machine as it was, median of the rounds")
+    print()
+    for scen in ("a", "b", "c"):
+        r = res["results"].get(scen)
+        fx = (r or {}).get("fixed", {})
+        if fx.get("cpu_ms_per_call_by_process"):
+            parts = ", ".join(f"{k} {v:.3f}" for k, v in fx["cpu_ms_per_call_by_process"].items())
+            print(f"({scen}) CPU ms/call by process group: {parts}")
+        if fx.get("net_cpu_ms_per_call_all"):
+            print(f"({scen}) rounds: net {fx['net_cpu_ms_per_call_all']}, whole "
+                  f"{fx['cpu_ms_per_call_all']}, other tenants % {fx['foreign_pct_all']}")
+        if r and r.get("max_cps_note"):
+            print(f"({scen}) max CPS: {r['max_cps_note']}")
+    warn = []
+    if m.get("idle_busy_pct", 0) > 10:
+        warn.append(f"the machine was {m['idle_busy_pct']} % busy before the run")
+    for scen, r in res["results"].items():
+        fp = r.get("fixed", {}).get("foreign_pct")
+        if fp is not None and fp > 5:
+            warn.append(f"({scen}): other tenants used {fp} % of the machine during the "
+                        "fixed-rate runs (taken off the net figure, but caches and "
+                        "frequency are shared)")
+        loud = [st["rate"] for st in r.get("steps", []) if st.get("foreign_pct", 0) > 5]
+        if loud:
+            warn.append(f"({scen}): other tenants used over 5 % of the machine during the search "
+                        f"steps at {loud} calls/s")
+    for w in warn:
+        print("WARNING: " + w)
+    res["warnings"] = warn
+    print()
+    for t in res["targets"]:
+        name = "CPU per call" if t["metric"] == "cpu_ms_per_call" else "max CPS"
+        ratio = f"{t['ratio']:.3f}" if t["ratio"] is not None else "-"
+        extra = ""
+        if t.get("whole_machine", {}).get("ratio") is not None:
+            extra = f" (whole machine {t['whole_machine']['ratio']:.3f}"
+            if t.get("round_ratios"):
+                extra += f"; round by round {t['round_ratios']}"
+            extra += ")"
+        if t.get("note"):
+            extra += f" [{t['note']}]"
+        print(f"target ({t['scenario']}) {name:<12} {t['cmp']} {t['target_ratio']:.2f} x (a): "
+              f"{t['value']} vs {t['baseline']} = {ratio}{extra}  {t['verdict']}")
+    print()
+    print(f"raw figures: {os.path.relpath(res['json'], ROOT)}")
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description="tpid_assert benchmark (see bench/README.md)")
+    ap.add_argument("--scenarios", default="abc", help="which of a, b, c to run (default abc)")
+    ap.add_argument("--rate", type=float, default=300, help="fixed rate for CPU/call (calls/s)")
+    ap.add_argument("--seconds", type=float, default=10, help="length of each fixed-rate run")
+    ap.add_argument("--rounds", type=int, default=3, help="fixed-rate runs per scenario (median)")
+    ap.add_argument("--search-start", type=int, default=500, help="first step (calls/s)")
+    ap.add_argument("--search-step", type=int, default=500, help="ramp increment (calls/s)")
+    ap.add_argument("--search-cap", type=int, default=4000, help="highest step (calls/s)")
+    ap.add_argument("--resolution", type=int, default=10, help="bisection stops below this (calls/s)")
+    ap.add_argument("--no-search", dest="search", action="store_false",
+                    help="CPU per call only, no maximum-rate search")
+    ap.add_argument("--no-confirm", dest="confirm", action="store_false",
+                    help="do not repeat a failed ramp step before taking it as the limit")
+    ap.add_argument("--step-seconds", type=float, default=6, help="length of each search step")
+    ap.add_argument("--warmup-calls", type=int, default=100)
+    ap.add_argument("--warmup-rate", type=float, default=50)
+    ap.add_argument("--children", type=int, default=2, help="Kamailio children (all scenarios)")
+    ap.add_argument("--shm", type=int, default=512, help="Kamailio -m (MB)")
+    ap.add_argument("--pkg", type=int, default=16, help="Kamailio -M (MB)")
+    ap.add_argument("--delay-ms", type=int, default=50, help="(c): the hook answers after this")
+    ap.add_argument("--hook", choices=("mock", "reference"), default="mock",
+                    help="mock: bench/hook_mock.py (asyncio); reference: tools/enterprise_service.py")
+    ap.add_argument("--users", type=int, default=250000, help="(c): distinct users in the directory")
+    ap.add_argument("--budget", type=float, default=600, help="overall time budget (s)")
+    ap.add_argument("--wait-quiet", type=float, default=30,
+                    help="before each scenario wait up to this long for the machine to be idle")
+    ap.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    o = ap.parse_args(argv[1:])
+    scens = [s for s in "abc" if s in o.scenarios]
+    if not scens:
+        ap.error("--scenarios must name a, b and/or c")
+    for f in (stk.MODULE, stk.KAMAILIO, stk.SIPP):
+        if not os.path.exists(f):
+            raise BenchError(f"{f} is missing: `make build` (and `make deps`) first")
+
+    deadline = Deadline(o.budget)
+    os.makedirs(OUT, exist_ok=True)
+    # One binary for the whole run, even if the module is rebuilt meanwhile.
+    o.module = os.path.join(OUT, "tpid_assert.so")
+    shutil.copy(stk.MODULE, o.module)
+    with open(o.module, "rb") as f:
+        mod_sha = hashlib.sha256(f.read()).hexdigest()
+    subprocess.run(["bash", os.path.join(ROOT, "tools", "make-pki.sh"), PKI], check=True,
+                   stdout=subprocess.DEVNULL)
+    busy = ports_busy()
+    if busy:
+        raise BenchError("ports in use before the benchmark (`make stop`?): " + ", ".join(busy))
+    res = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(["bench/run.py"] + argv[1:]),
+        "machine": machine_facts(),
+        "source": source_facts(mod_sha),
+        "options": vars(o),
+        "results": {},
+    }
+    directory_c = os.path.join(OUT, "directory-c.json")
+    if "c" in scens:
+        log(f"(c) writing a directory of {o.users} users")
+        write_directory(directory_c, o.users)
+    c0 = CpuSample()
+    time.sleep(2)
+    res["machine"]["idle_busy_pct"] = round(CpuSample().busy_pct(c0), 1)
+    log(f"machine {res['machine']['idle_busy_pct']} % busy before the run")
+    t0 = time.time()
+    scs = {s: Scenario(s, o, directory_c) for s in scens}
+    res["results"] = {s: sc.result for s, sc in scs.items()}
+    try:
+        # 1. CPU per call at the fixed rate: --rounds rounds, each scenario once per
+        #    round on a fresh stack, the order rotated every round, so that a drift
+        #    of the machine hits all scenarios alike. The figure is the median.
+        if o.wait_quiet > 0:
+            wait_quiet(o.wait_quiet)
+        log(f"CPU per call: {o.rounds} round(s) of {o.rate:g} calls/s x {o.seconds:g} s")
+        for rnd in range(1, o.rounds + 1):
+            order = scens[(rnd - 1) % len(scens):] + scens[:(rnd - 1) % len(scens)]
+            for s in order:
+                fixed_round(scs[s], o, rnd)
+        for sc in scs.values():
+            summarize_fixed(sc)
+        # 2. Highest rate with zero failed calls; each scenario an equal share of
+        #    what is left of the budget.
+        for k, s in enumerate(scens if o.search else []):
+            share = Deadline(deadline.left() / (len(scens) - k))
+            search_scenario(scs[s], o, share)
+    finally:
+        for sc in scs.values():
+            try:
+                sc.finish()
+            except BenchError as e:
+                log(f"({sc.scen}) stopping: {e}")
+    res["duration_s"] = round(time.time() - t0, 1)
+    res["targets"] = evaluate(res["results"])
+    res["json"] = os.path.join(OUT, "result.json")
+    print_report(res)
+    with open(res["json"], "w") as f:
+        json.dump(res, f, indent=2)
+    if o.strict and any(t["verdict"] == "MISS" for t in res["targets"]):
+        return 1
+    return 0
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # stop what was started, then exit
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        sys.exit(main(sys.argv))
+    except BenchError as e:
+        print("bench: " + str(e), file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        sys.exit(130)
