@@ -311,6 +311,7 @@ class BenchStack:
             d.update(defines)
         argv = [stk.KAMAILIO, "-f", os.path.join(ROOT, "cfg", cfg), "-DD", "-E",
                 "-m", str(self.o.shm), "-M", str(self.o.pkg), "-Y", self.run,
+                *(["-x", self.o.mem_manager] if self.o.mem_manager else []),
                 "-P", os.path.join(self.run, f"{name}-kamailio.pid")]
         for k, v in d.items():
             argv += ["-A", f"{k}={v}"]
@@ -979,6 +980,8 @@ def main(argv):
     ap.add_argument("--children", type=int, default=2, help="Kamailio children (all scenarios)")
     ap.add_argument("--shm", type=int, default=512, help="Kamailio -m (MB)")
     ap.add_argument("--pkg", type=int, default=16, help="Kamailio -M (MB)")
+    ap.add_argument("--mem-manager", default="",
+                    help="Kamailio -x (memory manager: qm, fm, tlsf); default: Kamailio's")
     ap.add_argument("--delay-ms", type=int, default=50, help="(c): the hook answers after this")
     ap.add_argument("--hook", choices=("mock", "reference"), default="mock",
                     help="mock: bench/hook_mock.py (asyncio); reference: tools/enterprise_service.py")
