@@ -38,7 +38,7 @@ $(BUILD)/tpid-token: tools/tpid-token/main.c $(CORE_SRCS) $(CORE_HDRS) | $(DEPS_
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_CORE) $(shell pkg-config --cflags $(PKGS)) -o $@ tools/tpid-token/main.c $(CORE_SRCS) $(shell pkg-config --libs $(PKGS))
 
-$(BUILD)/unit/%: tests/unit/%.c $(CORE_SRCS) $(CORE_HDRS) | $(DEPS_STAMP)
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/test_net.h $(CORE_SRCS) $(CORE_HDRS) | $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(CFLAGS_CORE) -fsanitize=address,undefined -fno-omit-frame-pointer -pthread $(shell pkg-config --cflags $(PKGS) cmocka) -o $@ $< $(CORE_SRCS) $(shell pkg-config --libs $(PKGS) cmocka)
 
@@ -61,7 +61,7 @@ docs: $(DEPS_STAMP)
 	cp $(KSR_DOC_MOD)/README $(MOD_DIR)/README
 
 # Our C in Kamailio's clang-format style (.clang-format is Kamailio's).
-FORMAT_SRCS := $(wildcard $(MOD_DIR)/*.[ch] tools/tpid-token/*.c tests/unit/*.c tests/fuzz/*.c)
+FORMAT_SRCS := $(wildcard $(MOD_DIR)/*.[ch] tools/tpid-token/*.c tests/unit/*.[ch] tests/fuzz/*.c)
 format-check:
 	clang-format --style=file --dry-run --Werror $(FORMAT_SRCS)
 
