@@ -7,7 +7,8 @@
     callee (SIPp UAS)      udp 127.0.0.1:5080
     enterprise hook        https://127.0.0.1:8443  (tools/enterprise_service.py)
 
-and, for the tests, optionally (Stack(trunk=True, fault_hooks=True)):
+and, for the tests, optionally (Stack(trunk=True, fault_hooks=True, kemi=True)):
+    KEMI originating       udp 127.0.0.1:5064  (cfg/orig-scscf-kemi.cfg + .py)
 
     SIP trunk originating  udp 127.0.0.1:5062  (cfg/orig-scscf.cfg with -A TRUNK)
     misbehaving hooks      https://127.0.0.1:8450..  one enterprise "<name>.example"
@@ -47,6 +48,7 @@ DOWN_PORT = 8444  # an enterprise whose hook is down: nothing listens here
 SIGN_X5U = "https://cert.example.net/tpid.pem"
 KAMCMD = "/usr/sbin/kamcmd"
 TRUNK_PORT = 5062  # optional: the originating side for an enterprise PBX (-A TRUNK)
+KEMI_PORT = 5064   # optional: the originating side routed in Python (KEMI)
 
 # Optional enterprises for the failure-policy tests: "<name>.example" is answered by
 # its own enterprise_service.py on the given port, all from the same directory file.
@@ -130,9 +132,10 @@ def pid_alive(pid):
 
 class Stack:
     def __init__(self, run_dir=RUN, term_policy="reject", orig_extra=None, term_extra=None,
-                 trunk=False, fault_hooks=False):
+                 trunk=False, fault_hooks=False, kemi=False):
         self.run = run_dir
         self.trunk = trunk
+        self.kemi = kemi
         self.fault_hooks = fault_hooks
         self.term_policy = term_policy
         self.orig_extra = orig_extra or {}
@@ -146,11 +149,13 @@ class Stack:
     @staticmethod
     def names():
         """Every process name the stack may run (pid files build/run/<name>.pid)."""
-        return ["uas", "orig", "trunk", "term", "hook"] + ["hook-" + n for n in EXTRA_HOOKS]
+        return (["uas", "orig", "trunk", "kemi", "term", "hook"]
+                + ["hook-" + n for n in EXTRA_HOOKS])
 
     # ---- set-up -------------------------------------------------------
     def check_free(self):
-        udp = [ORIG_PORT, TERM_PORT, UAS_PORT] + ([TRUNK_PORT] if self.trunk else [])
+        udp = ([ORIG_PORT, TERM_PORT, UAS_PORT] + ([TRUNK_PORT] if self.trunk else [])
+               + ([KEMI_PORT] if self.kemi else []))
         tcp = [HOOK_PORT, DOWN_PORT] + \
             ([h[0] for h in EXTRA_HOOKS.values()] if self.fault_hooks else [])
         busy = [f"udp {p}" for p in udp if port_busy(p, True)]
@@ -260,6 +265,11 @@ class Stack:
                          MAX_INFLIGHT=str(TRUNK_MAX_INFLIGHT))
             self._kamailio("trunk", "orig-scscf.cfg", TRUNK_PORT, trunk)
             waits.append(("trunk", TRUNK_PORT))
+        if self.kemi:
+            kemi = dict(orig, LISTEN=f"udp:{HOST}:{KEMI_PORT}",
+                        KEMI_SCRIPT=self._q(os.path.join(ROOT, "cfg", "orig-scscf-kemi.py")))
+            self._kamailio("kemi", "orig-scscf-kemi.cfg", KEMI_PORT, kemi)
+            waits.append(("kemi", KEMI_PORT))
         self._spawn("uas", [SIPP, "-sf", os.path.join(SCENARIOS, "uas.xml"), "-i", HOST,
                             "-p", str(UAS_PORT), "-nostdin", "-trace_msg", "-message_file",
                             self.uas_trace, "-max_recv_loops", "1000"], "uas.log")
@@ -394,7 +404,10 @@ class Stack:
         msgs = parse_sipp_trace(trace)
         final = None
         for m in msgs:
-            if m["dir"] == "received" and m["first"].startswith("SIP/2.0 "):
+            # only this call's answers: a port reused from an earlier caller
+            # may still get that call's retransmitted replies
+            if m["dir"] == "received" and m["first"].startswith("SIP/2.0 ") and \
+                    call_id in m["headers"].get("call-id", []):
                 code = int(m["first"].split()[1])
                 if code >= 200:
                     final = m

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The KEMI exports: the originating side routed in Python (app_python3,
+cfg/orig-scscf-kemi.py). A miss suspends the INVITE and the answer resumes
+it in the named Python method (t_continue_cb); a hit runs inline."""
+import os
+
+import pytest
+
+import stack as S
+from callcheck import log_reason
+
+PRESENT = "P-Verified-Third-Party-ID"
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors(stack):
+    """Whatever a test asserts, the Python routing must not have failed."""
+    log = os.path.join(stack.run, "kemi.log")
+    start = os.path.getsize(log)
+    yield
+    with open(log, errors="replace") as f:
+        f.seek(start)
+        new = f.read()
+    assert "Traceback" not in new and "ERROR: app_python3" not in new, new[-2000:]
+
+
+def test_kemi_miss_then_hit_both_presented(stack):
+    stack.rpc("kemi", "tpid_assert.cache_flush")
+    for expect_reason in ("OK", "OK"):
+        c = stack.place_call(served=S.ALICE, claim=S.ALICE_ID, to_port=S.KEMI_PORT)
+        assert c.code == 200, c.output
+        assert c.callee_header(PRESENT)[0].startswith('"Alice Example (ACME Corp.)"')
+        assert log_reason(stack, c.call_id, log="kemi") == expect_reason
+    out = stack.rpc("kemi", "stats.get_statistics", "tpid_assert:")
+    assert "tpid_assert:queries = 1" in out and "tpid_assert:cache_hits = 1" in out, out
+
+
+def test_kemi_denied_is_rejected(stack):
+    c = stack.place_call(served=S.MALLORY, claim=S.ALICE_ID, to_port=S.KEMI_PORT,
+                         expect=403)
+    assert c.code == 403 and c.callee is None
+
+
+def test_kemi_enterprise_down_strips(stack):
+    c = stack.place_call(served=S.ALICE, claim="sip:e1@down.example", to_port=S.KEMI_PORT)
+    assert c.code == 200
+    assert c.callee_header(PRESENT) == []
+    assert log_reason(stack, c.call_id, log="kemi") == "HOOK_CONNECT"
