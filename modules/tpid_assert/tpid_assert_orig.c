@@ -84,7 +84,7 @@ static int tpid_orig_claim(sip_msg_t *msg, str *explicit_id, char *id,
 		if(n < 0)
 			return TPID_R_BAD_CLAIM;
 	}
-	if(tpid_sip_uri_of(raw, n, id, idsize) < 0
+	if(tpid_sip_uri_of(raw, n, id, idsize) < 0 || !tpid_sip_uri_safe(id)
 			|| tpid_id_domain(id, strlen(id), domain, dsize) < 0)
 		return TPID_R_BAD_CLAIM;
 	return TPID_OK;

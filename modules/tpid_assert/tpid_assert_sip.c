@@ -219,6 +219,16 @@ int tpid_sip_ruri(sip_msg_t *msg, tpid_ident_t *id)
 	return tpid_sip_norm(ruri, id);
 }
 
+int tpid_sip_uri_safe(const char *s)
+{
+	for(; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if(ch <= 0x20 || ch == '<' || ch == '>' || ch == '"' || ch == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
 int tpid_sip_uri_of(const char *s, size_t len, char *out, size_t outsize)
 {
 	const char *b, *e, *end = s + len;

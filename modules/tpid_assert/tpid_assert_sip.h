@@ -52,6 +52,10 @@ int tpid_sip_to(sip_msg_t *msg, tpid_ident_t *id);
  * uri) into out. 0 or -1 if malformed or too long. */
 int tpid_sip_uri_of(const char *s, size_t len, char *out, size_t outsize);
 
+/* A URI we put between <> (or into a token) must not be able to end a
+ * header field early: no blanks, quotes, <> or control characters. */
+int tpid_sip_uri_safe(const char *s);
+
 /* Formats an identity back into a URI: tel:+<digits> or the uri. */
 void tpid_sip_ident_uri(const tpid_ident_t *id, char *out, size_t outsize);
 

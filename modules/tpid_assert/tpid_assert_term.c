@@ -100,23 +100,12 @@ static void tpid_term_quote(const char *s, char *out, size_t outsize)
 	out[o] = '\0';
 }
 
-/* A URI we put between <> must not be able to end the header early. */
-static int tpid_term_uri_safe(const char *s)
-{
-	for(; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if(ch <= 0x20 || ch == '<' || ch == '>' || ch == '"' || ch == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
 static int tpid_term_present(sip_msg_t *msg, const tpid_claims_t *c)
 {
 	char name[2 * TPID_MAX_NAME];
 	char value[2 * TPID_MAX_NAME + 2 * TPID_MAX_URI + 32];
 
-	if(!tpid_term_uri_safe(c->id) || !tpid_term_uri_safe(c->iss))
+	if(!tpid_sip_uri_safe(c->id) || !tpid_sip_uri_safe(c->iss))
 		return TPID_R_BAD_CLAIMS;
 	tpid_term_quote(c->name, name, sizeof(name));
 	snprintf(value, sizeof(value), "\"%s\" <%s>;verified=yes;iss=%s", name,
