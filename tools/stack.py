@@ -74,8 +74,8 @@ EXTRA_HOOKS = {
                       {"client_cert": "{pki}/client.pem", "client_key": "{pki}/client.key"}),
     "bearer":        (8462, ["--bearer-token-file", "{run}/bearer.token"], "hook",
                       {"bearer_token_file": "{run}/bearer.token"}),
-    # not a fault: answers correctly after 400 ms (single-flight, in-flight bound)
-    "delay":         (8463, ["--delay-ms", "400"], "hook", {}),
+    # not a fault: answers correctly after 600 ms (single-flight, in-flight bound)
+    "delay":         (8463, ["--delay-ms", "600"], "hook", {}),
 }
 # The trunk instance runs with a small in-flight bound, for the HOOK_BUSY test.
 TRUNK_MAX_INFLIGHT = 3

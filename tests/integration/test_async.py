@@ -2,7 +2,9 @@
 """The enterprise query is asynchronous: concurrent misses for one key make
 one query (the others wait on it), and past the in-flight bound the failure
 policy applies instead of a pile-up. The "delay" enterprise answers
-correctly after 400 ms (tools/stack.py EXTRA_HOOKS)."""
+correctly after 600 ms (tools/stack.py EXTRA_HOOKS). Parallel callers are
+separate SIPp processes: one that starts late may find the answer already
+cached, so the assertions count hits too."""
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -38,9 +40,11 @@ def test_concurrent_misses_make_one_query(stack):
     assert [c.code for c in calls] == [200] * 4
     assert all(c.callee_header(PRESENT) for c in calls)
     assert after["queries"] - before["queries"] == 1
-    assert after["coalesced"] - before["coalesced"] == 3
+    joined = after["coalesced"] - before["coalesced"]
+    hits = after["cache_hits"] - before["cache_hits"]
+    assert joined >= 1 and joined + hits == 3, (joined, hits)
     assert after["inflight"] == 0
-    # four calls behind one 400 ms answer, not four answers in a row
+    # four calls behind one 600 ms answer, not four answers in a row
     assert elapsed < 4.0, elapsed
 
 
@@ -76,6 +80,9 @@ def test_in_flight_bound_applies_the_failure_policy(stack):
     assert [c.code for c in calls] == [200] * 6
     presented = sum(1 for c in calls if c.callee_header(PRESENT))
     busy = after["hook_busy"] - before["hook_busy"]
-    assert busy >= 1 and presented <= S.TRUNK_MAX_INFLIGHT, (busy, presented)
+    hits = after["cache_hits"] - before["cache_hits"]
+    # at most 3 waited for the answer; the rest were refused, or came late
+    # enough to find it cached
+    assert busy >= 1 and presented - hits <= S.TRUNK_MAX_INFLIGHT, (busy, presented, hits)
     assert presented + busy == 6
     assert after["inflight"] == 0
