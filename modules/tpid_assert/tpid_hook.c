@@ -16,29 +16,6 @@
 
 #define TPID_HOOK_PATH "/tpid/v1/verification"
 #define TPID_HOOK_MAX_TTL 86400
-#define TPID_HOOK_SLOTS 16 /* enterprises with a live handle per process */
-
-/* One easy handle per enterprise: curl keeps the connection (and the TLS
- * session) in the handle, so reuse needs the same handle every time. */
-typedef struct tpid_hook_slot
-{
-	char domain[TPID_MAX_DOMAIN];
-	char api_root[TPID_MAX_PATH];
-	char ca_file[TPID_MAX_PATH];
-	char client_cert[TPID_MAX_PATH];
-	char client_key[TPID_MAX_PATH];
-	CURL *h;
-	unsigned long last_use;
-} tpid_hook_slot_t;
-
-struct tpid_hook_client
-{
-	size_t max_body;
-	char *buf; /* max_body + 1, reused by every query */
-	unsigned long clock;
-	tpid_hook_slot_t slots[TPID_HOOK_SLOTS];
-	char errbuf[CURL_ERROR_SIZE];
-};
 
 static int tpid_hook_inited = 0;
 
@@ -240,88 +217,6 @@ void tpid_hook_global_cleanup(void)
 	tpid_hook_inited = 0;
 }
 
-tpid_hook_client_t *tpid_hook_client_new(size_t max_body)
-{
-	tpid_hook_client_t *c;
-
-	if(max_body == 0)
-		max_body = TPID_HOOK_MAX_BODY;
-	c = calloc(1, sizeof(*c));
-	if(c == NULL)
-		return NULL;
-	c->buf = malloc(max_body + 1);
-	if(c->buf == NULL) {
-		free(c);
-		return NULL;
-	}
-	c->max_body = max_body;
-	return c;
-}
-
-void tpid_hook_client_free(tpid_hook_client_t *c)
-{
-	int i;
-
-	if(c == NULL)
-		return;
-	for(i = 0; i < TPID_HOOK_SLOTS; i++) {
-		if(c->slots[i].h != NULL)
-			curl_easy_cleanup(c->slots[i].h);
-	}
-	free(c->buf);
-	free(c);
-}
-
-const char *tpid_hook_client_last_error(const tpid_hook_client_t *c)
-{
-	return c ? c->errbuf : "";
-}
-
-static int tpid_hook_slot_match(
-		const tpid_hook_slot_t *s, const tpid_enterprise_t *e)
-{
-	return s->h != NULL && strcmp(s->domain, e->domain) == 0
-		   && strcmp(s->api_root, e->api_root) == 0
-		   && strcmp(s->ca_file, e->ca_file) == 0
-		   && strcmp(s->client_cert, e->client_cert) == 0
-		   && strcmp(s->client_key, e->client_key) == 0;
-}
-
-/* The handle for this enterprise, created on first use. When all slots are
- * taken the least recently used one is recycled (its connection closes). */
-static CURL *tpid_hook_handle(tpid_hook_client_t *c, const tpid_enterprise_t *e)
-{
-	tpid_hook_slot_t *s, *victim = NULL;
-	int i;
-
-	for(i = 0; i < TPID_HOOK_SLOTS; i++) {
-		s = &c->slots[i];
-		if(tpid_hook_slot_match(s, e)) {
-			s->last_use = ++c->clock;
-			return s->h;
-		}
-		/* an empty slot wins, else the least recently used */
-		if(victim == NULL
-				|| (victim->h != NULL
-						&& (s->h == NULL || s->last_use < victim->last_use)))
-			victim = s;
-	}
-	if(victim->h != NULL)
-		curl_easy_cleanup(victim->h);
-	memset(victim, 0, sizeof(*victim));
-	victim->h = curl_easy_init();
-	if(victim->h == NULL)
-		return NULL;
-	/* sizes match the enterprise struct: plain copies */
-	memcpy(victim->domain, e->domain, sizeof(victim->domain));
-	memcpy(victim->api_root, e->api_root, sizeof(victim->api_root));
-	memcpy(victim->ca_file, e->ca_file, sizeof(victim->ca_file));
-	memcpy(victim->client_cert, e->client_cert, sizeof(victim->client_cert));
-	memcpy(victim->client_key, e->client_key, sizeof(victim->client_key));
-	victim->last_use = ++c->clock;
-	return victim->h;
-}
-
 /* A response body being received, bounded by max_body. */
 typedef struct tpid_hook_resp
 {
@@ -510,49 +405,6 @@ static int tpid_hook_url(const tpid_enterprise_t *e, char *url, size_t size)
 	return snprintf(url, size, "%s%s", e->api_root, TPID_HOOK_PATH) >= (int)size
 				   ? -1
 				   : 0;
-}
-
-int tpid_hook_query(tpid_hook_client_t *c, const tpid_enterprise_t *e,
-		const tpid_hook_query_t *q, tpid_hook_answer_t *a)
-{
-	char url[TPID_MAX_PATH + sizeof(TPID_HOOK_PATH)];
-	struct curl_slist *hdrs = NULL;
-	tpid_hook_resp_t resp;
-	char *body = NULL;
-	CURLcode cc;
-	CURL *h = NULL;
-	int rc = TPID_R_INTERNAL;
-
-	if(a == NULL)
-		return TPID_R_INTERNAL;
-	memset(a, 0, sizeof(*a));
-	if(c == NULL || e == NULL || q == NULL)
-		return TPID_R_INTERNAL;
-	c->errbuf[0] = '\0';
-	memset(&resp, 0, sizeof(resp));
-	resp.buf = c->buf;
-	resp.max_body = c->max_body;
-
-	if(tpid_hook_url(e, url, sizeof(url)) < 0)
-		return TPID_R_INTERNAL;
-	body = tpid_hook_request_json(q);
-	hdrs = tpid_hook_headers(e);
-	h = tpid_hook_handle(c, e);
-	if(body != NULL && hdrs != NULL && h != NULL
-			&& tpid_hook_setopts(h, e, url, body, hdrs, &resp, c->errbuf)
-					   == 0) {
-		cc = curl_easy_perform(h);
-		rc = tpid_hook_verdict(h, cc, &resp, a);
-	}
-	if(h != NULL) {
-		/* the handle keeps pointers to these: drop them before they dangle */
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
-	}
-	curl_slist_free_all(hdrs);
-	free(body);
-	return rc;
 }
 
 /* ---- asynchronous engine (curl multi) ----------------------------------- */

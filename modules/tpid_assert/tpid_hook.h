@@ -59,21 +59,6 @@ int tpid_hook_parse_answer(const char *body, size_t len, tpid_hook_answer_t *a);
 int tpid_hook_global_init(void);
 void tpid_hook_global_cleanup(void);
 
-/* A per-process client: one curl easy handle per enterprise so that
- * connections are reused. Never share one across processes. */
-typedef struct tpid_hook_client tpid_hook_client_t;
-tpid_hook_client_t *tpid_hook_client_new(size_t max_body);
-void tpid_hook_client_free(tpid_hook_client_t *c);
-
-/* curl's error text of the last query ("" if none), for the logs. */
-const char *tpid_hook_client_last_error(const tpid_hook_client_t *c);
-
-/* Blocking query. Returns TPID_OK with *a filled, or the failure reason:
- * HOOK_CONNECT, HOOK_TIMEOUT, HOOK_TLS, HOOK_HTTP (any status but 200,
- * redirects included), HOOK_TOO_BIG, HOOK_BAD_ANSWER, INTERNAL. */
-int tpid_hook_query(tpid_hook_client_t *c, const tpid_enterprise_t *e,
-		const tpid_hook_query_t *q, tpid_hook_answer_t *a);
-
 /* ---- asynchronous engine ------------------------------------------------
  * libcurl's multi interface: many queries in flight in one process, the
  * connections of each enterprise reused across queries. Used by the hook
@@ -95,8 +80,11 @@ int tpid_hook_multi_add(tpid_hook_multi_t *m, const tpid_enterprise_t *e,
 int tpid_hook_multi_wait(
 		tpid_hook_multi_t *m, int extra_fd, int timeout_ms, int *extra_ready);
 
-/* A finished query: returns 1 with *user, *rc (as tpid_hook_query) and *a,
- * or 0 when none is finished. */
+/* A finished query: returns 1 with *user, *rc and *a, or 0 when none is
+ * finished. *rc is TPID_OK (*a filled) or the failure: HOOK_CONNECT,
+ * HOOK_TIMEOUT, HOOK_TLS, HOOK_HTTP (any status but 200, redirects
+ * included), HOOK_TOO_BIG, HOOK_BAD_ANSWER, INTERNAL; on a failure
+ * a->reason holds the enterprise's error text or curl's, for the logs. */
 int tpid_hook_multi_next(
 		tpid_hook_multi_t *m, void **user, int *rc, tpid_hook_answer_t *a);
 

@@ -388,150 +388,13 @@ static void test_answer_long_reason(void **state)
 			TPID_R_HOOK_BAD_ANSWER);
 }
 
-/* ---- client ------------------------------------------------------------ */
-
-static int free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-
-static void enterprise(tpid_enterprise_t *e, const char *domain, int port)
-{
-	memset(e, 0, sizeof(*e));
-	snprintf(e->domain, sizeof(e->domain), "%s", domain);
-	snprintf(e->api_root, sizeof(e->api_root), "https://127.0.0.1:%d/acme",
-			port);
-	snprintf(e->ca_file, sizeof(e->ca_file), "%s", ca);
-	snprintf(e->bearer_token, sizeof(e->bearer_token), "t0ken");
-	e->connect_timeout_ms = 200;
-	e->timeout_ms = 300;
-}
-
-static const char *dest1[] = {"tel:+4961511234567"};
-static const tpid_hook_query_t query = {"tel:+4961519876543",
-		"sip:e102938@acme.example", dest1, 1, "cid-1", 1760000000};
+/* ---- library initialisation ----------------------------------------- */
 
 static void test_global_init_twice(void **state)
 {
 	(void)state;
 	assert_int_equal(tpid_hook_global_init(), 0);
 	assert_int_equal(tpid_hook_global_init(), 0);
-}
-
-static void test_client_connect_refused(void **state)
-{
-	tpid_hook_client_t *c = tpid_hook_client_new(0);
-	tpid_enterprise_t e;
-	tpid_hook_answer_t a;
-	(void)state;
-
-	assert_non_null(c);
-	enterprise(&e, "acme.example", free_port());
-	a.result = 77;
-	assert_int_equal(tpid_hook_query(c, &e, &query, &a), TPID_R_HOOK_CONNECT);
-	assert_int_equal(a.result, 0);
-	assert_int_equal(a.http_status, 0);
-	assert_true(strlen(tpid_hook_client_last_error(c)) > 0);
-	/* the same handle again, then more enterprises than slots */
-	assert_int_equal(tpid_hook_query(c, &e, &query, &a), TPID_R_HOOK_CONNECT);
-	{
-		char d[32];
-		int i;
-		for(i = 0; i < 20; i++) {
-			snprintf(d, sizeof(d), "e%d.example", i);
-			enterprise(&e, d, free_port());
-			assert_int_equal(
-					tpid_hook_query(c, &e, &query, &a), TPID_R_HOOK_CONNECT);
-		}
-	}
-	tpid_hook_client_free(c);
-}
-
-static void test_client_timeout(void **state)
-{
-	tpid_hook_client_t *c = tpid_hook_client_new(1024);
-	tpid_enterprise_t e;
-	tpid_hook_answer_t a;
-	int port, fd;
-	(void)state;
-
-	/* the kernel completes the TCP handshake; nobody answers the
-	 * ClientHello. curl counts the TLS handshake as part of the connect
-	 * phase, so both timeouts are set to the same 300 ms. */
-	fd = listener(&port);
-	enterprise(&e, "acme.example", port);
-	e.connect_timeout_ms = 300;
-	assert_non_null(c);
-	assert_int_equal(tpid_hook_query(c, &e, &query, &a), TPID_R_HOOK_TIMEOUT);
-	assert_true(a.elapsed_ms >= 250.0);
-	assert_true(a.elapsed_ms < 5000.0);
-	assert_int_equal(a.http_status, 0);
-	close(fd);
-	tpid_hook_client_free(c);
-}
-
-static void test_client_plain_http_is_tls_failure(void **state)
-{
-	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-							   "Connection: close\r\n\r\n{}";
-	tpid_hook_client_t *c = tpid_hook_client_new(0);
-	tpid_enterprise_t e;
-	tpid_hook_answer_t a;
-	int port, fd, status;
-	pid_t pid;
-	(void)state;
-
-	fd = listener(&port);
-	pid = fork();
-	assert_true(pid >= 0);
-	if(pid == 0) {
-		char buf[4096];
-		int s = accept(fd, NULL, NULL);
-		if(s >= 0) {
-			if(read(s, buf, sizeof(buf)) > 0
-					&& write(s, resp, sizeof(resp) - 1) < 0)
-				_exit(2);
-			close(s);
-		}
-		_exit(0);
-	}
-	close(fd);
-	enterprise(&e, "acme.example", port);
-	e.timeout_ms = 2000;
-	assert_non_null(c);
-	assert_int_equal(tpid_hook_query(c, &e, &query, &a), TPID_R_HOOK_TLS);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	tpid_hook_client_free(c);
-}
-
-static void test_client_bad_args(void **state)
-{
-	tpid_hook_client_t *c = tpid_hook_client_new(0);
-	tpid_enterprise_t e;
-	tpid_hook_answer_t a;
-	tpid_hook_query_t q = query;
-	(void)state;
-
-	enterprise(&e, "acme.example", free_port());
-	assert_int_equal(tpid_hook_query(NULL, &e, &query, &a), TPID_R_INTERNAL);
-	assert_int_equal(tpid_hook_query(c, NULL, &query, &a), TPID_R_INTERNAL);
-	q.served_user = NULL; /* no request body can be built */
-	assert_int_equal(tpid_hook_query(c, &e, &q, &a), TPID_R_INTERNAL);
-	tpid_hook_client_free(c);
-	tpid_hook_client_free(NULL);
 }
 
 int main(void)
@@ -551,10 +414,6 @@ int main(void)
 			cmocka_unit_test(test_answer_not_nul_terminated),
 			cmocka_unit_test(test_answer_long_reason),
 			cmocka_unit_test(test_global_init_twice),
-			cmocka_unit_test(test_client_connect_refused),
-			cmocka_unit_test(test_client_timeout),
-			cmocka_unit_test(test_client_plain_http_is_tls_failure),
-			cmocka_unit_test(test_client_bad_args),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

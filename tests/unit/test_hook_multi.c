@@ -311,23 +311,6 @@ static void srv_stop(srv_t *s)
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static int free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 static void enterprise(tpid_enterprise_t *e, int port)
 {
 	memset(e, 0, sizeof(*e));
@@ -471,6 +454,43 @@ static void test_https_only(void **state)
 	assert_ptr_equal(r[0].user, &u);
 	assert_true(r[0].at_ms < 250.0); /* refused, not timed out */
 	close(fd);
+	tpid_hook_multi_free(m);
+}
+
+/* A server that speaks plain HTTP where TLS is expected: a TLS failure,
+ * not an answer. */
+static void test_plain_http_is_tls_failure(void **state)
+{
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+							   "Connection: close\r\n\r\n{}";
+	tpid_hook_multi_t *m = tpid_hook_multi_new(0, 0);
+	tpid_enterprise_t e;
+	res_t r[MAXRES];
+	int port, fd, status, u;
+	pid_t pid;
+	(void)state;
+
+	fd = listener(&port);
+	pid = fork();
+	assert_true(pid >= 0);
+	if(pid == 0) {
+		char buf[4096];
+		int s = accept(fd, NULL, NULL);
+		if(s >= 0) {
+			if(read(s, buf, sizeof(buf)) > 0
+					&& write(s, resp, sizeof(resp) - 1) < 0)
+				_exit(2);
+			close(s);
+		}
+		_exit(0);
+	}
+	close(fd);
+	enterprise(&e, port);
+	assert_int_equal(tpid_hook_multi_add(m, &e, &query, &u), TPID_OK);
+	assert_int_equal(collect(m, r, 1, 3000), 1);
+	assert_int_equal(r[0].rc, TPID_R_HOOK_TLS);
+	assert_int_equal(r[0].a.http_status, 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
 	tpid_hook_multi_free(m);
 }
 
@@ -699,6 +719,7 @@ int main(void)
 			cmocka_unit_test(test_bad_args),
 			cmocka_unit_test(test_connect_refused),
 			cmocka_unit_test(test_https_only),
+			cmocka_unit_test(test_plain_http_is_tls_failure),
 			cmocka_unit_test(test_timeout_no_handshake),
 			cmocka_unit_test(test_timeout_no_answer),
 			cmocka_unit_test(test_parallel),

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* A listening socket on 127.0.0.1; *port gets its number. */
 static inline int listener(int *port)
@@ -28,6 +29,15 @@ static inline int listener(int *port)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
 	*port = ntohs(sa.sin_port);
 	return fd;
+}
+
+/* A loopback TCP port with nobody listening on it (right now). */
+static inline int free_port(void)
+{
+	int port, fd = listener(&port);
+
+	close(fd);
+	return port;
 }
 
 #endif
