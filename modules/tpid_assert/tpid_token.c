@@ -659,16 +659,27 @@ static json_t *tpid_part_json(const tpid_span_t *part)
 	return j;
 }
 
-/* The value of a ";ppt=" parameter found by a plain scan (quotes removed),
- * for headers too broken for tpid_split. "" when there is none. */
+/* The value of the ";ppt=" parameter (quotes removed) by a plain scan that
+ * steps over <...> and "..." (an info URL may contain ";ppt="), without
+ * decoding the token: "" when there is none. */
 static void tpid_peek_ppt_param(
 		const char *hdr, size_t len, char *out, size_t outsize)
 {
 	size_t i, b, e;
+	char close = 0;
 
 	if(hdr == NULL || len > TPID_MAX_HDR_LEN)
 		return;
 	for(i = 0; i + 4 < len; i++) {
+		if(close) {
+			if(hdr[i] == close)
+				close = 0;
+			continue;
+		}
+		if(hdr[i] == '<' || hdr[i] == '"') {
+			close = hdr[i] == '<' ? '>' : '"';
+			continue;
+		}
 		if(hdr[i] != ';')
 			continue;
 		b = i + 1;
@@ -705,17 +716,12 @@ void tpid_token_peek_ppt(const char *hdr, size_t len, char *out, size_t outsize)
 	if(out == NULL || outsize == 0)
 		return;
 	out[0] = '\0';
-	if(tpid_split(hdr, len, &hp) < 0) {
-		/* A broken token that still names our ppt is ours to refuse, not
-		 * someone else's to pass on: look for the parameter alone. */
-		tpid_peek_ppt_param(hdr, len, out, outsize);
+	/* The parameter decides, whole token valid or not: a broken token that
+	 * names our ppt is ours to refuse, not someone else's to pass on. Only
+	 * without it is the JWS header decoded. */
+	tpid_peek_ppt_param(hdr, len, out, outsize);
+	if(out[0] != '\0' || tpid_split(hdr, len, &hp) < 0 || hp.ppt.present)
 		return;
-	}
-	if(hp.ppt.present) {
-		if(tpid_span_copy(&hp.ppt, out, outsize) < 0)
-			out[0] = '\0';
-		return;
-	}
 	h = tpid_part_json(&hp.part[0]);
 	if(h == NULL)
 		return;

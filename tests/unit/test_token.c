@@ -1213,6 +1213,16 @@ static void test_peek_ppt(void **state)
 	assert_string_equal(ppt, "shaken");
 	tpid_token_peek_ppt("garbage;info=<x>", 16, ppt, sizeof(ppt));
 	assert_string_equal(ppt, "");
+	/* ";ppt=" inside the info URL is not the parameter */
+	tpid_token_peek_ppt("a.b.c;info=<https://x.example/c;ppt=rcd>;ppt=shaken",
+			51, ppt, sizeof(ppt));
+	assert_string_equal(ppt, "shaken");
+	tpid_token_peek_ppt(
+			"a.b.c;info=<https://x.example/c;ppt=rcd>", 40, ppt, sizeof(ppt));
+	assert_string_equal(ppt, "");
+	tpid_token_peek_ppt(
+			"!!!.b.c;info=<https://x.example/c;ppt=rcd>", 42, ppt, sizeof(ppt));
+	assert_string_equal(ppt, "");
 	/* too small a buffer */
 	forge(H_OK, P_OK, PARAMS_OK);
 	tpid_token_peek_ppt(hdr, strlen(hdr), ppt, 3);
