@@ -21,6 +21,7 @@ typedef struct tpid_trust_entry
 	X509 *leaf;
 	STACK_OF(X509) * chain; /* intermediates shipped with the leaf */
 	EVP_PKEY *pub;			/* borrowed from leaf */
+	int p256;				/* pub is EC P-256: decided once, at load */
 	/* leaf .. anchor as validated at load time (signatures checked once);
 	 * NULL when the chain did not validate. Validity periods are checked
 	 * per call, which costs no signature verification. */
@@ -173,6 +174,7 @@ int tpid_trust_add_cert(tpid_trust_t *t, const char *x5u, const char *pem_file,
 	e->leaf = leaf;
 	e->chain = chain;
 	e->pub = X509_get0_pubkey(leaf);
+	e->p256 = tpid_trust_key_is_p256(e->pub);
 	/* A certificate that does not chain is kept, so that the verifier can
 	 * tell CERT_INVALID from CERT_UNAVAILABLE; load the anchors first. */
 	e->verified = tpid_trust_verify_chain(t, leaf, chain);
@@ -228,7 +230,7 @@ int tpid_trust_get_key(
 		e = &t->entries[i];
 		if(strcmp(e->x5u, x5u) != 0)
 			continue;
-		if(e->verified == NULL || !tpid_trust_key_is_p256(e->pub)
+		if(e->verified == NULL || !e->p256
 				|| !tpid_trust_in_validity(e->verified, now))
 			return TPID_R_CERT_INVALID;
 		*pub = e->pub;
