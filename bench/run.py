@@ -121,14 +121,9 @@ class CpuSample:
         return (self.steal - start.steal) / CLK_TCK
 
 
-def procs_cpu(own_pgids):
-    """CPU seconds (scheduler-precise) of every live process, split into ours (our
-    process groups and this harness), kernel threads, and everyone else; a process
-    counts its reaped children (cutime+cstime), so that short-lived processes of
-    other tenants (compilers, tests) are seen once their parent has waited for them."""
-    own = set(own_pgids)
-    me = os.getpid()
-    out = {"ours": 0, "kernel": 0, "foreign": 0}
+def proc_stats():
+    """(pid, ppid, pgrp, /proc/<pid>/stat fields after the command) of every live
+    process; one that exits while being read is skipped."""
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -138,7 +133,18 @@ def procs_cpu(own_pgids):
         except OSError:
             continue
         rest = s[s.rfind(")") + 2:].split()
-        pid, ppid, pgrp = int(d), int(rest[1]), int(rest[2])
+        yield int(d), int(rest[1]), int(rest[2]), rest
+
+
+def procs_cpu(own_pgids):
+    """CPU seconds (scheduler-precise) of every live process, split into ours (our
+    process groups and this harness), kernel threads, and everyone else; a process
+    counts its reaped children (cutime+cstime), so that short-lived processes of
+    other tenants (compilers, tests) are seen once their parent has waited for them."""
+    own = set(own_pgids)
+    me = os.getpid()
+    out = {"ours": 0, "kernel": 0, "foreign": 0}
+    for pid, ppid, pgrp, rest in proc_stats():
         t = int(rest[11]) + int(rest[12]) + int(rest[13]) + int(rest[14])
         if pgrp in own or pid == me:
             out["ours"] += t
@@ -179,16 +185,7 @@ def udp_socket_drops():
 def group_cpu(pgids):
     """CPU seconds (utime+stime) of the live processes in each process group."""
     out = {g: 0 for g in pgids}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                s = f.read()
-        except OSError:
-            continue
-        rest = s[s.rfind(")") + 2:].split()
-        pgrp = int(rest[2])
+    for _, _, pgrp, rest in proc_stats():
         if pgrp in out:
             out[pgrp] += (int(rest[11]) + int(rest[12])) / CLK_TCK
     return out
