@@ -303,7 +303,13 @@ def test_log_has_one_line_per_request(start):
     svc = start()
     svc.verify(request(MALLORY, ALICE_ID))
     svc.verify(inner(time="x"))
-    lines = [ln for ln in svc.log.read_text().splitlines() if " POST " in ln]
+    # the service writes its log line after the answer has gone out
+    deadline = time.time() + 2
+    while True:
+        lines = [ln for ln in svc.log.read_text().splitlines() if " POST " in ln]
+        if len(lines) >= 2 or time.time() > deadline:
+            break
+        time.sleep(0.02)
     assert len(lines) == 2
     assert f"servedUser={MALLORY}" in lines[0] and f"tpid={ALICE_ID}" in lines[0]
     assert "result=denied" in lines[0] and "status=200" in lines[0]
