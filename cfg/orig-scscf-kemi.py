@@ -30,15 +30,18 @@ class kamailio:
             if KSR.tpid_assert.tpid_assert_orig("ksr_tpid_orig_done") == 0:
                 return 1
             return self.ksr_tpid_orig_done(msg)
+        # the trust boundary: any other request loses every third-party
+        # presentation, claim and token the UE put in it
+        KSR.tpid_assert.tpid_assert_strip()
         return self.relay()
 
     def ksr_tpid_orig_done(self, msg):
-        # -1: the module has already replied (policy "reject")
-        if KSR.pv.get("$tpid(result)") == -1:
-            return 1
         KSR.info("tpid orig: call-id=%s result=%s reason=%s id=%s\n" % (
             KSR.pv.get("$ci"), KSR.pv.get("$tpid(result)"),
             KSR.pv.get("$tpid(reason_name)"), KSR.pv.get("$tpid(id)")))
+        # -1: the module has already replied (policy "reject")
+        if KSR.pv.get("$tpid(result)") == -1:
+            return 1
         return self.relay()
 
     # app_python3 calls these for every reply and every sent request

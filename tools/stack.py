@@ -9,6 +9,7 @@
 
 and, for the tests, optionally (Stack(trunk=True, fault_hooks=True, kemi=True)):
     KEMI originating       udp 127.0.0.1:5064  (cfg/orig-scscf-kemi.cfg + .py)
+    lenient terminating    udp 127.0.0.1:5072  (term_policy "reason", term_orig_from)
 
     SIP trunk originating  udp 127.0.0.1:5062  (cfg/orig-scscf.cfg with -A TRUNK)
     misbehaving hooks      https://127.0.0.1:8450..  one enterprise "<name>.example"
@@ -49,6 +50,9 @@ SIGN_X5U = "https://cert.example.net/tpid.pem"
 KAMCMD = "/usr/sbin/kamcmd"
 TRUNK_PORT = 5062  # optional: the originating side for an enterprise PBX (-A TRUNK)
 KEMI_PORT = 5064   # optional: the originating side routed in Python (KEMI)
+# optional: a terminating side that lets unverified calls go on with an RFC 9410
+# Reason (term_policy "reason") and accepts From where PAI is missing
+TERM_REASON_PORT = 5072
 
 # Optional enterprises for the failure-policy tests: "<name>.example" is answered by
 # its own enterprise_service.py on the given port, all from the same directory file.
@@ -132,8 +136,9 @@ def pid_alive(pid):
 
 class Stack:
     def __init__(self, run_dir=RUN, term_policy="reject", orig_extra=None, term_extra=None,
-                 trunk=False, fault_hooks=False, kemi=False):
+                 trunk=False, fault_hooks=False, kemi=False, term_reason=False):
         self.run = run_dir
+        self.term_reason = term_reason
         self.trunk = trunk
         self.kemi = kemi
         self.fault_hooks = fault_hooks
@@ -149,13 +154,14 @@ class Stack:
     @staticmethod
     def names():
         """Every process name the stack may run (pid files build/run/<name>.pid)."""
-        return (["uas", "orig", "trunk", "kemi", "term", "hook"]
+        return (["uas", "orig", "trunk", "kemi", "term", "termr", "hook"]
                 + ["hook-" + n for n in EXTRA_HOOKS])
 
     # ---- set-up -------------------------------------------------------
     def check_free(self):
         udp = ([ORIG_PORT, TERM_PORT, UAS_PORT] + ([TRUNK_PORT] if self.trunk else [])
-               + ([KEMI_PORT] if self.kemi else []))
+               + ([KEMI_PORT] if self.kemi else [])
+               + ([TERM_REASON_PORT] if self.term_reason else []))
         tcp = [HOOK_PORT, DOWN_PORT] + \
             ([h[0] for h in EXTRA_HOOKS.values()] if self.fault_hooks else [])
         busy = [f"udp {p}" for p in udp if port_busy(p, True)]
@@ -265,6 +271,11 @@ class Stack:
                          MAX_INFLIGHT=str(TRUNK_MAX_INFLIGHT))
             self._kamailio("trunk", "orig-scscf.cfg", TRUNK_PORT, trunk)
             waits.append(("trunk", TRUNK_PORT))
+        if self.term_reason:
+            termr = dict(term, LISTEN=f"udp:{HOST}:{TERM_REASON_PORT}",
+                         TERM_POLICY=self._q("reason"), TERM_ORIG_FROM="1")
+            self._kamailio("termr", "term-scscf.cfg", TERM_REASON_PORT, termr)
+            waits.append(("termr", TERM_REASON_PORT))
         if self.kemi:
             kemi = dict(orig, LISTEN=f"udp:{HOST}:{KEMI_PORT}",
                         KEMI_SCRIPT=self._q(os.path.join(ROOT, "cfg", "orig-scscf-kemi.py")))
@@ -416,6 +427,44 @@ class Stack:
             int(final["first"].split()[1]) == 200 else self.callee_invite(call_id, wait=0.5)
         os.unlink(scen)
         return CallResult(call_id, r.returncode, final, callee, r.stdout.decode(errors="replace"))
+
+    def send_request(self, method, to_port=ORIG_PORT, headers=(), to_tag=None, cseq=1,
+                     body=""):
+        """Sends one request of any method from a plain UDP socket (no dialog, no
+        retransmission) and returns its Call-ID; callee_request() tells what reached
+        the callee. For the trust-boundary tests: SIPp's callee logs every request it
+        receives, whatever its scenario expects."""
+        call_id = "tpid-raw-" + uuid.uuid4().hex
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+            lines = [f"{method} sip:{CALLEE}@{HOST}:{to_port} SIP/2.0",
+                     f"Via: SIP/2.0/UDP {HOST}:{port};branch=z9hG4bK{uuid.uuid4().hex};rport",
+                     f"From: <sip:caller@{HOST}>;tag={uuid.uuid4().hex[:12]}",
+                     f"To: <sip:{CALLEE}@{HOST}>" + (f";tag={to_tag}" if to_tag else ""),
+                     f"Call-ID: {call_id}", f"CSeq: {cseq} {method}", "Max-Forwards: 70",
+                     f"Contact: <sip:caller@{HOST}:{port}>", *headers]
+            if body:
+                lines.append("Content-Type: application/sdp" if method in ("INVITE", "UPDATE")
+                             else "Content-Type: text/plain")
+            lines.append(f"Content-Length: {len(body.encode())}")
+            s.sendto(("\r\n".join(lines) + "\r\n\r\n" + body).encode(), (HOST, to_port))
+        finally:
+            s.close()
+        return call_id
+
+    def callee_request(self, call_id, method, wait=3.0):
+        """The request of that method the callee received for call_id, or None."""
+        deadline = time.time() + wait
+        while True:
+            for m in parse_sipp_trace(self.uas_trace):
+                if m["dir"] == "received" and m["first"].startswith(method + " ") and \
+                        call_id in m["headers"].get("call-id", []):
+                    return m
+            if time.time() >= deadline:
+                return None
+            time.sleep(0.1)
 
     def callee_invite(self, call_id, wait=3.0):
         """The INVITE the callee (UAS) received for call_id, or None."""

@@ -56,6 +56,7 @@ static int fixup_tpid_orig(void **param, int param_no);
 static int fixup_tpid_orig_id(void **param, int param_no);
 static int fixup_free_tpid_orig_id(void **param, int param_no);
 static int w_tpid_assert_term(sip_msg_t *msg, char *p1, char *p2);
+static int w_tpid_assert_strip(sip_msg_t *msg, char *p1, char *p2);
 static int pv_get_tpid(sip_msg_t *msg, pv_param_t *param, pv_value_t *res);
 static int pv_parse_tpid_name(pv_spec_p sp, str *in);
 
@@ -88,6 +89,8 @@ static cmd_export_t cmds[] = {
 		fixup_tpid_orig_id, fixup_free_tpid_orig_id, REQUEST_ROUTE},
 	{"tpid_assert_term", (cmd_function)w_tpid_assert_term, 0,
 		0, 0, REQUEST_ROUTE},
+	{"tpid_assert_strip", (cmd_function)w_tpid_assert_strip, 0,
+		0, 0, REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
 	{0, 0, 0, 0, 0, 0}
 };
 
@@ -118,6 +121,7 @@ static param_export_t params[] = {
 	{"iat_max_future",   PARAM_INT,    &tpid_cfg.iat_max_future},
 	{"term_policy",      PARAM_STRING, &tpid_p_term_policy},
 	{"require_identity", PARAM_INT,    &tpid_cfg.require_identity},
+	{"term_orig_from",   PARAM_INT,    &tpid_cfg.term_orig_from},
 	{0, 0, 0}
 };
 
@@ -309,7 +313,8 @@ static int mod_init(void)
 	for(p = 1; p < tpid_cfg.cache_locks && p < 4096; p <<= 1)
 		;
 	tpid_cfg.cache_locks = p;
-	if(tpid_load_sign_key() < 0 || tpid_load_trust() < 0)
+	if(tpid_load_sign_key() < 0 || tpid_load_trust() < 0
+			|| tpid_term_init() < 0)
 		return -1;
 	if(tpid_stats_register() < 0 || tpid_rpc_register() < 0
 			|| tpid_async_mod_init() < 0)
@@ -453,6 +458,22 @@ static int w_tpid_assert_term(sip_msg_t *msg, char *p1, char *p2)
 	return ki_tpid_assert_term(msg);
 }
 
+/* Never 0 (that would end the script): 1, or -1 when the message could
+ * not be edited. */
+static int ki_tpid_assert_strip(sip_msg_t *msg)
+{
+	if(msg->first_line.type != SIP_REQUEST) {
+		LM_ERR("tpid_assert_strip() is for requests\n");
+		return TPID_RET_ERROR;
+	}
+	return tpid_strip(msg) < 0 ? -1 : 1;
+}
+
+static int w_tpid_assert_strip(sip_msg_t *msg, char *p1, char *p2)
+{
+	return ki_tpid_assert_strip(msg);
+}
+
 /* $tpid(key) */
 enum
 {
@@ -564,6 +585,11 @@ static sr_kemi_t sr_kemi_tpid_assert_exports[] = {
 	},
 	{ str_init("tpid_assert"), str_init("tpid_assert_term"),
 		SR_KEMIP_INT, ki_tpid_assert_term,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("tpid_assert"), str_init("tpid_assert_strip"),
+		SR_KEMIP_INT, ki_tpid_assert_strip,
 		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
 			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
 	},

@@ -52,6 +52,7 @@ typedef struct tpid_mod_cfg
 	int iat_max_age, iat_max_future;
 	int term_policy;
 	int require_identity;
+	int term_orig_from; /* From may stand in for a missing PAI */
 } tpid_mod_cfg_t;
 
 extern tpid_mod_cfg_t tpid_cfg;
@@ -82,5 +83,11 @@ int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname);
 
 /* Terminating entry point (no network: always synchronous). */
 int tpid_term(sip_msg_t *msg);
+int tpid_term_init(void);
+
+/* The trust boundary for every request that does not go through
+ * tpid_orig/tpid_term: removes the presentation header, the claim header
+ * and every third-party Identity header. Returns how many went, or -1. */
+int tpid_strip(sip_msg_t *msg);
 
 #endif

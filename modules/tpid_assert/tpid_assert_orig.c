@@ -47,6 +47,8 @@ static int tpid_orig_refuse(sip_msg_t *msg, int reason)
 	int code = deny ? tpid_cfg.deny_code : tpid_cfg.fail_code;
 
 	tpid_res.reason = reason;
+	/* $tpid(id), name, ... name only what was signed. */
+	memset(&tpid_res.claims, 0, sizeof(tpid_res.claims));
 	tpid_stats_reason(reason);
 	LM_NOTICE("third-party ID refused: %s (%d), call-id %.*s\n",
 			tpid_reason_name(reason), reason,

@@ -11,6 +11,9 @@
 #include <time.h>
 
 #include "core/dprint.h"
+#include "core/mem/shm_mem.h"
+#include "modules/tm/t_hooks.h"
+#include "modules/tm/tm_load.h"
 
 #include "tpid_assert_mod.h"
 #include "tpid_assert_stats.h"
@@ -18,18 +21,30 @@
 
 #define TPID_TERM_MAX_PAI 4
 
-/* orig must match one of the PAI URIs, or the From URI without PAI. */
+static struct tm_binds tpid_tmb;
+
+int tpid_term_init(void)
+{
+	if(load_tm_api(&tpid_tmb) < 0) {
+		LM_ERR("the tm module is required\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* orig is bound to what the network asserts: one of the P-Asserted-Identity
+ * URIs. The From URI, which the caller writes, counts only where the
+ * operator trusts the previous hop to have checked it (term_orig_from). */
 static int tpid_term_check_orig(sip_msg_t *msg, const tpid_claims_t *c)
 {
 	tpid_ident_t ids[TPID_TERM_MAX_PAI];
 	int i, n;
 
 	n = tpid_sip_pai(msg, ids, NULL, TPID_TERM_MAX_PAI);
-	if(n == 0) {
-		if(tpid_sip_from(msg, &ids[0]) < 0)
-			return TPID_R_ORIG_MISMATCH;
+	if(n == 0 && tpid_cfg.term_orig_from && tpid_sip_from(msg, &ids[0]) == 0)
 		n = 1;
-	}
+	if(n == 0)
+		return TPID_R_NO_PAI;
 	for(i = 0; i < n; i++) {
 		if(tpid_token_check_orig(c, &ids[i]) == TPID_OK)
 			return TPID_OK;
@@ -37,19 +52,17 @@ static int tpid_term_check_orig(sip_msg_t *msg, const tpid_claims_t *c)
 	return TPID_R_ORIG_MISMATCH;
 }
 
-/* The Request-URI or the To URI must be among dest. */
+/* dest is bound to the Request-URI (the To URI is the caller's text). */
 static int tpid_term_check_dest(sip_msg_t *msg, const tpid_claims_t *c)
 {
 	tpid_ident_t id;
 
 	if(tpid_sip_ruri(msg, &id) == 0 && tpid_token_check_dest(c, &id) == TPID_OK)
 		return TPID_OK;
-	if(tpid_sip_to(msg, &id) == 0 && tpid_token_check_dest(c, &id) == TPID_OK)
-		return TPID_OK;
 	return TPID_R_DEST_MISMATCH;
 }
 
-/* The checks of DESIGN section 2 in their order; the first failure wins. */
+/* The checks in their documented order; the first failure wins. */
 static int tpid_term_verify(
 		sip_msg_t *msg, const char *hdr, size_t len, tpid_claims_t *out)
 {
@@ -61,7 +74,6 @@ static int tpid_term_verify(
 	rc = tpid_token_parse(hdr, len, TPID_PPT_THIRD_PARTY, &t);
 	if(rc != TPID_OK)
 		return rc;
-	*out = t.claims;
 	if(tpid_cfg.trust == NULL)
 		return TPID_R_CERT_UNAVAILABLE;
 	rc = tpid_trust_check_allowed(tpid_cfg.trust, t.claims.x5u);
@@ -80,7 +92,12 @@ static int tpid_term_verify(
 	rc = tpid_term_check_orig(msg, &t.claims);
 	if(rc != TPID_OK)
 		return rc;
-	return tpid_term_check_dest(msg, &t.claims);
+	rc = tpid_term_check_dest(msg, &t.claims);
+	if(rc != TPID_OK)
+		return rc;
+	/* Only verified claims reach $tpid(...) and the presentation. */
+	*out = t.claims;
+	return TPID_OK;
 }
 
 /* Writes s as a SIP quoted-string body: quotes and backslashes escaped,
@@ -115,12 +132,55 @@ static int tpid_term_present(sip_msg_t *msg, const tpid_claims_t *c)
 	return TPID_OK;
 }
 
+/* RFC 9410: the reason an unverified call went on travels upstream in the
+ * responses to the INVITE, so that the signer's side learns of it. */
+static void tpid_term_reason_cb(
+		struct cell *t, int type, struct tmcb_params *ps)
+{
+	str rname = str_init("Reason");
+
+	if(ps->rpl == NULL || ps->rpl == FAKED_REPLY || ps->param == NULL)
+		return;
+	if(tpid_sip_add_header(ps->rpl, &rname, (const char *)*ps->param) < 0)
+		LM_ERR("cannot add the Reason header to a %d reply\n", ps->code);
+}
+
+static void tpid_term_reason_free(void *p)
+{
+	shm_free(p);
+}
+
+static void tpid_term_reason_upstream(sip_msg_t *msg, const char *rsn)
+{
+	size_t n = strlen(rsn) + 1;
+	char *p;
+
+	if(tpid_tmb.register_tmcb == NULL)
+		return;
+	p = shm_malloc(n);
+	if(p == NULL) {
+		SHM_MEM_ERROR;
+		return;
+	}
+	memcpy(p, rsn, n);
+	/* tpid_assert_term() runs after t_newtran(): the callback goes on the
+	 * transaction, and with it every reply relayed upstream. */
+	if(tpid_tmb.register_tmcb(msg, 0, TMCB_RESPONSE_IN, tpid_term_reason_cb, p,
+			   tpid_term_reason_free)
+			<= 0) {
+		LM_DBG("no transaction: the Reason goes downstream only\n");
+		shm_free(p);
+	}
+}
+
 static int tpid_term_refuse(sip_msg_t *msg, int reason)
 {
 	char rsn[128];
 	str rname = str_init("Reason");
 
 	tpid_res.reason = reason;
+	/* Nothing unverified is offered to the script as a claim. */
+	memset(&tpid_res.claims, 0, sizeof(tpid_res.claims));
 	tpid_stats_reason(reason);
 	/* The failing token is not passed on: nothing unverified reaches the
 	 * callee. */
@@ -138,11 +198,12 @@ static int tpid_term_refuse(sip_msg_t *msg, int reason)
 				tpid_res.ret = TPID_RET_ERROR;
 			return tpid_res.ret;
 		case TPID_POLICY_REASON:
-			/* RFC 9410: tell the callee why there is no verified ID. */
+			/* RFC 9410: towards the callee, and upstream in the replies. */
 			snprintf(rsn, sizeof(rsn), "STIR;cause=%d;text=\"%s\"",
 					tpid_reason_sip_code(reason),
 					tpid_reason_sip_phrase(reason));
 			tpid_sip_add_header(msg, &rname, rsn);
+			tpid_term_reason_upstream(msg, rsn);
 			break;
 		default:
 			break;

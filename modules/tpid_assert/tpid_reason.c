@@ -52,6 +52,7 @@ static const tpid_reason_row_t tpid_reasons[] = {
 		{TPID_R_ORIG_MISMATCH, "ORIG_MISMATCH", 438, "Invalid Identity Header"},
 		{TPID_R_DEST_MISMATCH, "DEST_MISMATCH", 438, "Invalid Identity Header"},
 		{TPID_R_REPLAY, "REPLAY", 438, "Invalid Identity Header"},
+		{TPID_R_NO_PAI, "NO_PAI", 438, "Invalid Identity Header"},
 		{TPID_R_INTERNAL, "INTERNAL", 500, "Server Internal Error"},
 };
 

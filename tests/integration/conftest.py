@@ -19,7 +19,7 @@ TPID_TOKEN = os.path.join(ROOT, "build", "tpid-token")
 def stack():
     # with the SIP-trunk instance and the misbehaving enterprise hooks (test_trunk.py,
     # test_faults.py); the plain stack is what `make demo` runs
-    st = stackmod.Stack(trunk=True, fault_hooks=True, kemi=True)
+    st = stackmod.Stack(trunk=True, fault_hooks=True, kemi=True, term_reason=True)
     try:
         st.start()
     except stackmod.StackError as e:

@@ -73,13 +73,14 @@ def test_denied_id_is_rejected_403(stack):
     assert c.code == 403
     assert c.phrase == "Third-Party ID Not Authorized"
     assert c.callee is None
-    assert log_reason(stack, "orig", c.call_id) is None  # rejected before the log line
+    assert log_reason(stack, "orig", c.call_id) == "DENIED"
 
 
 def test_unknown_id_is_rejected_403(stack):
     c = stack.place_call(served=S.ALICE, claim="sip:e000000@acme.example", expect=403)
     assert c.code == 403
     assert c.callee is None
+    assert log_reason(stack, "orig", c.call_id) == "UNKNOWN_ID"
 
 
 def test_no_claim_passes_without_third_party_id(stack):
@@ -131,18 +132,21 @@ def test_domain_without_enterprise_is_rejected(stack):
     c = stack.place_call(served=S.ALICE, claim="sip:e1@nowhere.example", expect=403)
     assert c.code == 403
     assert c.callee is None
+    assert log_reason(stack, "orig", c.call_id) == "NO_ENTERPRISE"
 
 
 def test_malformed_claim_is_rejected(stack):
     c = stack.place_call(served=S.ALICE, claim="not a uri", expect=403)
     assert c.code == 403
     assert c.phrase == "Invalid Third-Party ID"
+    assert log_reason(stack, "orig", c.call_id) == "BAD_CLAIM"
 
 
 def test_missing_served_user_is_rejected(stack):
     c = stack.place_call(served=None, claim=S.ALICE_ID, expect=403)
     assert c.code == 403
     assert c.phrase == "No Served User"
+    assert log_reason(stack, "orig", c.call_id) == "NO_SERVED_USER"
 
 
 # ---- terminating side: tokens sent straight to it ---------------------------
@@ -160,6 +164,7 @@ def test_tampered_token_is_refused_438(stack):
                          extra_headers=["Identity: " + token], expect=438)
     assert (c.code, c.phrase) == (438, "Invalid Identity Header")
     assert c.callee is None
+    assert log_reason(stack, "term", c.call_id) == "BAD_SIGNATURE"
 
 
 def test_token_from_orig_altered_in_transit_is_refused(stack):
@@ -171,6 +176,7 @@ def test_token_from_orig_altered_in_transit_is_refused(stack):
                          extra_headers=["Identity: " + bad], expect=438)
     assert c.code == 438
     assert c.callee is None
+    assert log_reason(stack, "term", c.call_id) == "BAD_SIGNATURE"
 
 
 def test_replayed_token_with_stale_iat_is_refused_403(stack):
@@ -178,18 +184,21 @@ def test_replayed_token_with_stale_iat_is_refused_403(stack):
                          extra_headers=["Identity: " + sign(iat=now() - 120)], expect=403)
     assert (c.code, c.phrase) == (403, "Stale Date")
     assert c.callee is None
+    assert log_reason(stack, "term", c.call_id) == "IAT_STALE"
 
 
 def test_token_from_the_future_is_refused_403(stack):
     c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
                          extra_headers=["Identity: " + sign(iat=now() + 300)], expect=403)
     assert (c.code, c.phrase) == (403, "Stale Date")
+    assert log_reason(stack, "term", c.call_id) == "IAT_FUTURE"
 
 
 def test_expired_authorization_is_refused(stack):
     c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
                          extra_headers=["Identity: " + sign(exp=now() - 1)], expect=403)
     assert c.code == 403
+    assert log_reason(stack, "term", c.call_id) == "TPID_EXPIRED"
 
 
 def test_dest_mismatch_is_refused_438(stack):
@@ -198,12 +207,14 @@ def test_dest_mismatch_is_refused_438(stack):
                          extra_headers=["Identity: " + token], expect=438)
     assert (c.code, c.phrase) == (438, "Invalid Identity Header")
     assert c.callee is None
+    assert log_reason(stack, "term", c.call_id) == "DEST_MISMATCH"
 
 
 def test_orig_mismatch_is_refused_438(stack):
     c = stack.place_call(served=S.MALLORY, claim=None, to_port=S.TERM_PORT,
                          extra_headers=["Identity: " + sign()], expect=438)
     assert c.code == 438
+    assert log_reason(stack, "term", c.call_id) == "ORIG_MISMATCH"
 
 
 def test_token_signed_by_untrusted_key_is_refused(stack):
@@ -211,6 +222,7 @@ def test_token_signed_by_untrusted_key_is_refused(stack):
     c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
                          extra_headers=["Identity: " + token], expect=438)
     assert c.code == 438
+    assert log_reason(stack, "term", c.call_id) == "BAD_SIGNATURE"
 
 
 def test_x5u_not_on_allowlist_is_refused_436(stack):
@@ -218,6 +230,7 @@ def test_x5u_not_on_allowlist_is_refused_436(stack):
     c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
                          extra_headers=["Identity: " + token], expect=436)
     assert (c.code, c.phrase) == (436, "Bad Identity Info")
+    assert log_reason(stack, "term", c.call_id) == "X5U_NOT_ALLOWED"
 
 
 def test_x5u_different_from_info_is_refused_436(stack):
@@ -226,6 +239,7 @@ def test_x5u_different_from_info_is_refused_436(stack):
     c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
                          extra_headers=["Identity: " + token], expect=436)
     assert c.code == 436
+    assert log_reason(stack, "term", c.call_id) == "X5U_MISMATCH"
 
 
 def test_garbage_identity_is_refused_438(stack):
@@ -233,6 +247,7 @@ def test_garbage_identity_is_refused_438(stack):
                          extra_headers=["Identity: !!!.???.###;info=<https://cert.example.net/tpid.pem>;alg=ES256;ppt=rcd"],
                          expect=438)
     assert c.code == 438
+    assert log_reason(stack, "term", c.call_id) == "BAD_SYNTAX"
 
 
 def test_presentation_from_network_is_never_passed_on(stack):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from callcheck import PRESENT
+from callcheck import PRESENT, log_reason
 from openapi_check import assert_valid
 import stack as S
 
@@ -42,12 +42,14 @@ def exchanges(stack):
     return t0, calls, new_records(stack, offset, len(calls))
 
 
-def test_the_calls_ended_as_the_directory_says(exchanges):
+def test_the_calls_ended_as_the_directory_says(stack, exchanges):
     _, calls, _ = exchanges
     assert calls["authorized"].code == 200
     assert calls["authorized"].callee_header(PRESENT)[0].startswith(
         '"Carol Conform (ACME Corp.)" <sip:e300001@acme.example>;verified=yes')
     assert calls["denied"].code == 403 and calls["unknown"].code == 403
+    assert log_reason(stack, calls["denied"].call_id) == "DENIED"
+    assert log_reason(stack, calls["unknown"].call_id) == "UNKNOWN_ID"
 
 
 def test_one_request_per_call(exchanges):

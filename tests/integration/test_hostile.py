@@ -20,6 +20,7 @@ def test_oversized_identity_is_refused_438(stack):
     c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
                          extra_headers=["Identity: " + big], expect=438)
     assert c.code == 438 and c.callee is None
+    assert log_reason(stack, c.call_id, log="term", role="term") == "BAD_SYNTAX"
 
 
 def test_oversized_identity_from_the_ue_is_stripped(stack):
@@ -50,17 +51,20 @@ def test_first_token_forged_is_refused_even_if_a_good_one_follows(stack):
                          extra_headers=["Identity: " + forged, "Identity: " + sign()],
                          expect=438)
     assert c.code == 438 and c.callee is None
+    assert log_reason(stack, c.call_id, log="term", role="term") == "BAD_SIGNATURE"
 
 
 def test_oversized_claim_is_refused(stack):
     claim = "sip:" + "e" * 5000 + "@acme.example"
     c = stack.place_call(served=S.ALICE, claim=claim, expect=403)
     assert (c.code, c.phrase) == (403, "Invalid Third-Party ID")
+    assert log_reason(stack, c.call_id) == "BAD_CLAIM"
 
 
 def test_garbage_pai_is_no_served_user(stack):
     c = stack.place_call(served="mailto:<<<>>>", claim=S.ALICE_ID, expect=403)
     assert (c.code, c.phrase) == (403, "No Served User")
+    assert log_reason(stack, c.call_id) == "NO_SERVED_USER"
 
 
 def test_claim_with_header_injection_characters_is_refused(stack):
@@ -69,6 +73,7 @@ def test_claim_with_header_injection_characters_is_refused(stack):
                   'sip:e102938@acme.example;x="y'):
         c = stack.place_call(served=S.ALICE, claim=claim, expect=403)
         assert (c.code, c.phrase) == (403, "Invalid Third-Party ID"), claim
+        assert log_reason(stack, c.call_id) == "BAD_CLAIM", claim
 
 
 def test_display_name_is_quoted_safely(stack):

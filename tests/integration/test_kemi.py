@@ -39,6 +39,7 @@ def test_kemi_denied_is_rejected(stack):
     c = stack.place_call(served=S.MALLORY, claim=S.ALICE_ID, to_port=S.KEMI_PORT,
                          expect=403)
     assert c.code == 403 and c.callee is None
+    assert log_reason(stack, c.call_id, log="kemi") == "DENIED"
 
 
 def test_kemi_enterprise_down_strips(stack):

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from callcheck import log_reason
 import stack as S
 
 PRESENT = "P-Verified-Third-Party-ID"
@@ -101,6 +102,7 @@ def test_employee_leaves_refused_after_ttl(stack, directory, enterprises):
     time.sleep(5.2)
     c = stack.place_call(served=S.BOB, claim=S.BOB_ID, expect=403)
     assert c.code == 403 and c.callee is None
+    assert log_reason(stack, c.call_id) == "UNKNOWN_ID"
 
 
 def test_employee_leaves_refused_at_once_after_rpc_eviction(stack, directory):
@@ -115,6 +117,7 @@ def test_employee_leaves_refused_at_once_after_rpc_eviction(stack, directory):
     assert ok and "evicted: 1" in out, out
     c = stack.place_call(served=S.ALICE, claim=S.ALICE_ID, expect=403)
     assert c.code == 403 and c.callee is None
+    assert log_reason(stack, c.call_id) == "UNKNOWN_ID"
 
 
 @pytest.mark.parametrize("how", ["revoke_user", "revoke_enterprise", "cache_flush"])
@@ -127,12 +130,14 @@ def test_other_evictions(stack, directory, how):
            "cache_flush": []}[how]
     ok, out = kamcmd(stack, f"tpid_assert.{how}", *arg)
     assert ok and "evicted: 1" in out, out
-    assert stack.place_call(served=S.ALICE, claim=S.ALICE_ID, expect=403).code == 403
+    c = stack.place_call(served=S.ALICE, claim=S.ALICE_ID, expect=403)
+    assert c.code == 403 and log_reason(stack, c.call_id) == "UNKNOWN_ID"
 
 
 def test_denial_is_cached_shorter(stack, directory):
     kamcmd(stack, "tpid_assert.cache_flush")
-    assert stack.place_call(served=S.MALLORY, claim=S.ALICE_ID, expect=403).code == 403
+    c = stack.place_call(served=S.MALLORY, claim=S.ALICE_ID, expect=403)
+    assert c.code == 403 and log_reason(stack, c.call_id) == "DENIED"
     ok, out = kamcmd(stack, "tpid_assert.cache_list")
     entry = out[out.index("tel:+4961510000666"):]
     assert "denied" in entry
@@ -145,6 +150,7 @@ def test_reload_adds_enterprise_without_restart(stack, enterprises):
     claim = "sip:e102938@late.example"
     c = stack.place_call(served=S.ALICE, claim=claim, expect=403)
     assert c.code == 403  # no enterprise for late.example yet
+    assert log_reason(stack, c.call_id) == "NO_ENTERPRISE"
     down = [e for e in ents["enterprises"] if e["domain"] == "down.example"][0]
     late = dict(down, domain="late.example")  # its hook is down
     ents["enterprises"].append(late)

@@ -29,18 +29,21 @@ def test_id_the_pbx_may_not_use_is_rejected_403(stack):
     c = stack.place_call(**trunk_call(from_uri=S.BOB_ID, expect=403))
     assert (c.code, c.phrase) == (403, "Third-Party ID Not Authorized")
     assert c.callee is None
+    assert log_reason(stack, c.call_id, log="trunk") == "DENIED"
 
 
 def test_unknown_id_in_from_is_rejected_403(stack):
     c = stack.place_call(**trunk_call(from_uri="sip:e000000@acme.example", expect=403))
     assert c.code == 403
     assert c.callee is None
+    assert log_reason(stack, c.call_id, log="trunk") == "UNKNOWN_ID"
 
 
 def test_trunk_without_pai_is_rejected_403(stack):
     c = stack.place_call(**trunk_call(served=None, from_uri=S.ALICE_ID, expect=403))
     assert (c.code, c.phrase) == (403, "No Served User")
     assert c.callee is None
+    assert log_reason(stack, c.call_id, log="trunk") == "NO_SERVED_USER"
 
 
 def test_trunk_takes_the_id_from_from_not_from_the_claim_header(stack):
