@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Generates a throwaway test PKI with the openssl CLI. Usage: make-pki.sh OUTDIR
-# Idempotent: does nothing when OUTDIR/.done exists. All keys EC P-256, certs SHA-256,
+# Idempotent: does nothing when OUTDIR/.done names this script's own digest (a
+# changed script makes the PKI anew). All keys EC P-256, certs SHA-256,
 # valid 30 days (except hook-expired). Nothing here is fit for production.
 #
 #   sign-ca  -> sign            operator's PASSporT signing certificate (trust anchor + leaf)
+#   sign-ca  -> sign2           a second one, for key rotation
 #   rogue-ca -> rogue           unrelated CA + leaf, for forged-token tests
 #   hook-ca  -> hook            enterprise hook server cert (127.0.0.1, localhost)
 #   hook-ca  -> hook-expired    same, already expired
@@ -14,10 +16,12 @@
 set -euo pipefail
 out=${1:?usage: make-pki.sh OUTDIR}
 
-if [ -f "$out/.done" ]; then
+stamp=$(sha256sum "$0" | cut -c1-16)
+if [ "$(cat "$out/.done" 2>/dev/null)" = "$stamp" ]; then
   echo "PKI in $out"
   exit 0
 fi
+rm -rf "$out"
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -105,6 +109,7 @@ mkleaf() { # name subject ca profile
 
 mkca   sign-ca   "/O=tpid test operator/CN=tpid test signing root CA"
 mkleaf sign      "/O=tpid test operator/CN=tpid test signing certificate" sign-ca v3_sign
+mkleaf sign2     "/O=tpid test operator/CN=tpid test signing certificate 2" sign-ca v3_sign
 
 mkca   rogue-ca  "/O=rogue/CN=rogue root CA"
 mkleaf rogue     "/O=rogue/CN=rogue signing certificate" rogue-ca v3_sign
@@ -131,5 +136,5 @@ quiet openssl ca -batch -config "$tmp/ext.cnf" -notext -cert "$out/hook-ca.pem" 
   -out "$out/hook-expired.pem"
 
 chmod 644 "$out"/*.pem
-touch "$out/.done"
+echo "$stamp" >"$out/.done"
 echo "PKI in $out"

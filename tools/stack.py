@@ -47,6 +47,7 @@ HOST = "127.0.0.1"
 ORIG_PORT, TERM_PORT, UAS_PORT, HOOK_PORT = 5060, 5070, 5080, 8443
 DOWN_PORT = 8444  # an enterprise whose hook is down: nothing listens here
 SIGN_X5U = "https://cert.example.net/tpid.pem"
+SIGN2_X5U = "https://cert.example.net/tpid2.pem"  # the key-rotation test's second key
 KAMCMD = "/usr/sbin/kamcmd"
 TRUNK_PORT = 5062  # optional: the originating side for an enterprise PBX (-A TRUNK)
 KEMI_PORT = 5064   # optional: the originating side routed in Python (KEMI)
@@ -254,10 +255,12 @@ class Stack:
             self.start_extra_hooks()
         orig = {"SIGN_KEY": self._q(os.path.join(PKI, "sign.key")),
                 "SIGN_X5U": self._q(SIGN_X5U),
+                "SIGN_CERT": self._q(os.path.join(PKI, "sign.pem")),
                 "ENTERPRISE_FILE": self._q(os.path.join(self.run, "enterprises.json"))}
         orig.update(self.orig_extra)
         term = {"CA_FILE": self._q(os.path.join(PKI, "sign-ca.pem")),
                 "X5U_CERT": self._q(SIGN_X5U + "=" + os.path.join(PKI, "sign.pem")),
+                "X5U_CERT2": self._q(SIGN2_X5U + "=" + os.path.join(PKI, "sign2.pem")),
                 "TERM_POLICY": self._q(self.term_policy)}
         term.update(self.term_extra)
         self._kamailio("orig", "orig-scscf.cfg", ORIG_PORT, orig)

@@ -25,6 +25,7 @@
 #include "tpid_assert_async.h"
 #include "tpid_assert_mod.h"
 #include "tpid_assert_rpc.h"
+#include "tpid_assert_signer.h"
 #include "tpid_assert_stats.h"
 #include "tpid_hook.h"
 
@@ -38,6 +39,7 @@ tpid_result_t tpid_res;
 
 /* raw parameter values, turned into tpid_cfg in mod_init */
 static char *tpid_p_sign_key = NULL;
+static char *tpid_p_sign_cert = NULL;
 static char *tpid_p_ca_file = NULL;
 static char *tpid_p_deny_policy = "reject";
 static char *tpid_p_fail_policy = "strip";
@@ -99,6 +101,7 @@ static param_export_t params[] = {
 	{"present_header",   PARAM_STR,    &tpid_cfg.present_header},
 	{"sign_key",         PARAM_STRING, &tpid_p_sign_key},
 	{"sign_x5u",         PARAM_STRING, &tpid_cfg.sign_x5u},
+	{"sign_cert",        PARAM_STRING, &tpid_p_sign_cert},
 	{"enterprise_file",  PARAM_STRING, &tpid_cfg.enterprise_file},
 	{"deny_policy",      PARAM_STRING, &tpid_p_deny_policy},
 	{"deny_code",        PARAM_INT,    &tpid_cfg.deny_code},
@@ -187,29 +190,16 @@ static int tpid_policy_parse(const char *name, const char *v, int allow_reason)
 
 static int tpid_load_sign_key(void)
 {
-	FILE *f;
+	char err[512];
 
+	if(tpid_signer_mod_init() < 0)
+		return -1;
 	if(tpid_p_sign_key == NULL)
 		return 0;
-	f = fopen(tpid_p_sign_key, "r");
-	if(f == NULL) {
-		LM_ERR("sign_key: cannot open '%s'\n", tpid_p_sign_key);
-		return -1;
-	}
-	tpid_cfg.sign_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if(tpid_cfg.sign_key == NULL
-			|| EVP_PKEY_get_base_id(tpid_cfg.sign_key) != EVP_PKEY_EC) {
-		LM_ERR("sign_key: '%s' is not an EC private key\n", tpid_p_sign_key);
-		ERR_clear_error();
-		return -1;
-	}
-	if(tpid_cfg.sign_x5u == NULL || strncmp(tpid_cfg.sign_x5u, "https://", 8)
-			|| strlen(tpid_cfg.sign_x5u) >= TPID_MAX_URI
-			|| strpbrk(tpid_cfg.sign_x5u, "<>\" \t;") != NULL) {
-		LM_ERR("sign_x5u: an https URL (at most %d characters, no blanks, "
-			   "quotes, ';' or <>) is required with sign_key\n",
-				TPID_MAX_URI - 1);
+	if(tpid_signer_load(tpid_p_sign_key, tpid_cfg.sign_x5u, tpid_p_sign_cert,
+			   err, sizeof(err))
+			< 0) {
+		LM_ERR("%s\n", err);
 		return -1;
 	}
 	return 0;
@@ -335,7 +325,7 @@ static int mod_init(void)
 			"signing %s\n",
 			tpid_ent_walk(NULL, NULL),
 			tpid_cfg.trust ? tpid_trust_count(tpid_cfg.trust) : 0,
-			tpid_cfg.sign_key ? "on" : "off");
+			tpid_p_sign_key ? "on" : "off");
 	return 0;
 }
 
@@ -349,8 +339,7 @@ static void mod_destroy(void)
 	tpid_async_destroy();
 	tpid_trust_free(tpid_cfg.trust);
 	tpid_cfg.trust = NULL;
-	EVP_PKEY_free(tpid_cfg.sign_key);
-	tpid_cfg.sign_key = NULL;
+	tpid_signer_destroy();
 	tpid_hook_global_cleanup();
 }
 

@@ -38,8 +38,7 @@ typedef struct tpid_mod_cfg
 	str claim_header;
 	str present_header;
 	/* originating */
-	EVP_PKEY *sign_key;
-	char *sign_x5u;
+	char *sign_x5u; /* as configured; the one in force: tpid_signer_current */
 	char *enterprise_file;
 	int deny_policy, deny_code;
 	int fail_policy, fail_code;

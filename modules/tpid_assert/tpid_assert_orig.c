@@ -17,6 +17,7 @@
 #include "tpid_assert_mod.h"
 #include "tpid_assert_sip.h"
 #include "tpid_assert_async.h"
+#include "tpid_assert_signer.h"
 #include "tpid_assert_stats.h"
 #include "tpid_hook.h"
 
@@ -96,11 +97,16 @@ static int tpid_orig_sign(sip_msg_t *msg, tpid_claims_t *c)
 {
 	char hdr[TPID_MAX_HDR_LEN];
 	str name = str_init(TPID_IDENTITY_HDR);
+	const char *x5u = NULL;
+	EVP_PKEY *key;
 	int rc;
 
-	if(tpid_cfg.sign_key == NULL || tpid_cfg.sign_x5u == NULL)
+	/* the pair in force now: a reload since the call began is honoured */
+	key = tpid_signer_current(&x5u);
+	if(key == NULL)
 		return TPID_R_SIGN_FAILED;
-	rc = tpid_token_sign(c, tpid_cfg.sign_key, hdr, sizeof(hdr));
+	snprintf(c->x5u, sizeof(c->x5u), "%s", x5u);
+	rc = tpid_token_sign(c, key, hdr, sizeof(hdr));
 	if(rc != TPID_OK)
 		return rc;
 	if(tpid_sip_add_header(msg, &name, hdr) < 0)
@@ -167,8 +173,6 @@ int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname)
 	tpid_sip_ident_uri(&served_id, served, sizeof(served));
 	tpid_sip_ident_uri(&dest_id, dest, sizeof(dest));
 	snprintf(c->ppt, sizeof(c->ppt), "%s", TPID_PPT_THIRD_PARTY);
-	snprintf(c->x5u, sizeof(c->x5u), "%s",
-			tpid_cfg.sign_x5u ? tpid_cfg.sign_x5u : "");
 	c->orig = served_id;
 	c->ndest = 1;
 	c->dest[0] = dest_id;

@@ -16,6 +16,7 @@
 #include "tpid_assert_async.h"
 #include "tpid_assert_mod.h"
 #include "tpid_assert_rpc.h"
+#include "tpid_assert_signer.h"
 
 typedef struct tpid_rpc_walk
 {
@@ -177,6 +178,52 @@ static void tpid_rpc_reload(rpc_t *rpc, void *ctx)
 			tpid_ent_walk(NULL, NULL));
 }
 
+static const char *tpid_rpc_reload_key_doc[] = {
+		"Reload the signing key without a restart: [key_file [x5u "
+		"[cert_file]]], by default the files in force (replaced in place). "
+		"The key must be EC P-256, not encrypted, and match cert_file (the "
+		"certificate published at x5u) when one is given; otherwise the "
+		"running key stays. Calls being signed are not affected.",
+		0};
+
+static void tpid_rpc_reload_key(rpc_t *rpc, void *ctx)
+{
+	char key[512], x5u[TPID_MAX_URI], cert[512], err[768];
+	str a[3] = {STR_NULL, STR_NULL, STR_NULL};
+	char *dst[3] = {key, x5u, cert};
+	size_t dsz[3] = {sizeof(key), sizeof(x5u), sizeof(cert)};
+	void *th;
+	int i, n, v;
+
+	if(tpid_signer_info(x5u, sizeof(x5u), key, sizeof(key), cert, sizeof(cert))
+			== 0) {
+		rpc->fault(ctx, 500, "no signing key configured (sign_key)");
+		return;
+	}
+	n = rpc->scan(ctx, "*SSS", &a[0], &a[1], &a[2]);
+	for(i = 0; i < n && i < 3; i++) {
+		if(a[i].len <= 0 || (size_t)a[i].len >= dsz[i]
+				|| memchr(a[i].s, '\0', a[i].len) != NULL) {
+			rpc->fault(ctx, 400, "argument %d: empty or too long", i + 1);
+			return;
+		}
+		memcpy(dst[i], a[i].s, a[i].len);
+		dst[i][a[i].len] = '\0';
+	}
+	if(tpid_signer_load(key, x5u, cert, err, sizeof(err)) < 0) {
+		LM_ERR("signing key reload refused, previous key kept: %s\n", err);
+		rpc->fault(ctx, 500, "reload refused: %s", err);
+		return;
+	}
+	v = tpid_signer_info(
+			x5u, sizeof(x5u), key, sizeof(key), cert, sizeof(cert));
+	LM_INFO("signing key reloaded (version %d, x5u %s)\n", v, x5u);
+	if(rpc->add(ctx, "{", &th) < 0)
+		return;
+	rpc->struct_add(th, "dsss", "version", v, "x5u", x5u, "key_file", key,
+			"cert_file", cert);
+}
+
 typedef struct tpid_rpc_ent
 {
 	rpc_t *rpc;
@@ -231,6 +278,8 @@ static rpc_export_t tpid_rpc_cmds[] = {
 		tpid_rpc_revoke_enterprise_doc, 0},
 	{"tpid_assert.reload", tpid_rpc_reload, tpid_rpc_reload_doc, 0},
 	{"tpid_assert.status", tpid_rpc_status, tpid_rpc_status_doc, 0},
+	{"tpid_assert.reload_key", tpid_rpc_reload_key, tpid_rpc_reload_key_doc,
+		0},
 	{0, 0, 0, 0}
 };
 /* clang-format on */
