@@ -98,7 +98,7 @@ static int tpid_orig_sign(sip_msg_t *msg, tpid_claims_t *c)
 
 	if(tpid_cfg.sign_key == NULL || tpid_cfg.sign_x5u == NULL)
 		return TPID_R_SIGN_FAILED;
-	rc = tpid_token_sign(c, tpid_cfg.sign_key, hdr, sizeof(hdr));
+	rc = tpid_passport_sign(c, tpid_cfg.sign_key, hdr, sizeof(hdr));
 	if(rc != TPID_OK)
 		return rc;
 	if(tpid_sip_add_header(msg, &name, hdr) < 0)
