@@ -89,9 +89,16 @@ clean:
 bench: build
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-# libFuzzer targets (clang only): 30 s each, corpus kept in build/fuzz/.
+# libFuzzer targets (clang only): FUZZ_SECONDS each, corpus kept in
+# build/fuzz/corpus-<target>. fuzz_idhdr aborts when the picker and the
+# tokenizer disagree.
+FUZZ_TARGETS := token idhdr
+FUZZ_SECONDS ?= 30
+FUZZ_SRCS   := $(MOD_DIR)/tpid_idhdr.c $(MOD_DIR)/tpid_jose.c $(MOD_DIR)/tpid_passport.c $(MOD_DIR)/tpid_reason.c
 fuzz:
 	@command -v clang >/dev/null 2>&1 || { echo "fuzz: clang is required (apt-get install clang)"; exit 1; }
-	@mkdir -p $(BUILD)/fuzz/corpus-token
-	clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra -Werror -I$(MOD_DIR) -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags jansson libcrypto) -o $(BUILD)/fuzz/fuzz_token tests/fuzz/fuzz_token.c $(MOD_DIR)/tpid_token.c $(MOD_DIR)/tpid_reason.c $(shell pkg-config --libs jansson libcrypto)
-	$(BUILD)/fuzz/fuzz_token -max_total_time=30 $(BUILD)/fuzz/corpus-token
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+		clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -Wall -Wextra -Werror -I$(MOD_DIR) -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags jansson libcrypto) -o $(BUILD)/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(FUZZ_SRCS) $(shell pkg-config --libs jansson libcrypto); \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus-$$t; \
+	done

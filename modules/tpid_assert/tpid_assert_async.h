@@ -16,7 +16,7 @@
 
 #include "tpid_cache.h"
 #include "tpid_enterprise.h"
-#include "tpid_token.h"
+#include "tpid_passport.h"
 
 #define TPID_CBNAME_MAX 64
 

@@ -14,7 +14,7 @@
 #include "modules/sl/sl.h"
 
 #include "tpid_enterprise.h"
-#include "tpid_token.h"
+#include "tpid_passport.h"
 #include "tpid_trust.h"
 
 /* What to do when a check fails (documented in tpid_assert_admin.xml). */

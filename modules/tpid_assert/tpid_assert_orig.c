@@ -106,7 +106,7 @@ static int tpid_orig_sign(sip_msg_t *msg, tpid_claims_t *c)
 	if(key == NULL)
 		return TPID_R_SIGN_FAILED;
 	snprintf(c->x5u, sizeof(c->x5u), "%s", x5u);
-	rc = tpid_token_sign(c, key, hdr, sizeof(hdr));
+	rc = tpid_passport_sign(c, key, hdr, sizeof(hdr));
 	if(rc != TPID_OK)
 		return rc;
 	if(tpid_sip_add_header(msg, &name, hdr) < 0)

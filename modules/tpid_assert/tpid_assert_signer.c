@@ -11,7 +11,7 @@
 
 #include "tpid_assert_signer.h"
 #include "tpid_signkey.h"
-#include "tpid_token.h"
+#include "tpid_passport.h"
 
 typedef struct tpid_signer_sh
 {

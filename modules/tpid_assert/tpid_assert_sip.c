@@ -39,22 +39,22 @@ static int tpid_sip_body_copy(hdr_field_t *hf, char *out, size_t outsize)
 	return b.len;
 }
 
-static int tpid_sip_is_identity_ppt(hdr_field_t *hf, const char *ppt)
+/* An Identity header that tpid_idhdr_is_ours() claims for ppt: picking,
+ * stripping and verifying all ask it. The body is read in place (the
+ * tokenizer is bounded by the length); an empty one claims nothing. */
+static int tpid_sip_identity_is_ours(hdr_field_t *hf, const char *ppt)
 {
-	char buf[TPID_MAX_HDR_LEN + 1];
-	char got[TPID_MAX_PPT];
 	str identity = str_init(TPID_IDENTITY_HDR);
-	int n;
+	str b;
 
 	if(hf->type != HDR_IDENTITY_T && !tpid_sip_name_is(hf, &identity))
 		return 0;
-	n = tpid_sip_body_copy(hf, buf, sizeof(buf));
-	if(n == 0)
+	b = hf->body;
+	trim(&b);
+	if(b.len <= 0)
 		return 0;
-	if(n < 0) /* over TPID_MAX_HDR_LEN: garbage, treated as ours (refused) */
-		return 1;
-	tpid_token_peek_ppt(buf, n, got, sizeof(got));
-	return strcmp(got, ppt) == 0;
+	/* over TPID_MAX_HDR_LEN it does not split: ours, and refused */
+	return tpid_idhdr_is_ours(b.s, (size_t)b.len, ppt);
 }
 
 static int tpid_sip_parse_all(sip_msg_t *msg)
@@ -100,7 +100,7 @@ int tpid_sip_remove_identity(sip_msg_t *msg, const char *ppt, int keep_first)
 	if(tpid_sip_parse_all(msg) < 0)
 		return -1;
 	for(hf = msg->headers; hf; hf = hf->next) {
-		if(tpid_sip_is_identity_ppt(hf, ppt)) {
+		if(tpid_sip_identity_is_ours(hf, ppt)) {
 			if(keep_first) {
 				keep_first = 0;
 				continue;
@@ -161,7 +161,7 @@ int tpid_sip_get_identity(
 	if(tpid_sip_parse_all(msg) < 0)
 		return -1;
 	for(hf = msg->headers; hf; hf = hf->next) {
-		if(tpid_sip_is_identity_ppt(hf, ppt))
+		if(tpid_sip_identity_is_ours(hf, ppt))
 			return tpid_sip_body_copy(hf, out, outsize);
 	}
 	return 0;

@@ -9,7 +9,7 @@
 #include "core/parser/msg_parser.h"
 #include "core/str.h"
 
-#include "tpid_token.h"
+#include "tpid_passport.h"
 
 #define TPID_IDENTITY_HDR "Identity"
 

@@ -46,7 +46,7 @@ static int tpid_term_check_orig(sip_msg_t *msg, const tpid_claims_t *c)
 	if(n == 0)
 		return TPID_R_NO_PAI;
 	for(i = 0; i < n; i++) {
-		if(tpid_token_check_orig(c, &ids[i]) == TPID_OK)
+		if(tpid_passport_check_orig(c, &ids[i]) == TPID_OK)
 			return TPID_OK;
 	}
 	return TPID_R_ORIG_MISMATCH;
@@ -57,7 +57,8 @@ static int tpid_term_check_dest(sip_msg_t *msg, const tpid_claims_t *c)
 {
 	tpid_ident_t id;
 
-	if(tpid_sip_ruri(msg, &id) == 0 && tpid_token_check_dest(c, &id) == TPID_OK)
+	if(tpid_sip_ruri(msg, &id) == 0
+			&& tpid_passport_check_dest(c, &id) == TPID_OK)
 		return TPID_OK;
 	return TPID_R_DEST_MISMATCH;
 }
@@ -66,12 +67,12 @@ static int tpid_term_check_dest(sip_msg_t *msg, const tpid_claims_t *c)
 static int tpid_term_verify(
 		sip_msg_t *msg, const char *hdr, size_t len, tpid_claims_t *out)
 {
-	static tpid_token_t t; /* large: keep it off the worker's stack */
+	static tpid_passport_t t; /* large: keep it off the worker's stack */
 	EVP_PKEY *pub = NULL;
 	int64_t now = (int64_t)time(NULL);
 	int rc;
 
-	rc = tpid_token_parse(hdr, len, TPID_PPT_THIRD_PARTY, &t);
+	rc = tpid_passport_parse(hdr, len, TPID_PPT_THIRD_PARTY, &t);
 	if(rc != TPID_OK)
 		return rc;
 	if(tpid_cfg.trust == NULL)
@@ -82,10 +83,10 @@ static int tpid_term_verify(
 	rc = tpid_trust_get_key(tpid_cfg.trust, t.claims.x5u, now, &pub);
 	if(rc != TPID_OK)
 		return rc;
-	rc = tpid_token_verify_sig(&t, pub);
+	rc = tpid_passport_verify_sig(&t, pub);
 	if(rc != TPID_OK)
 		return rc;
-	rc = tpid_token_check_time(
+	rc = tpid_passport_check_time(
 			&t.claims, now, tpid_cfg.iat_max_age, tpid_cfg.iat_max_future);
 	if(rc != TPID_OK)
 		return rc;

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "tpid_enterprise.h"
-#include "tpid_token.h"
+#include "tpid_passport.h"
 
 typedef struct tpid_cache_ops
 {

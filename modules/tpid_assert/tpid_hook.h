@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "tpid_enterprise.h"
-#include "tpid_token.h"
+#include "tpid_passport.h"
 
 #define TPID_HOOK_MAX_BODY 16384 /* default response size cap */
 

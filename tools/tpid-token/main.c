@@ -23,7 +23,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "tpid_reason.h"
-#include "tpid_token.h"
+#include "tpid_passport.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
@@ -160,44 +160,17 @@ static char *read_token(const char *arg, size_t *len)
 	return buf;
 }
 
-/* base64url JSON part into a jansson object, or NULL */
-static json_t *decode_part(const char *s, size_t n)
-{
-	unsigned char *bin = malloc(n / 4 * 3 + 3);
-	json_t *j = NULL;
-	int len;
-
-	if(bin == NULL)
-		return NULL;
-	len = tpid_b64u_decode(s, n, bin, n / 4 * 3 + 3);
-	if(len > 0)
-		j = json_loadb(
-				(const char *)bin, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
-	free(bin);
-	if(j != NULL && !json_is_object(j)) {
-		json_decref(j);
-		j = NULL;
-	}
-	return j;
-}
-
-/* JWS header and payload of a token as JSON objects (no verification) */
+/* JWS header and payload of a token as JSON objects (no verification),
+ * split by the module's own tokenizer */
 static int decode_jws(const char *tok, size_t len, json_t **h, json_t **p)
 {
-	const char *d1, *d2;
-	size_t jws = strcspn(tok, "; \t");
+	tpid_idhdr_t hp;
 
-	if(jws > len)
-		jws = len;
 	*h = *p = NULL;
-	d1 = memchr(tok, '.', jws);
-	if(d1 == NULL)
+	if(tpid_idhdr_split(tok, len, &hp) != TPID_OK)
 		return -1;
-	d2 = memchr(d1 + 1, '.', jws - (size_t)(d1 + 1 - tok));
-	if(d2 == NULL)
-		return -1;
-	*h = decode_part(tok, (size_t)(d1 - tok));
-	*p = decode_part(d1 + 1, (size_t)(d2 - d1 - 1));
+	*h = tpid_jose_json_b64u(hp.part[0].s, hp.part[0].n);
+	*p = tpid_jose_json_b64u(hp.part[1].s, hp.part[1].n);
 	if(*h == NULL || *p == NULL) {
 		json_decref(*h);
 		json_decref(*p);
@@ -209,7 +182,7 @@ static int decode_jws(const char *tok, size_t len, json_t **h, json_t **p)
 
 static int print_canonical(json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	char *s = tpid_jose_json_dump(j);
 
 	if(s == NULL)
 		return -1;
@@ -308,7 +281,7 @@ static int cmd_sign(int argc, char **argv)
 		EVP_PKEY_free(key);
 		return refuse(TPID_R_INTERNAL);
 	}
-	rc = tpid_token_sign(&c, key, out, TPID_MAX_HDR_LEN + 1);
+	rc = tpid_passport_sign(&c, key, out, TPID_MAX_HDR_LEN + 1);
 	EVP_PKEY_free(key);
 	if(rc != TPID_OK) {
 		if(rc == TPID_R_SIGN_FAILED)
@@ -398,7 +371,7 @@ static int cmd_verify(int argc, char **argv)
 	tpid_ident_t orig, dest;
 	int have_orig = 0, have_dest = 0, now_given = 0, i, rc;
 	int64_t now = (int64_t)time(NULL), max_age = 60, max_future = 15;
-	tpid_token_t *t = NULL;
+	tpid_passport_t *t = NULL;
 	STACK_OF(X509) *extra = NULL;
 	X509 *cert = NULL;
 	json_t *h = NULL, *p = NULL;
@@ -451,7 +424,7 @@ static int cmd_verify(int argc, char **argv)
 	}
 	/* the order of the terminating side: syntax .. x5u, certificate,
 	 * signature, iat, exp, orig, dest */
-	rc = tpid_token_parse(buf, len, ppt, t);
+	rc = tpid_passport_parse(buf, len, ppt, t);
 	if(rc != TPID_OK)
 		goto refused;
 	cert = load_certs(certfile, &extra);
@@ -468,14 +441,14 @@ static int cmd_verify(int argc, char **argv)
 		rc = TPID_R_CERT_INVALID;
 		goto refused;
 	}
-	rc = tpid_token_verify_sig(t, X509_get0_pubkey(cert));
+	rc = tpid_passport_verify_sig(t, X509_get0_pubkey(cert));
 	if(rc == TPID_OK)
-		rc = tpid_token_check_time(
+		rc = tpid_passport_check_time(
 				&t->claims, now, (int)max_age, (int)max_future);
 	if(rc == TPID_OK && have_orig)
-		rc = tpid_token_check_orig(&t->claims, &orig);
+		rc = tpid_passport_check_orig(&t->claims, &orig);
 	if(rc == TPID_OK && have_dest)
-		rc = tpid_token_check_dest(&t->claims, &dest);
+		rc = tpid_passport_check_dest(&t->claims, &dest);
 	if(rc != TPID_OK)
 		goto refused;
 	if(decode_jws(buf, len, &h, &p) < 0 || print_canonical(p) < 0) {
@@ -501,7 +474,7 @@ done:
 static int cmd_decode(int argc, char **argv)
 {
 	const char *token = NULL;
-	tpid_token_t *t = NULL;
+	tpid_passport_t *t = NULL;
 	json_t *h = NULL, *p = NULL, *all;
 	char *buf = NULL;
 	size_t len;
@@ -520,7 +493,7 @@ static int cmd_decode(int argc, char **argv)
 		goto done;
 	}
 	/* only the syntax counts here: any ppt, no claim requirements */
-	if(tpid_token_parse(buf, len, NULL, t) == TPID_R_BAD_SYNTAX
+	if(tpid_passport_parse(buf, len, NULL, t) == TPID_R_BAD_SYNTAX
 			|| decode_jws(buf, len, &h, &p) < 0) {
 		rc = refuse(TPID_R_BAD_SYNTAX);
 		goto done;

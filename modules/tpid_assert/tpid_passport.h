@@ -1,6 +1,8 @@
 /*
- * tpid_assert - PASSporT (RFC 8225) token core: canonical JSON, base64url,
- * ES256 with raw r||s signatures, Identity header (RFC 8224) build and check.
+ * tpid_assert - PASSporT (RFC 8225, ppt=rcd with the private tpid claim):
+ * claims, header and payload JSON, signing into an Identity header value,
+ * parsing one back (through the tokenizer of tpid_idhdr.h), time and
+ * orig/dest checks.
  *
  * Plain C (OpenSSL 3 EVP + jansson), no Kamailio dependency: the module, the
  * tpid-token tool, the unit tests and the fuzz targets all link this file.
@@ -9,20 +11,21 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#ifndef TPID_TOKEN_H
-#define TPID_TOKEN_H
+#ifndef TPID_PASSPORT_H
+#define TPID_PASSPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
 
+#include "tpid_idhdr.h"
+#include "tpid_jose.h"
 #include "tpid_reason.h"
 
-#define TPID_MAX_HDR_LEN 8192 /* longest Identity header value accepted */
-#define TPID_MAX_URI 256	  /* orig/dest/id/x5u and other URIs */
-#define TPID_MAX_NAME 256	  /* display name (UTF-8 bytes) */
-#define TPID_MAX_DEST 8		  /* dest entries kept */
-#define TPID_MAX_PPT 32
+/* ---- identities (to be replaced by tpid_ident.c) ------------------------ */
+/* Kept first here because tpid_claims_t holds tpid_ident_t values. */
+
+#define TPID_MAX_URI 256 /* orig/dest/id/x5u and other URIs */
 
 /* An identity as carried in orig/dest: a telephone number (digits only,
  * no '+') or a URI. */
@@ -31,6 +34,22 @@ typedef struct tpid_ident
 	int is_tn; /* 1: value is digits ("tn"), 0: value is a URI ("uri") */
 	char value[TPID_MAX_URI];
 } tpid_ident_t;
+
+/* Turns a URI (tel:, sip:, sips:, optionally in <> with a display name in
+ * front) into the orig/dest form: a tel URI or a SIP URI whose user part
+ * is a phone number ('+', digits and visual separators -.() ) becomes a tn
+ * of digits only; any other sip/sips URI becomes "scheme:user@host" with
+ * the host lower-cased and no port or parameters. Returns 0 or -1. */
+int tpid_ident_from_uri(const char *uri, size_t len, tpid_ident_t *out);
+
+/* 1 if s/n may stand inside <> as the info URI: not empty, no control,
+ * space, '<', '>', '"' or byte >= 0x7f. */
+int tpid_info_uri_ok(const char *s, size_t n);
+
+/* ---- claims ------------------------------------------------------------- */
+
+#define TPID_MAX_NAME 256 /* display name (UTF-8 bytes) */
+#define TPID_MAX_DEST 8	  /* dest entries kept */
 
 /* The claims of a ppt=rcd third-party PASSporT. */
 typedef struct tpid_claims
@@ -47,26 +66,11 @@ typedef struct tpid_claims
 	int64_t exp;			  /* tpid.exp, end of the authorization */
 } tpid_claims_t;
 
-/* ---- base64url without padding ---------------------------------------- */
-
-/* Encodes len bytes; writes a NUL-terminated string. Returns the encoded
- * length, or -1 if out is too small. */
-int tpid_b64u_encode(
-		const unsigned char *in, size_t len, char *out, size_t outsize);
-
-/* Decodes len chars of unpadded base64url (padding, '+', '/', whitespace
- * and non-canonical trailing bits are refused). Returns the decoded
- * length, or -1. */
-int tpid_b64u_decode(
-		const char *in, size_t len, unsigned char *out, size_t outsize);
-
-/* ---- canonical JSON ----------------------------------------------------- */
-
 /* JSON header and payload of the PASSporT, canonical: keys sorted at every
  * level, no whitespace, UTF-8 unescaped. Returns malloc()ed strings (free()
  * them) or NULL. */
-char *tpid_token_header_json(const tpid_claims_t *c);
-char *tpid_token_payload_json(const tpid_claims_t *c);
+char *tpid_passport_header_json(const tpid_claims_t *c);
+char *tpid_passport_payload_json(const tpid_claims_t *c);
 
 /* ---- signing ------------------------------------------------------------ */
 
@@ -75,36 +79,30 @@ char *tpid_token_payload_json(const tpid_claims_t *c);
  *   <b64u(H)>.<b64u(P)>.<b64u(sig)>;info=<x5u>;alg=ES256;ppt=rcd
  * Returns TPID_OK, TPID_R_SIGN_FAILED (bad key) or TPID_R_INTERNAL (out
  * too small, JSON failure). */
-int tpid_token_sign(
+int tpid_passport_sign(
 		const tpid_claims_t *c, EVP_PKEY *key, char *out, size_t outsize);
 
 /* ---- parsing and verification ------------------------------------------- */
 
 /* A parsed, not yet verified Identity header. */
-typedef struct tpid_token
+typedef struct tpid_passport
 {
 	tpid_claims_t claims;
-	char info[TPID_MAX_URI]; /* the info parameter, without <> */
-	char alg_param[16];		 /* the alg parameter ("" if absent) */
-	char ppt_param
-			[TPID_MAX_PPT]; /* the ppt parameter, unquoted ("" if absent) */
-	char hdr_alg[16];		/* alg of the JWS header */
-	char hdr_typ[16];		/* typ of the JWS header */
+	char info[TPID_MAX_URI];	  /* the info parameter, without <> */
+	char alg_param[TPID_MAX_PPT]; /* the alg parameter ("" if absent) */
+	char ppt_param[TPID_MAX_PPT]; /* the ppt parameter, unquoted ("" if
+									* absent) */
+	char hdr_alg[16];			  /* alg of the JWS header */
+	char hdr_typ[16];			  /* typ of the JWS header */
 	/* signing input (b64u header "." b64u payload) and raw signature */
 	char signing_input[TPID_MAX_HDR_LEN];
 	size_t signing_input_len;
-	unsigned char sig[64];
+	unsigned char sig[TPID_ES256_SIG_LEN];
 	size_t sig_len;
-} tpid_token_t;
+} tpid_passport_t;
 
-/* Returns the ppt of an Identity header value (from its ppt parameter, or
- * from the JWS header when the parameter is absent) into out, "" when none
- * can be found. Cheap: used to pick our header among several. */
-void tpid_token_peek_ppt(
-		const char *hdr, size_t len, char *out, size_t outsize);
-
-/* Parses an Identity header value (full form). Checks, in order, and
- * returns the first failure:
+/* Parses an Identity header value (full form), split by
+ * tpid_idhdr_split(). Checks, in order, and returns the first failure:
  *   BAD_SYNTAX  structure, base64url, JSON, parameters, lengths
  *   BAD_PPT     ppt parameter / header ppt missing or != expect_ppt
  *   BAD_ALG     alg (header or parameter) other than ES256
@@ -113,34 +111,29 @@ void tpid_token_peek_ppt(
  *   BAD_CLAIMS  required claim missing or of the wrong type
  * expect_ppt is "rcd" for third-party tokens; "" demands a token without
  * any ppt; NULL accepts any ppt as long as parameter and header agree.
+ * Parameter values compare as tpid_idhdr_val_eq() says (a token without
+ * case), JWS header values exactly.
  * tpid (id, iss, exp) is required when the ppt is "rcd", rcd.nam too.
- * The signature's length is not judged here: tpid_token_verify_sig()
+ * The signature's length is not judged here: tpid_passport_verify_sig()
  * refuses anything but 64 bytes (a DER signature) as BAD_SIGNATURE. */
-int tpid_token_parse(
-		const char *hdr, size_t len, const char *expect_ppt, tpid_token_t *t);
+int tpid_passport_parse(const char *hdr, size_t len, const char *expect_ppt,
+		tpid_passport_t *t);
 
 /* Verifies the raw r||s ES256 signature with a public key (any EVP_PKEY
  * holding an EC P-256 key). TPID_OK or TPID_R_BAD_SIGNATURE. */
-int tpid_token_verify_sig(const tpid_token_t *t, EVP_PKEY *pub);
+int tpid_passport_verify_sig(const tpid_passport_t *t, EVP_PKEY *pub);
 
 /* Time checks: IAT_STALE if iat < now - max_age, IAT_FUTURE if
  * iat > now + max_future, TPID_EXPIRED if exp <= now (exp is only
  * checked when the token has a tpid claim, i.e. c->id is not empty). */
-int tpid_token_check_time(
+int tpid_passport_check_time(
 		const tpid_claims_t *c, int64_t now, int max_age, int max_future);
 
 /* orig must equal expect (same kind and value); expect_dest must be one of
  * dest. ORIG_MISMATCH / DEST_MISMATCH. A NULL expectation is not checked. */
-int tpid_token_check_orig(const tpid_claims_t *c, const tpid_ident_t *expect);
-int tpid_token_check_dest(const tpid_claims_t *c, const tpid_ident_t *expect);
-
-/* ---- identities --------------------------------------------------------- */
-
-/* Turns a URI (tel:, sip:, sips:, optionally in <> with a display name in
- * front) into the orig/dest form: a tel URI or a SIP URI whose user part
- * is a phone number ('+', digits and visual separators -.() ) becomes a tn
- * of digits only; any other sip/sips URI becomes "scheme:user@host" with
- * the host lower-cased and no port or parameters. Returns 0 or -1. */
-int tpid_ident_from_uri(const char *uri, size_t len, tpid_ident_t *out);
+int tpid_passport_check_orig(
+		const tpid_claims_t *c, const tpid_ident_t *expect);
+int tpid_passport_check_dest(
+		const tpid_claims_t *c, const tpid_ident_t *expect);
 
 #endif

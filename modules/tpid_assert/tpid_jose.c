@@ -1,0 +1,284 @@
+/*
+ * tpid_assert - JOSE basics, see tpid_jose.h.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "tpid_jose.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
+
+/* jansson flags for everything we emit: canonical per RFC 8225 section 9
+ * (sorted keys, no whitespace); '/' and UTF-8 stay unescaped. */
+#define TPID_JSON_DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS)
+
+#define TPID_ES256_COORD_LEN 32
+
+/* ---- base64url ------------------------------------------------------------ */
+
+static const char tpid_b64u_alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static int tpid_b64u_val(unsigned char c)
+{
+	if(c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if(c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if(c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if(c == '-')
+		return 62;
+	if(c == '_')
+		return 63;
+	return -1;
+}
+
+int tpid_b64u_encode(
+		const unsigned char *in, size_t len, char *out, size_t outsize)
+{
+	size_t need, i, o = 0;
+	unsigned long v;
+
+	if(out == NULL || (in == NULL && len > 0) || len > (size_t)INT_MAX / 2)
+		return -1;
+	need = (len / 3) * 4 + (len % 3 ? len % 3 + 1 : 0);
+	if(need >= outsize)
+		return -1;
+	for(i = 0; i + 2 < len; i += 3) {
+		v = ((unsigned long)in[i] << 16) | ((unsigned long)in[i + 1] << 8)
+			| in[i + 2];
+		out[o++] = tpid_b64u_alphabet[(v >> 18) & 63];
+		out[o++] = tpid_b64u_alphabet[(v >> 12) & 63];
+		out[o++] = tpid_b64u_alphabet[(v >> 6) & 63];
+		out[o++] = tpid_b64u_alphabet[v & 63];
+	}
+	if(len - i == 1) {
+		v = (unsigned long)in[i] << 16;
+		out[o++] = tpid_b64u_alphabet[(v >> 18) & 63];
+		out[o++] = tpid_b64u_alphabet[(v >> 12) & 63];
+	} else if(len - i == 2) {
+		v = ((unsigned long)in[i] << 16) | ((unsigned long)in[i + 1] << 8);
+		out[o++] = tpid_b64u_alphabet[(v >> 18) & 63];
+		out[o++] = tpid_b64u_alphabet[(v >> 12) & 63];
+		out[o++] = tpid_b64u_alphabet[(v >> 6) & 63];
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+int tpid_b64u_decode(
+		const char *in, size_t len, unsigned char *out, size_t outsize)
+{
+	size_t need, i, o = 0, rem;
+	int a, b, c, d;
+
+	if((in == NULL && len > 0) || len > (size_t)INT_MAX)
+		return -1;
+	rem = len % 4;
+	if(rem == 1)
+		return -1;
+	need = (len / 4) * 3 + (rem ? rem - 1 : 0);
+	if(need > outsize || (out == NULL && need > 0))
+		return -1;
+	for(i = 0; i + 3 < len; i += 4) {
+		a = tpid_b64u_val((unsigned char)in[i]);
+		b = tpid_b64u_val((unsigned char)in[i + 1]);
+		c = tpid_b64u_val((unsigned char)in[i + 2]);
+		d = tpid_b64u_val((unsigned char)in[i + 3]);
+		if(a < 0 || b < 0 || c < 0 || d < 0)
+			return -1;
+		out[o++] = (unsigned char)((a << 2) | (b >> 4));
+		out[o++] = (unsigned char)(((b & 15) << 4) | (c >> 2));
+		out[o++] = (unsigned char)(((c & 3) << 6) | d);
+	}
+	if(rem >= 2) {
+		a = tpid_b64u_val((unsigned char)in[i]);
+		b = tpid_b64u_val((unsigned char)in[i + 1]);
+		if(a < 0 || b < 0)
+			return -1;
+		out[o++] = (unsigned char)((a << 2) | (b >> 4));
+		if(rem == 2) {
+			/* the 4 low bits of the last char carry no data: must be 0 */
+			if(b & 15)
+				return -1;
+		} else {
+			c = tpid_b64u_val((unsigned char)in[i + 2]);
+			if(c < 0 || (c & 3))
+				return -1;
+			out[o++] = (unsigned char)(((b & 15) << 4) | (c >> 2));
+		}
+	}
+	return (int)o;
+}
+
+int tpid_b64u_is_char(char c)
+{
+	return tpid_b64u_val((unsigned char)c) >= 0;
+}
+
+char *tpid_b64u_dup(const unsigned char *in, size_t len)
+{
+	size_t size;
+	char *out;
+
+	if(len > (size_t)INT_MAX / 2)
+		return NULL;
+	size = (len + 2) / 3 * 4 + 1;
+	out = malloc(size);
+	if(out == NULL)
+		return NULL;
+	if(tpid_b64u_encode(in, len, out, size) < 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+char *tpid_jose_json_dump(const json_t *j)
+{
+	return j ? json_dumps(j, TPID_JSON_DUMP_FLAGS) : NULL;
+}
+
+json_t *tpid_jose_json_b64u(const char *in, size_t len)
+{
+	unsigned char *buf;
+	size_t size = len / 4 * 3 + 3;
+	json_t *j;
+	json_error_t err;
+	int n;
+
+	if(in == NULL || len > (size_t)INT_MAX)
+		return NULL;
+	buf = malloc(size);
+	if(buf == NULL)
+		return NULL;
+	n = tpid_b64u_decode(in, len, buf, size);
+	if(n <= 0 || memchr(buf, '\0', (size_t)n) != NULL) {
+		free(buf);
+		return NULL;
+	}
+	j = json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES, &err);
+	free(buf);
+	if(j != NULL && !json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- ES256 ---------------------------------------------------------------- */
+
+int tpid_jose_key_is_p256(EVP_PKEY *key)
+{
+	char group[64];
+	size_t glen = 0;
+
+	if(key == NULL || !EVP_PKEY_is_a(key, "EC"))
+		return 0;
+	if(EVP_PKEY_get_group_name(key, group, sizeof(group), &glen) != 1)
+		return 0;
+	return strcmp(group, SN_X9_62_prime256v1) == 0
+		   || strcmp(group, "P-256") == 0;
+}
+
+/* ECDSA over SHA-256, DER converted to the JWS r||s form */
+int tpid_jose_es256_sign(EVP_PKEY *key, const char *tbs, size_t tbslen,
+		unsigned char rs[TPID_ES256_SIG_LEN])
+{
+	EVP_MD_CTX *md = NULL;
+	ECDSA_SIG *es = NULL;
+	unsigned char der[128];
+	const unsigned char *p = der;
+	const BIGNUM *r, *s;
+	size_t derlen = sizeof(der);
+	int ret = -1;
+
+	if(!tpid_jose_key_is_p256(key) || (tbs == NULL && tbslen > 0))
+		return -1;
+	md = EVP_MD_CTX_new();
+	if(md == NULL)
+		goto done;
+	if(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1)
+		goto done;
+	if(EVP_DigestSign(md, NULL, &derlen, (const unsigned char *)tbs, tbslen)
+					!= 1
+			|| derlen > sizeof(der))
+		goto done;
+	derlen = sizeof(der);
+	if(EVP_DigestSign(md, der, &derlen, (const unsigned char *)tbs, tbslen)
+			!= 1)
+		goto done;
+	es = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
+	if(es == NULL)
+		goto done;
+	ECDSA_SIG_get0(es, &r, &s);
+	if(BN_bn2binpad(r, rs, TPID_ES256_COORD_LEN) != TPID_ES256_COORD_LEN
+			|| BN_bn2binpad(s, rs + TPID_ES256_COORD_LEN, TPID_ES256_COORD_LEN)
+					   != TPID_ES256_COORD_LEN)
+		goto done;
+	ret = 0;
+done:
+	ECDSA_SIG_free(es);
+	EVP_MD_CTX_free(md);
+	return ret;
+}
+
+/* JWS r||s back to the DER form OpenSSL verifies; NULL on failure */
+static unsigned char *tpid_es256_der(const unsigned char *rs, int *derlen)
+{
+	ECDSA_SIG *es;
+	BIGNUM *r, *s;
+	unsigned char *der = NULL;
+
+	r = BN_bin2bn(rs, TPID_ES256_COORD_LEN, NULL);
+	s = BN_bin2bn(rs + TPID_ES256_COORD_LEN, TPID_ES256_COORD_LEN, NULL);
+	es = ECDSA_SIG_new();
+	if(r == NULL || s == NULL || es == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
+		BN_free(r);
+		BN_free(s);
+		ECDSA_SIG_free(es);
+		return NULL;
+	}
+	/* r and s are owned by es now */
+	*derlen = i2d_ECDSA_SIG(es, &der);
+	ECDSA_SIG_free(es);
+	if(*derlen <= 0) {
+		OPENSSL_free(der);
+		return NULL;
+	}
+	return der;
+}
+
+int tpid_jose_es256_verify(EVP_PKEY *pub, const char *tbs, size_t tbslen,
+		const unsigned char *sig, size_t siglen)
+{
+	EVP_MD_CTX *md = NULL;
+	unsigned char *der = NULL;
+	int derlen = 0, ret = -1;
+
+	/* the JWS form only: a DER signature is 70-72 bytes and refused */
+	if(sig == NULL || siglen != TPID_ES256_SIG_LEN || tbs == NULL
+			|| !tpid_jose_key_is_p256(pub))
+		return -1;
+	der = tpid_es256_der(sig, &derlen);
+	if(der == NULL)
+		return -1;
+	md = EVP_MD_CTX_new();
+	if(md != NULL
+			&& EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) == 1
+			&& EVP_DigestVerify(md, der, (size_t)derlen,
+					   (const unsigned char *)tbs, tbslen)
+					   == 1)
+		ret = 0;
+	EVP_MD_CTX_free(md);
+	OPENSSL_free(der);
+	return ret;
+}

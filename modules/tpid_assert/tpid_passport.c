@@ -1,0 +1,742 @@
+/*
+ * tpid_assert - PASSporT (RFC 8225), see tpid_passport.h.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "tpid_passport.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* ---- small helpers -------------------------------------------------------- */
+
+/* 1 if s is NUL-terminated within size bytes */
+static int tpid_terminated(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+/* Copies n bytes and a NUL if they fit; never truncates. */
+static int tpid_copy(char *dst, size_t dstsize, const char *src, size_t n)
+{
+	if(dstsize == 0 || n >= dstsize)
+		return -1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static int tpid_is_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	if(n == 0)
+		return 0;
+	for(i = 0; i < n; i++) {
+		if(s[i] < '0' || s[i] > '9')
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- canonical JSON ------------------------------------------------------- */
+
+static int tpid_json_set_str(json_t *obj, const char *key, const char *val)
+{
+	/* json_string() refuses invalid UTF-8; set_new() owns the value even
+	 * on failure, so nothing leaks here */
+	return json_object_set_new(obj, key, json_string(val));
+}
+
+char *tpid_passport_header_json(const tpid_claims_t *c)
+{
+	json_t *h;
+	char *s = NULL;
+
+	if(c == NULL || !tpid_terminated(c->ppt, sizeof(c->ppt))
+			|| !tpid_terminated(c->x5u, sizeof(c->x5u)) || c->x5u[0] == '\0')
+		return NULL;
+	h = json_object();
+	if(h == NULL)
+		return NULL;
+	if(tpid_json_set_str(h, "alg", "ES256") < 0
+			|| (c->ppt[0] != '\0' && tpid_json_set_str(h, "ppt", c->ppt) < 0)
+			|| tpid_json_set_str(h, "typ", "passport") < 0
+			|| tpid_json_set_str(h, "x5u", c->x5u) < 0)
+		goto done;
+	s = tpid_jose_json_dump(h);
+done:
+	json_decref(h);
+	return s;
+}
+
+static int tpid_ident_ok(const tpid_ident_t *id)
+{
+	size_t n;
+
+	if(!tpid_terminated(id->value, sizeof(id->value)))
+		return 0;
+	n = strlen(id->value);
+	if(n == 0)
+		return 0;
+	return id->is_tn ? tpid_is_digits(id->value, n) : 1;
+}
+
+/* dest: entries grouped by kind ("tn" before "uri" in canonical order),
+ * each group keeping the order of c->dest. */
+static json_t *tpid_dest_json(const tpid_claims_t *c)
+{
+	json_t *d, *tn = NULL, *uri = NULL, **arr;
+	int i;
+
+	d = json_object();
+	if(d == NULL)
+		return NULL;
+	for(i = 0; i < c->ndest; i++) {
+		if(!tpid_ident_ok(&c->dest[i]))
+			goto err;
+		arr = c->dest[i].is_tn ? &tn : &uri;
+		if(*arr == NULL) {
+			*arr = json_array();
+			if(*arr == NULL
+					|| json_object_set_new(
+							   d, c->dest[i].is_tn ? "tn" : "uri", *arr)
+							   < 0)
+				goto err;
+		}
+		if(json_array_append_new(*arr, json_string(c->dest[i].value)) < 0)
+			goto err;
+	}
+	return d;
+err:
+	json_decref(d);
+	return NULL;
+}
+
+char *tpid_passport_payload_json(const tpid_claims_t *c)
+{
+	json_t *p, *o;
+	char *s = NULL;
+
+	if(c == NULL || c->ndest < 1 || c->ndest > TPID_MAX_DEST
+			|| !tpid_ident_ok(&c->orig)
+			|| !tpid_terminated(c->ppt, sizeof(c->ppt))
+			|| !tpid_terminated(c->name, sizeof(c->name))
+			|| !tpid_terminated(c->id, sizeof(c->id))
+			|| !tpid_terminated(c->iss, sizeof(c->iss)))
+		return NULL;
+	p = json_object();
+	if(p == NULL)
+		return NULL;
+	if(json_object_set_new(p, "dest", tpid_dest_json(c)) < 0
+			|| json_object_set_new(p, "iat", json_integer(c->iat)) < 0)
+		goto done;
+	o = json_object();
+	if(json_object_set_new(p, "orig", o) < 0
+			|| tpid_json_set_str(o, c->orig.is_tn ? "tn" : "uri", c->orig.value)
+					   < 0)
+		goto done;
+	/* rcd.nam is required by RFC 9795 for ppt=rcd, even when empty */
+	if(strcmp(c->ppt, "rcd") == 0) {
+		o = json_object();
+		if(json_object_set_new(p, "rcd", o) < 0
+				|| tpid_json_set_str(o, "nam", c->name) < 0)
+			goto done;
+	}
+	if(c->id[0] != '\0') {
+		o = json_object();
+		if(json_object_set_new(p, "tpid", o) < 0
+				|| json_object_set_new(o, "exp", json_integer(c->exp)) < 0
+				|| tpid_json_set_str(o, "id", c->id) < 0
+				|| tpid_json_set_str(o, "iss", c->iss) < 0)
+			goto done;
+	}
+	s = tpid_jose_json_dump(p);
+done:
+	json_decref(p);
+	return s;
+}
+
+/* ---- signing -------------------------------------------------------------- */
+
+int tpid_passport_sign(
+		const tpid_claims_t *c, EVP_PKEY *key, char *out, size_t outsize)
+{
+	char *hj = NULL, *pj = NULL, *hb = NULL, *pb = NULL, *tbs = NULL;
+	char sb[TPID_ES256_SIG_LEN * 2];
+	unsigned char rs[TPID_ES256_SIG_LEN];
+	size_t tbslen;
+	int n, ret = TPID_R_INTERNAL;
+
+	if(out != NULL && outsize > 0)
+		out[0] = '\0';
+	if(c == NULL || out == NULL || outsize == 0)
+		return TPID_R_INTERNAL;
+	if(!tpid_jose_key_is_p256(key))
+		return TPID_R_SIGN_FAILED;
+	if(!tpid_terminated(c->x5u, sizeof(c->x5u))
+			|| !tpid_info_uri_ok(c->x5u, strlen(c->x5u))
+			|| !tpid_terminated(c->ppt, sizeof(c->ppt)))
+		return TPID_R_INTERNAL;
+	/* the ppt parameter is emitted as a bare token */
+	for(n = 0; c->ppt[n] != '\0'; n++) {
+		if(!isalnum((unsigned char)c->ppt[n]) && c->ppt[n] != '-'
+				&& c->ppt[n] != '_' && c->ppt[n] != '.')
+			return TPID_R_INTERNAL;
+	}
+	hj = tpid_passport_header_json(c);
+	pj = tpid_passport_payload_json(c);
+	if(hj == NULL || pj == NULL)
+		goto done;
+	hb = tpid_b64u_dup((const unsigned char *)hj, strlen(hj));
+	pb = tpid_b64u_dup((const unsigned char *)pj, strlen(pj));
+	if(hb == NULL || pb == NULL)
+		goto done;
+	tbslen = strlen(hb) + 1 + strlen(pb);
+	tbs = malloc(tbslen + 1);
+	if(tbs == NULL)
+		goto done;
+	snprintf(tbs, tbslen + 1, "%s.%s", hb, pb);
+	if(tpid_jose_es256_sign(key, tbs, tbslen, rs) < 0) {
+		ret = TPID_R_SIGN_FAILED;
+		goto done;
+	}
+	if(tpid_b64u_encode(rs, sizeof(rs), sb, sizeof(sb)) < 0)
+		goto done;
+	if(c->ppt[0] != '\0')
+		n = snprintf(out, outsize, "%s.%s;info=<%s>;alg=ES256;ppt=%s", tbs, sb,
+				c->x5u, c->ppt);
+	else
+		n = snprintf(
+				out, outsize, "%s.%s;info=<%s>;alg=ES256", tbs, sb, c->x5u);
+	/* a header our own parser would refuse is no use to anyone */
+	if(n < 0 || (size_t)n >= outsize || n > TPID_MAX_HDR_LEN) {
+		out[0] = '\0';
+		goto done;
+	}
+	ret = TPID_OK;
+done:
+	free(hj);
+	free(pj);
+	free(hb);
+	free(pb);
+	free(tbs);
+	return ret;
+}
+
+/* ---- claims --------------------------------------------------------------- */
+
+/* String member into a buffer: 0, or -1 if missing, not a string, empty
+ * (unless allow_empty) or too long. */
+static int tpid_get_str(json_t *obj, const char *key, char *out, size_t outsize,
+		int allow_empty)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if(!json_is_string(v))
+		return -1;
+	if(!allow_empty && json_string_length(v) == 0)
+		return -1;
+	return tpid_copy(out, outsize, json_string_value(v), json_string_length(v));
+}
+
+static int tpid_get_int(json_t *obj, const char *key, int64_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	/* a JSON integer only: 1.0, 1e3 and "1" are all refused */
+	if(!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*out = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+static int tpid_ident_set(tpid_ident_t *id, json_t *v, int is_tn)
+{
+	size_t n;
+
+	if(!json_is_string(v))
+		return -1;
+	n = json_string_length(v);
+	if(n == 0 || (is_tn && !tpid_is_digits(json_string_value(v), n)))
+		return -1;
+	id->is_tn = is_tn;
+	return tpid_copy(id->value, sizeof(id->value), json_string_value(v), n);
+}
+
+static int tpid_parse_claims(json_t *p, tpid_claims_t *c)
+{
+	json_t *o, *tn, *uri, *arr, *v;
+	size_t i;
+	int k;
+
+	if(tpid_get_int(p, "iat", &c->iat) < 0)
+		return -1;
+
+	o = json_object_get(p, "orig");
+	if(!json_is_object(o))
+		return -1;
+	tn = json_object_get(o, "tn");
+	uri = json_object_get(o, "uri");
+	if((tn == NULL) == (uri == NULL))
+		return -1;
+	if(tpid_ident_set(&c->orig, tn ? tn : uri, tn != NULL) < 0)
+		return -1;
+
+	o = json_object_get(p, "dest");
+	if(!json_is_object(o))
+		return -1;
+	c->ndest = 0;
+	for(k = 0; k < 2; k++) {
+		arr = json_object_get(o, k == 0 ? "tn" : "uri");
+		if(arr == NULL)
+			continue;
+		if(!json_is_array(arr) || json_array_size(arr) == 0)
+			return -1;
+		json_array_foreach(arr, i, v)
+		{
+			if(c->ndest >= TPID_MAX_DEST)
+				return -1;
+			if(tpid_ident_set(&c->dest[c->ndest], v, k == 0) < 0)
+				return -1;
+			c->ndest++;
+		}
+	}
+	if(c->ndest == 0)
+		return -1;
+
+	if(strcmp(c->ppt, "rcd") == 0) {
+		o = json_object_get(p, "rcd");
+		if(!json_is_object(o)
+				|| tpid_get_str(o, "nam", c->name, sizeof(c->name), 1) < 0)
+			return -1;
+	}
+
+	/* tpid is what makes a third-party token; optional for other ppts */
+	o = json_object_get(p, "tpid");
+	if(o == NULL && strcmp(c->ppt, "rcd") != 0)
+		return 0;
+	if(!json_is_object(o) || tpid_get_str(o, "id", c->id, sizeof(c->id), 0) < 0
+			|| tpid_get_str(o, "iss", c->iss, sizeof(c->iss), 0) < 0
+			|| tpid_get_int(o, "exp", &c->exp) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- parsing -------------------------------------------------------------- */
+
+/* 1 if v is a JSON string equal to lit, to the last byte */
+static int tpid_json_str_is(json_t *v, const char *lit)
+{
+	return json_is_string(v) && json_string_length(v) == strlen(lit)
+		   && memcmp(json_string_value(v), lit, strlen(lit)) == 0;
+}
+
+/* BAD_SYNTAX checks: lengths, JSON of the JWS header and payload, base64url
+ * of the signature, no "crit". Fills info, signing input and signature. */
+static int tpid_passport_load(
+		const tpid_idhdr_t *h, tpid_passport_t *t, json_t **hj, json_t **pj)
+{
+	const tpid_idhdr_span_t *sp = &h->part[2];
+	size_t sigsize = sp->n / 4 * 3 + 3;
+	unsigned char *sig;
+	int n;
+
+	if(h->signing_input.n >= sizeof(t->signing_input)
+			|| (h->has_info
+					&& tpid_copy(t->info, sizeof(t->info), h->info.s, h->info.n)
+							   < 0))
+		return TPID_R_BAD_SYNTAX;
+	*hj = tpid_jose_json_b64u(h->part[0].s, h->part[0].n);
+	*pj = tpid_jose_json_b64u(h->part[1].s, h->part[1].n);
+	/* RFC 7515 4.1.11: extensions we do not understand must be refused */
+	if(*hj == NULL || *pj == NULL || json_object_get(*hj, "crit") != NULL)
+		return TPID_R_BAD_SYNTAX;
+	sig = malloc(sigsize);
+	if(sig == NULL)
+		return TPID_R_INTERNAL;
+	/* the length is judged by tpid_passport_verify_sig (BAD_SIGNATURE) */
+	n = tpid_b64u_decode(sp->s, sp->n, sig, sigsize);
+	if(n == TPID_ES256_SIG_LEN)
+		memcpy(t->sig, sig, TPID_ES256_SIG_LEN);
+	free(sig);
+	if(n <= 0)
+		return TPID_R_BAD_SYNTAX;
+	t->sig_len = (size_t)n;
+	memcpy(t->signing_input, h->signing_input.s, h->signing_input.n);
+	t->signing_input[h->signing_input.n] = '\0';
+	t->signing_input_len = h->signing_input.n;
+	return TPID_OK;
+}
+
+/* BAD_PPT: parameter and JWS header must agree with the expectation */
+static int tpid_passport_ppt(const tpid_idhdr_t *h, json_t *hj,
+		const char *expect, tpid_passport_t *t)
+{
+	json_t *v = json_object_get(hj, "ppt");
+	int ok;
+
+	memcpy(t->ppt_param, h->ppt.v, sizeof(t->ppt_param));
+	/* a JSON "rcd\u0000x" is not "rcd" */
+	if(v != NULL
+			&& (!json_is_string(v)
+					|| strlen(json_string_value(v)) != json_string_length(v)
+					|| tpid_copy(t->claims.ppt, sizeof(t->claims.ppt),
+							   json_string_value(v), json_string_length(v))
+							   < 0))
+		return TPID_R_BAD_PPT;
+	if(expect == NULL)
+		ok = h->ppt.present == (v != NULL)
+			 && (v == NULL || tpid_idhdr_val_eq(&h->ppt, t->claims.ppt));
+	else if(expect[0] == '\0')
+		ok = !h->ppt.present && v == NULL;
+	else
+		ok = v != NULL && strcmp(t->claims.ppt, expect) == 0
+			 && tpid_idhdr_val_eq(&h->ppt, expect);
+	return ok ? TPID_OK : TPID_R_BAD_PPT;
+}
+
+/* BAD_ALG: ES256 only, in the JWS header and in the parameter */
+static int tpid_passport_alg(
+		const tpid_idhdr_t *h, json_t *hj, tpid_passport_t *t)
+{
+	if(!tpid_json_str_is(json_object_get(hj, "alg"), "ES256"))
+		return TPID_R_BAD_ALG;
+	strcpy(t->hdr_alg, "ES256");
+	memcpy(t->alg_param, h->alg.v, sizeof(t->alg_param));
+	if(h->alg.present && !tpid_idhdr_val_eq(&h->alg, "ES256"))
+		return TPID_R_BAD_ALG;
+	return TPID_OK;
+}
+
+/* BAD_TYP, then X5U_MISMATCH: the certificate URL is signed, info is not */
+static int tpid_passport_typ_x5u(
+		const tpid_idhdr_t *h, json_t *hj, tpid_passport_t *t)
+{
+	if(!tpid_json_str_is(json_object_get(hj, "typ"), "passport"))
+		return TPID_R_BAD_TYP;
+	strcpy(t->hdr_typ, "passport");
+	if(!h->has_info || !tpid_json_str_is(json_object_get(hj, "x5u"), t->info))
+		return TPID_R_X5U_MISMATCH;
+	strcpy(t->claims.x5u, t->info);
+	return TPID_OK;
+}
+
+int tpid_passport_parse(
+		const char *hdr, size_t len, const char *expect_ppt, tpid_passport_t *t)
+{
+	tpid_idhdr_t h;
+	json_t *hj = NULL, *pj = NULL;
+	int ret;
+
+	if(t == NULL)
+		return TPID_R_INTERNAL;
+	memset(t, 0, sizeof(*t));
+	ret = tpid_idhdr_split(hdr, len, &h);
+	if(ret == TPID_OK)
+		ret = tpid_passport_load(&h, t, &hj, &pj);
+	if(ret == TPID_OK)
+		ret = tpid_passport_ppt(&h, hj, expect_ppt, t);
+	if(ret == TPID_OK)
+		ret = tpid_passport_alg(&h, hj, t);
+	if(ret == TPID_OK)
+		ret = tpid_passport_typ_x5u(&h, hj, t);
+	if(ret == TPID_OK && tpid_parse_claims(pj, &t->claims) < 0)
+		ret = TPID_R_BAD_CLAIMS;
+	json_decref(hj);
+	json_decref(pj);
+	if(ret != TPID_OK) {
+		/* a failed parse must not look like usable claims */
+		memset(&t->claims, 0, sizeof(t->claims));
+	}
+	return ret;
+}
+
+/* ---- verification --------------------------------------------------------- */
+
+
+int tpid_passport_verify_sig(const tpid_passport_t *t, EVP_PKEY *pub)
+{
+	if(t == NULL || t->signing_input_len == 0
+			|| t->signing_input_len >= sizeof(t->signing_input))
+		return TPID_R_BAD_SIGNATURE;
+	if(tpid_jose_es256_verify(
+			   pub, t->signing_input, t->signing_input_len, t->sig, t->sig_len)
+			< 0)
+		return TPID_R_BAD_SIGNATURE;
+	return TPID_OK;
+}
+
+int tpid_passport_check_time(
+		const tpid_claims_t *c, int64_t now, int max_age, int max_future)
+{
+	if(c == NULL)
+		return TPID_R_INTERNAL;
+	if(max_age < 0)
+		max_age = 0;
+	if(max_future < 0)
+		max_future = 0;
+	/* written as differences so that hostile iat values cannot overflow;
+	 * parsed iat and exp are never negative */
+	if(c->iat < now && (uint64_t)now - (uint64_t)c->iat > (uint64_t)max_age)
+		return TPID_R_IAT_STALE;
+	if(c->iat > now && (uint64_t)c->iat - (uint64_t)now > (uint64_t)max_future)
+		return TPID_R_IAT_FUTURE;
+	/* no tpid claim (not a third-party token): no exp to check */
+	if(c->id[0] != '\0' && c->exp <= now)
+		return TPID_R_TPID_EXPIRED;
+	return TPID_OK;
+}
+
+static int tpid_ident_eq(const tpid_ident_t *a, const tpid_ident_t *b)
+{
+	return a->is_tn == b->is_tn
+		   && strncmp(a->value, b->value, sizeof(a->value)) == 0;
+}
+
+int tpid_passport_check_orig(const tpid_claims_t *c, const tpid_ident_t *expect)
+{
+	if(expect == NULL)
+		return TPID_OK;
+	if(c == NULL || !tpid_ident_eq(&c->orig, expect))
+		return TPID_R_ORIG_MISMATCH;
+	return TPID_OK;
+}
+
+int tpid_passport_check_dest(const tpid_claims_t *c, const tpid_ident_t *expect)
+{
+	int i;
+
+	if(expect == NULL)
+		return TPID_OK;
+	if(c == NULL)
+		return TPID_R_DEST_MISMATCH;
+	for(i = 0; i < c->ndest && i < TPID_MAX_DEST; i++) {
+		if(tpid_ident_eq(&c->dest[i], expect))
+			return TPID_OK;
+	}
+	return TPID_R_DEST_MISMATCH;
+}
+
+/* ---- identities (to be replaced by tpid_ident.c) --------------------------- */
+
+static int tpid_is_lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int tpid_ieq(const char *s, size_t n, const char *lit)
+{
+	size_t i;
+
+	if(strlen(lit) != n)
+		return 0;
+	for(i = 0; i < n; i++) {
+		if(tolower((unsigned char)s[i]) != lit[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* info is written inside <>: refuse anything that would break out of it
+ * or out of the header */
+int tpid_info_uri_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if(n == 0)
+		return 0;
+	for(i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if(ch <= 0x20 || ch >= 0x7f || ch == '<' || ch == '>' || ch == '"')
+			return 0;
+	}
+	return 1;
+}
+
+/* '+'? then digits and visual separators, at least one digit: the digits
+ * go to out. 1 if s/n is such a number. */
+static int tpid_phone_digits(const char *s, size_t n, char *out, size_t outsize)
+{
+	size_t i = 0, o = 0;
+
+	if(n > 0 && s[0] == '+')
+		i = 1;
+	for(; i < n; i++) {
+		if(s[i] >= '0' && s[i] <= '9') {
+			if(o + 1 >= outsize)
+				return 0;
+			out[o++] = s[i];
+		} else if(s[i] != '-' && s[i] != '.' && s[i] != '(' && s[i] != ')') {
+			return 0;
+		}
+	}
+	if(o == 0)
+		return 0;
+	out[o] = '\0';
+	return 1;
+}
+
+/* RFC 3261 user: unreserved / escaped / user-unreserved */
+static int tpid_sip_user_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if(n == 0)
+		return 0;
+	for(i = 0; i < n; i++) {
+		if(isalnum((unsigned char)s[i]) || strchr("-_.!~*'()&=+$,;?/", s[i]))
+			continue;
+		if(s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1])
+				&& isxdigit((unsigned char)s[i + 2])) {
+			i += 2;
+			continue;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+static int tpid_scheme(const char **p, const char *end, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	if((size_t)(end - *p) < n || !tpid_ieq(*p, n, scheme))
+		return 0;
+	*p += n;
+	return 1;
+}
+
+int tpid_ident_from_uri(const char *uri, size_t len, tpid_ident_t *out)
+{
+	const char *p, *end, *q, *at, *host, *hend;
+	const char *scheme;
+	size_t ulen, hlen, slen, i;
+	char *v;
+
+	if(out == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	if(uri == NULL || len == 0 || len > TPID_MAX_HDR_LEN
+			|| memchr(uri, '\0', len) != NULL)
+		return -1;
+	p = uri;
+	end = uri + len;
+	while(p < end && tpid_is_lws(*p))
+		p++;
+	while(end > p && tpid_is_lws(end[-1]))
+		end--;
+
+	/* name-addr: [display-name] "<" URI ">" [params]; the display name
+	 * may be a quoted string that itself holds '<' */
+	if(p < end && *p == '"') {
+		p++;
+		while(p < end && *p != '"') {
+			if(*p == '\\' && ++p == end)
+				return -1;
+			p++;
+		}
+		if(p == end)
+			return -1;
+		p++;
+		while(p < end && tpid_is_lws(*p))
+			p++;
+		if(p == end || *p != '<')
+			return -1;
+	}
+	q = memchr(p, '<', (size_t)(end - p));
+	if(q != NULL) {
+		for(at = p; at < q; at++) {
+			if((unsigned char)*at < 0x20 || *at == '"' || *at == '>')
+				return -1;
+		}
+		p = q + 1;
+		q = memchr(p, '>', (size_t)(end - p));
+		if(q == NULL)
+			return -1;
+		end = q;
+	}
+
+	if(tpid_scheme(&p, end, "tel:")) {
+		q = memchr(p, ';', (size_t)(end - p));
+		if(!tpid_phone_digits(p, (size_t)((q ? q : end) - p), out->value,
+				   sizeof(out->value)))
+			goto fail;
+		out->is_tn = 1;
+		return 0;
+	}
+	if(tpid_scheme(&p, end, "sip:"))
+		scheme = "sip:";
+	else if(tpid_scheme(&p, end, "sips:"))
+		scheme = "sips:";
+	else
+		return -1;
+
+	at = memchr(p, '@', (size_t)(end - p));
+	if(at == NULL || at == p)
+		return -1;
+	ulen = (size_t)(at - p);
+	/* user params (";npdi") may follow a number; a password may not */
+	q = memchr(p, ';', ulen);
+	if(tpid_phone_digits(
+			   p, (size_t)((q ? q : at) - p), out->value, sizeof(out->value))) {
+		out->is_tn = 1;
+		return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	if(!tpid_sip_user_ok(p, ulen))
+		return -1;
+
+	host = at + 1;
+	hend = host;
+	if(hend < end && *hend == '[') {
+		hend++;
+		while(hend < end && *hend != ']') {
+			if(!isxdigit((unsigned char)*hend) && *hend != ':' && *hend != '.')
+				return -1;
+			hend++;
+		}
+		if(hend == end || hend - host < 3)
+			return -1;
+		hend++;
+	} else {
+		while(hend < end
+				&& (isalnum((unsigned char)*hend) || *hend == '-'
+						|| *hend == '.'))
+			hend++;
+	}
+	hlen = (size_t)(hend - host);
+	if(hlen == 0)
+		return -1;
+	q = hend;
+	if(q < end && *q == ':') {
+		/* port: dropped, but must be one */
+		q++;
+		for(i = 0; q < end && *q >= '0' && *q <= '9'; q++, i++)
+			;
+		if(i == 0 || i > 5)
+			return -1;
+	}
+	if(q < end && *q != ';' && *q != '?')
+		return -1;
+
+	slen = strlen(scheme);
+	if(slen + ulen + 1 + hlen >= sizeof(out->value))
+		return -1;
+	v = out->value;
+	memcpy(v, scheme, slen);
+	memcpy(v + slen, p, ulen);
+	v[slen + ulen] = '@';
+	for(i = 0; i < hlen; i++)
+		v[slen + ulen + 1 + i] = (char)tolower((unsigned char)host[i]);
+	v[slen + ulen + 1 + hlen] = '\0';
+	out->is_tn = 0;
+	return 0;
+fail:
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
