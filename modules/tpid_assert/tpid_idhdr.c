@@ -293,8 +293,11 @@ int tpid_idhdr_is_ours(const char *hdr, size_t len, const char *ppt)
 
 	if(ppt == NULL || tpid_idhdr_split(hdr, len, &h) != TPID_OK)
 		return 1;
-	if(h.ppt.present)
-		return tpid_idhdr_val_eq(&h.ppt, ppt);
+	if(h.ppt.present && tpid_idhdr_val_eq(&h.ppt, ppt))
+		return 1;
+	/* The parameter and the JWS header each count: a token whose signed
+	 * header says ppt while its parameter says otherwise is ours too (it
+	 * then fails BAD_PPT instead of slipping past as someone else's). */
 	return tpid_idhdr_jws_ppt(&h, got, sizeof(got)) == 0
 		   && strcmp(got, ppt) == 0;
 }

@@ -84,11 +84,10 @@ int tpid_idhdr_jws_ppt(const tpid_idhdr_t *h, char *out, size_t outsize);
 
 /* Whether an Identity header value is ours to pick, strip and verify:
  * 1 when it does not split (garbage is refused, never passed on), or its
- * ppt parameter equals ppt (tpid_idhdr_val_eq), or, without a ppt
- * parameter, its JWS header has "ppt" equal to ppt; 0 otherwise. The
- * parameter decides when present, so the JWS header is decoded only for a
- * header without one (a parameter naming ppt over a JWS header naming
- * another is ours, and refused by the verifier as BAD_PPT). */
+ * ppt parameter equals ppt (tpid_idhdr_val_eq), or its JWS header has
+ * "ppt" equal to ppt (decoded only when the parameter did not already
+ * decide); 0 otherwise. Either one naming ppt is enough: a token signed as
+ * ppt behind another parameter is ours, and refused as BAD_PPT. */
 int tpid_idhdr_is_ours(const char *hdr, size_t len, const char *ppt);
 
 #endif

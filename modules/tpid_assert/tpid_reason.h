@@ -2,12 +2,15 @@
  * tpid_assert - reason codes
  *
  * Every outcome of the module has a stable name and number (documented in
- * doc/tpid_assert_admin.xml; never renumber) and one SIP reply for it.
+ * doc/tpid_assert_admin.xml; never renumber), one SIP reply and one
+ * counter: one row of the table in tpid_reason.c.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TPID_REASON_H
 #define TPID_REASON_H
+
+#include <stddef.h>
 
 typedef enum tpid_reason
 {
@@ -53,6 +56,22 @@ typedef enum tpid_reason
 
 	TPID_R_INTERNAL = 99 /* out of memory, bad state: never the peer's fault */
 } tpid_reason_t;
+
+/* One row of the reason table (tpid_reason.c). */
+typedef struct tpid_reason_info
+{
+	int reason;				/* tpid_reason_t */
+	const char *name;		/* stable upper-case name, e.g. "IAT_STALE" */
+	int sip_code;			/* SIP reply when the policy is to reject */
+	const char *sip_phrase; /* its reason phrase */
+	const char *counter;	/* statistic tpid_assert:<counter>, NULL: none */
+} tpid_reason_info_t;
+
+/* The row of reason, NULL if there is none. */
+const tpid_reason_info_t *tpid_reason_get(int reason);
+
+/* The i-th row, from 0; NULL past the last (iteration). */
+const tpid_reason_info_t *tpid_reason_at(size_t i);
 
 /* Stable upper-case name, e.g. "IAT_STALE"; "UNDEFINED" for unknown values. */
 const char *tpid_reason_name(int reason);

@@ -80,8 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		want = 1;
 	else {
 		check_spans(&h, s, n);
-		want = h.ppt.present ? tpid_idhdr_val_eq(&h.ppt, ppt)
-							 : jws_ppt_is(&h, ppt);
+		want = (h.ppt.present && tpid_idhdr_val_eq(&h.ppt, ppt))
+			   || jws_ppt_is(&h, ppt);
 	}
 	if(tpid_idhdr_is_ours(s, n, ppt) != want)
 		abort();

@@ -167,6 +167,28 @@ def test_tampered_token_is_refused_438(stack):
     assert log_reason(stack, "term", c.call_id) == "BAD_SIGNATURE"
 
 
+def with_quoted_pair(identity):
+    # A generic parameter whose quoted-string holds an escaped quote, before ppt.
+    jws, params = identity.split(";", 1)
+    return jws + ';x="a\\"b";' + params
+
+
+def test_token_behind_a_quoted_pair_is_verified(stack):
+    c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
+                         extra_headers=["Identity: " + with_quoted_pair(sign())])
+    assert c.code == 200
+    assert c.callee_header(PRESENT)[0].startswith('"Alice Example (ACME Corp.)"')
+
+
+def test_tampered_token_behind_a_quoted_pair_is_refused_438(stack):
+    token = alter_payload(sign(), lambda p: p["rcd"].update(nam="ACME CEO"))
+    c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
+                         extra_headers=["Identity: " + with_quoted_pair(token)],
+                         expect=438)
+    assert (c.code, c.phrase) == (438, "Invalid Identity Header")
+    assert c.callee is None
+
+
 def test_token_from_orig_altered_in_transit_is_refused(stack):
     # Take a real token the originating side signed, change the ID on the way.
     ok = stack.place_call(served=S.ALICE, claim=S.ALICE_ID)

@@ -40,14 +40,15 @@ typedef struct row
 
 /* clang-format off */
 static const row_t rows[] = {
-	/* well-formed, the ppt parameter decides */
+	/* well-formed: the ppt parameter or the JWS header names rcd */
 	{H_RCD, ";info=<" X5U ">;alg=ES256;ppt=rcd", 1, "rcd", 1},
 	{H_RCD, ";ppt=\"rcd\"", 1, "rcd", 1},
 	{H_RCD, ";PPT=RCD", 1, "RCD", 1},	   /* token: no case */
 	{H_RCD, ";Ppt=rcd", 1, "rcd", 1},
-	{H_RCD, ";ppt=\"RCD\"", 1, "RCD", 0},  /* quoted: exact */
+	{H_RCD, ";ppt=\"RCD\"", 1, "RCD", 1},  /* quoted: exact, but signed rcd */
+	{H_SHK, ";ppt=\"RCD\"", 1, "RCD", 0},  /* quoted: exact */
 	{H_SHK, ";info=<" X5U ">;alg=ES256;ppt=shaken", 1, "shaken", 0},
-	{H_RCD, ";ppt=shaken", 1, "shaken", 0},
+	{H_RCD, ";ppt=shaken", 1, "shaken", 1}, /* signed as rcd: ours */
 	{H_SHK, ";ppt=rcd", 1, "rcd", 1},
 	/* quoted-pairs, ';' and '<' inside quotes */
 	{H_RCD, ";x=\"a\\\"b\";ppt=rcd", 1, "rcd", 1},
@@ -188,11 +189,10 @@ static void differential(const char *s, size_t n, const char *ppt)
 
 	if(tpid_idhdr_split(s, n, &h) != TPID_OK)
 		want = 1;
-	else if(h.ppt.present)
-		want = tpid_idhdr_val_eq(&h.ppt, ppt);
 	else {
 		ref_jws_ppt(&h, got, sizeof(got));
-		want = got[0] != '\0' && strcmp(got, ppt) == 0;
+		want = (h.ppt.present && tpid_idhdr_val_eq(&h.ppt, ppt))
+			   || (got[0] != '\0' && strcmp(got, ppt) == 0);
 	}
 	if(tpid_idhdr_is_ours(s, n, ppt) != want)
 		fail_msg("is_ours != split for [%.*s] ppt %s", (int)n, s, ppt);
