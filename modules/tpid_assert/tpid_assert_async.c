@@ -388,7 +388,7 @@ static void tpid_async_done(tpid_query_t *q, int rc, tpid_hook_answer_t *a)
 	shm_free(q);
 }
 
-static void tpid_async_take(tpid_hook_multi_t *m, int fd)
+static void tpid_async_take(tpid_https_t *m, int fd)
 {
 	tpid_hook_answer_t a;
 	tpid_hook_query_t hq;
@@ -409,7 +409,7 @@ static void tpid_async_take(tpid_hook_multi_t *m, int fd)
 		hq.ndest = 1;
 		hq.call_id = q->callid;
 		hq.time = q->time;
-		rc = tpid_hook_multi_add(m, &q->ent, &hq, q);
+		rc = tpid_hook_add(m, &q->ent, &hq, tpid_cfg.hook_max_body, q);
 		if(rc != TPID_OK) {
 			memset(&a, 0, sizeof(a));
 			tpid_async_done(q, rc, &a);
@@ -419,26 +419,30 @@ static void tpid_async_take(tpid_hook_multi_t *m, int fd)
 
 static void tpid_async_worker(int idx)
 {
-	tpid_hook_multi_t *m;
+	tpid_https_t *m;
+	tpid_https_result_t res;
 	tpid_hook_answer_t a;
 	void *user;
 	int ready, rc;
 	int fd = tpid_pipes[idx][0];
 
-	m = tpid_hook_multi_new(tpid_cfg.hook_max_body, 0);
+	m = tpid_https_new(0);
 	if(m == NULL) {
 		LM_CRIT("hook worker %d: cannot start libcurl\n", idx);
 		return;
 	}
 	LM_INFO("hook worker %d ready\n", idx);
 	for(;;) {
-		if(tpid_hook_multi_wait(m, fd, 1000, &ready) < 0)
+		if(tpid_https_wait(m, fd, 1000, &ready) < 0)
 			LM_ERR("hook worker %d: curl multi failure\n", idx);
 		cfg_update();
 		if(ready)
 			tpid_async_take(m, fd);
-		while(tpid_hook_multi_next(m, &user, &rc, &a))
+		while(tpid_https_next(m, &user, &res)) {
+			rc = tpid_hook_result(&res, &a);
+			tpid_https_result_clear(&res);
 			tpid_async_done((tpid_query_t *)user, rc, &a);
+		}
 	}
 }
 

@@ -322,7 +322,7 @@ static int mod_init(void)
 	}
 	/* curl_global_init is not thread-safe and must run before any handle
 	 * exists; handles themselves are made per process after fork. */
-	if(tpid_hook_global_init() != 0) {
+	if(tpid_https_global_init() != 0) {
 		LM_ERR("cannot initialise libcurl\n");
 		return -1;
 	}
@@ -346,7 +346,7 @@ static void mod_destroy(void)
 	tpid_cfg.trust = NULL;
 	EVP_PKEY_free(tpid_cfg.sign_key);
 	tpid_cfg.sign_key = NULL;
-	tpid_hook_global_cleanup();
+	tpid_https_global_cleanup();
 }
 
 void tpid_result_start(sip_msg_t *msg)
