@@ -4,6 +4,17 @@
  * Kamailio glue only: exports, parameters, initialisation, $tpid(key) and
  * KEMI. The logic lives in the plain-C tpid_*.c files.
  *
+ * Includes among the glue files (a DAG: roles call down into the runner,
+ * the runner calls back only through the kind callbacks of its header):
+ *   mod.c   -> orig, term, rpc, async, ent, stats, cfg
+ *   orig.c  -> async, ent, sip, stats, cfg   (+ plain tpid_hook)
+ *   term.c  -> sip, stats, cfg
+ *   rpc.c   -> async, ent, cfg
+ *   async.c -> stats, cfg                     (+ plain tpid_https)
+ *   ent.c   -> cfg                            (+ plain tpid_cache)
+ *   sip.c   -> cfg
+ *   cfg.h, stats.h: include no glue header
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdio.h>
@@ -23,10 +34,14 @@
 #include "core/route.h"
 
 #include "tpid_assert_async.h"
-#include "tpid_assert_mod.h"
+#include "tpid_assert_cfg.h"
+#include "tpid_assert_ent.h"
+#include "tpid_assert_orig.h"
 #include "tpid_assert_rpc.h"
 #include "tpid_assert_stats.h"
+#include "tpid_assert_term.h"
 #include "tpid_hook.h"
+#include "tpid_https.h"
 
 MODULE_VERSION
 
@@ -312,7 +327,8 @@ static int mod_init(void)
 	if(tpid_load_sign_key() < 0 || tpid_load_trust() < 0)
 		return -1;
 	if(tpid_stats_register() < 0 || tpid_rpc_register() < 0
-			|| tpid_async_mod_init() < 0)
+			|| tpid_ent_mod_init() < 0 || tpid_async_mod_init() < 0
+			|| tpid_orig_mod_init() < 0)
 		return -1;
 	if(tpid_cfg.enterprise_file != NULL
 			&& tpid_ent_reload(tpid_cfg.enterprise_file, err, sizeof(err))
@@ -341,7 +357,6 @@ static int child_init(int rank)
 
 static void mod_destroy(void)
 {
-	tpid_async_destroy();
 	tpid_trust_free(tpid_cfg.trust);
 	tpid_cfg.trust = NULL;
 	EVP_PKEY_free(tpid_cfg.sign_key);
