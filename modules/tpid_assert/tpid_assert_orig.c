@@ -26,6 +26,10 @@
  * signed into a token that may expire before the terminating side sees it. */
 #define TPID_ORIG_MIN_EXP 3
 
+/* A query still out this long after the enterprise's total timeout is
+ * given up: its calls go on with HOOK_TIMEOUT (seconds). */
+#define TPID_ORIG_DEADLINE_MARGIN 2
+
 /* A suspended INVITE (shared memory). */
 typedef struct tpid_orig_waiter
 {
@@ -312,6 +316,8 @@ static int tpid_orig_query(sip_msg_t *msg, const tpid_enterprise_t *e,
 		tpid_orig_waiter_t *w)
 {
 	int64_t now = (int64_t)time(NULL);
+	int64_t deadline =
+			now + (e->timeout_ms + 999) / 1000 + TPID_ORIG_DEADLINE_MARGIN;
 	tpid_orig_job_t *q;
 	int rc;
 
@@ -322,7 +328,7 @@ static int tpid_orig_query(sip_msg_t *msg, const tpid_enterprise_t *e,
 	}
 	/* From here on the transaction is ours to resume. */
 	rc = tpid_cache_lookup(tpid_cache, served, w->claims.id, e->domain, now,
-			&w->base.link, NULL);
+			deadline, &w->base.link, NULL);
 	if(rc == TPID_CACHE_JOINED) {
 		update_stat(tpid_st_coalesced, 1);
 		return TPID_OK;
@@ -348,10 +354,17 @@ static int tpid_orig_query(sip_msg_t *msg, const tpid_enterprise_t *e,
 	return TPID_R_INTERNAL;
 }
 
-/* Runs in the timer process: drops expired answers. */
+/* Runs in the timer process: drops expired answers and hands back the
+ * calls whose query outlived its deadline (the late answer finds nothing). */
 static void tpid_orig_timer(unsigned int ticks, void *param)
 {
-	tpid_cache_purge(tpid_cache, (int64_t)time(NULL));
+	tpid_waiter_t *late = NULL;
+
+	tpid_cache_purge(tpid_cache, (int64_t)time(NULL), &late);
+	if(late != NULL)
+		LM_NOTICE("enterprise queries past their deadline: calls resumed "
+				  "with HOOK_TIMEOUT\n");
+	tpid_orig_resume_all(late, TPID_R_HOOK_TIMEOUT, NULL, 0, 0);
 }
 
 int tpid_orig_mod_init(void)
@@ -361,7 +374,7 @@ int tpid_orig_mod_init(void)
 		LM_ERR("cannot register the enterprise query job\n");
 		return -1;
 	}
-	if(register_timer(tpid_orig_timer, NULL, 10) < 0) {
+	if(register_timer(tpid_orig_timer, NULL, 1) < 0) {
 		LM_ERR("cannot register the cache timer\n");
 		return -1;
 	}
@@ -416,7 +429,7 @@ int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname)
 	c->dest[0] = dest_id;
 
 	/* The common case costs no network and no suspension. */
-	if(tpid_cache_lookup(tpid_cache, served, id, domain, now, NULL, &view)
+	if(tpid_cache_lookup(tpid_cache, served, id, domain, now, 0, NULL, &view)
 					== TPID_CACHE_HIT
 			&& view.expires - now >= TPID_ORIG_MIN_EXP) {
 		update_stat(tpid_st_cache_hits, 1);
