@@ -1,64 +1,95 @@
 /*
- * tpid_assert - Kamailio glue: asynchronous enterprise queries
+ * tpid_assert - Kamailio glue: the asynchronous job runner
  *
- * SIP workers never wait on the network: on a cache miss the transaction is
- * suspended and the query handed (by pipe) to a hook worker process that
- * runs libcurl's multi interface; the answer resumes every transaction
- * waiting for it (t_continue), runs the configured route, and is cached in
- * shared memory.
+ * SIP workers never wait on the network. A role suspends the transaction
+ * (tpid_async_suspend), puts a job in shared memory and hands it (by pipe)
+ * to a worker process that runs the HTTPS engine (tpid_https.h). Job kinds
+ * are registered at mod_init with their callbacks: start() puts the job's
+ * request on the engine, done() gets its result and resumes the waiting
+ * transactions (tpid_async_resume, from any process), apply() carries the
+ * outcome out on each resumed request before its route runs.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TPID_ASSERT_ASYNC_H
 #define TPID_ASSERT_ASYNC_H
 
+#include <stddef.h>
+
 #include "core/parser/msg_parser.h"
+#include "core/str.h"
 
 #include "tpid_cache.h"
-#include "tpid_enterprise.h"
-#include "tpid_passport.h"
+#include "tpid_https.h"
 
 #define TPID_CBNAME_MAX 64
+#define TPID_ASYNC_MAX_KINDS 4
 
-/* A suspended INVITE (shared memory). */
-typedef struct tpid_orig_waiter
+/* A suspended request (shared memory). A kind embeds it first in its own
+ * waiter struct. */
+typedef struct tpid_async_waiter
 {
-	tpid_waiter_t link; /* first: the cache links waiters through it */
+	tpid_waiter_t link; /* first: the decision cache links waiters by it */
 	unsigned int tindex, tlabel;
+	int kind;
 	int route;					  /* cfg route index, -1 with KEMI */
 	char cbname[TPID_CBNAME_MAX]; /* KEMI function */
-	tpid_claims_t claims;		  /* all but name/iat/exp, set on resume */
-} tpid_orig_waiter_t;
+} tpid_async_waiter_t;
 
-/* Settings shared by all processes (shared memory). */
-extern tpid_cache_t *tpid_cache;
+/* A job on its way to a worker (shared memory). A kind embeds it first in
+ * its own job struct. */
+typedef struct tpid_async_job
+{
+	int kind;
+} tpid_async_job_t;
+
+typedef struct tpid_async_kind
+{
+	const char *name;
+	/* Worker: adds the job's request to eng, with the job as user. 0/-1. */
+	int (*start)(tpid_https_t *eng, tpid_async_job_t *job);
+	/* Worker: the job's result (NULL if it could not start); resumes its
+	 * waiters. The runner frees the job afterwards. */
+	void (*done)(tpid_async_job_t *job, const tpid_https_result_t *res);
+	/* The resumed request, before its route: carries outcome out. */
+	void (*apply)(sip_msg_t *msg, tpid_async_waiter_t *w, const void *outcome);
+} tpid_async_kind_t;
+
+/* Registers a kind (k must stay valid); at mod_init. Its id, or -1. */
+int tpid_async_register(const tpid_async_kind_t *k);
 
 int tpid_async_mod_init(void);
 int tpid_async_child_init(int rank);
-void tpid_async_destroy(void);
 
-/* The enterprise for domain, copied out of the shared table. 0 or -1. */
-int tpid_ent_get(const char *domain, tpid_enterprise_t *out);
+/* A zeroed waiter of size bytes (shared memory) for kind, resuming into
+ * route or, with KEMI, cbname (NULL or empty: none). NULL on failure. */
+tpid_async_waiter_t *tpid_async_waiter_new(
+		int kind, size_t size, int route, const str *cbname);
 
-/* Loads path and, if valid, replaces the shared table; entries of domains
- * that went away or changed are evicted from the cache. 0 or -1 (old table
- * kept) with the reason in err. */
-int tpid_ent_reload(const char *path, char *err, size_t errsize);
+void tpid_async_waiter_free(tpid_async_waiter_t *w);
 
-/* Calls fn for a copy of every enterprise. Returns how many. */
-int tpid_ent_walk(void (*fn)(const tpid_enterprise_t *e, void *arg), void *arg);
-int tpid_ent_version(void);
+/* Suspends msg's transaction for w, taking an in-flight slot. TPID_OK, or
+ * a reason (HOOK_BUSY past max_inflight, INTERNAL) with msg untouched and
+ * w not taken. */
+int tpid_async_suspend(sip_msg_t *msg, tpid_async_waiter_t *w);
 
-/* Suspends msg and sends (or joins) the query. TPID_OK when suspended; a
- * reason (HOOK_BUSY, INTERNAL) when it could not be, msg untouched. */
-int tpid_async_start(sip_msg_t *msg, const tpid_enterprise_t *e,
-		const char *served, const char *dest, const char *callid,
-		tpid_orig_waiter_t *w);
+/* Undoes tpid_async_suspend (nothing was sent): frees w and its slot. */
+void tpid_async_cancel(tpid_async_waiter_t *w);
 
-/* Suspended INVITEs now. */
+/* Resumes w's transaction with outcome (handed to the kind's apply), then
+ * frees w and its slot. Any process. */
+void tpid_async_resume(tpid_async_waiter_t *w, const void *outcome);
+
+/* A zeroed job of size bytes (shared memory) for kind. NULL on failure. */
+tpid_async_job_t *tpid_async_job_new(int kind, size_t size);
+
+/* Hands job to a worker (round robin); the worker frees it. 0, or -1 (the
+ * job is still the caller's). */
+int tpid_async_submit(tpid_async_job_t *job);
+
+void tpid_async_job_free(tpid_async_job_t *job);
+
+/* Suspended requests now. */
 int tpid_async_inflight(void);
-
-/* The effective cache lifetime of an answer (seconds; 0 = not cached). */
-int tpid_async_ttl(const tpid_enterprise_t *e, int reason, int answer_ttl);
 
 #endif

@@ -10,7 +10,8 @@
  */
 #include "core/dprint.h"
 
-#include "tpid_assert_mod.h"
+#include "tpid_assert_boundary.h"
+#include "tpid_assert_cfg.h"
 #include "tpid_assert_sip.h"
 
 int tpid_strip(sip_msg_t *msg)

@@ -4,6 +4,19 @@
  * Kamailio glue only: exports, parameters, initialisation, $tpid(key) and
  * KEMI. The logic lives in the plain-C tpid_*.c files.
  *
+ * Includes among the glue files (a DAG: roles call down into the runner,
+ * the runner calls back only through the kind callbacks of its header):
+ *   mod.c   -> orig, term, boundary, rpc, async, ent, signer, stats, cfg
+ *   orig.c  -> async, ent, signer, sip, stats, cfg   (+ plain tpid_hook)
+ *   term.c  -> sip, stats, cfg
+ *   boundary.c -> sip, cfg
+ *   rpc.c   -> async, ent, signer, cfg
+ *   signer.c -> (plain tpid_signkey)
+ *   async.c -> stats, cfg                     (+ plain tpid_https)
+ *   ent.c   -> cfg                            (+ plain tpid_cache)
+ *   sip.c   -> cfg
+ *   cfg.h, stats.h: include no glue header
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdio.h>
@@ -22,12 +35,17 @@
 
 #include "core/route.h"
 
+#include "tpid_assert_boundary.h"
 #include "tpid_assert_async.h"
-#include "tpid_assert_mod.h"
+#include "tpid_assert_cfg.h"
+#include "tpid_assert_ent.h"
+#include "tpid_assert_orig.h"
 #include "tpid_assert_rpc.h"
 #include "tpid_assert_signer.h"
 #include "tpid_assert_stats.h"
+#include "tpid_assert_term.h"
 #include "tpid_hook.h"
+#include "tpid_https.h"
 
 MODULE_VERSION
 
@@ -307,7 +325,8 @@ static int mod_init(void)
 			|| tpid_term_init() < 0)
 		return -1;
 	if(tpid_stats_register() < 0 || tpid_rpc_register() < 0
-			|| tpid_async_mod_init() < 0)
+			|| tpid_ent_mod_init() < 0 || tpid_async_mod_init() < 0
+			|| tpid_orig_mod_init() < 0)
 		return -1;
 	if(tpid_cfg.enterprise_file != NULL
 			&& tpid_ent_reload(tpid_cfg.enterprise_file, err, sizeof(err))
@@ -317,7 +336,7 @@ static int mod_init(void)
 	}
 	/* curl_global_init is not thread-safe and must run before any handle
 	 * exists; handles themselves are made per process after fork. */
-	if(tpid_hook_global_init() != 0) {
+	if(tpid_https_global_init() != 0) {
 		LM_ERR("cannot initialise libcurl\n");
 		return -1;
 	}
@@ -336,11 +355,10 @@ static int child_init(int rank)
 
 static void mod_destroy(void)
 {
-	tpid_async_destroy();
 	tpid_trust_free(tpid_cfg.trust);
 	tpid_cfg.trust = NULL;
 	tpid_signer_destroy();
-	tpid_hook_global_cleanup();
+	tpid_https_global_cleanup();
 }
 
 void tpid_result_start(sip_msg_t *msg)

@@ -14,7 +14,8 @@
 #include "core/rpc_lookup.h"
 
 #include "tpid_assert_async.h"
-#include "tpid_assert_mod.h"
+#include "tpid_assert_cfg.h"
+#include "tpid_assert_ent.h"
 #include "tpid_assert_rpc.h"
 #include "tpid_assert_signer.h"
 

@@ -18,7 +18,7 @@
 #include "core/trim.h"
 #include "core/ut.h"
 
-#include "tpid_assert_mod.h"
+#include "tpid_assert_cfg.h"
 #include "tpid_assert_sip.h"
 
 static int tpid_sip_name_is(hdr_field_t *hf, str *name)

@@ -15,9 +15,10 @@
 #include "modules/tm/t_hooks.h"
 #include "modules/tm/tm_load.h"
 
-#include "tpid_assert_mod.h"
-#include "tpid_assert_stats.h"
+#include "tpid_assert_cfg.h"
 #include "tpid_assert_sip.h"
+#include "tpid_assert_stats.h"
+#include "tpid_assert_term.h"
 
 #define TPID_TERM_MAX_PAI 4
 

@@ -13,7 +13,8 @@ typedef struct tpid_cache_entry
 {
 	struct tpid_cache_entry *next;
 	unsigned int hash;
-	int revoked; /* evicted while PENDING: deliver, do not store */
+	int revoked;	  /* evicted while PENDING: deliver, do not store */
+	int64_t deadline; /* PENDING: given up then (0: never) */
 	const tpid_waiter_t *owner; /* PENDING: names the entry to complete */
 	tpid_waiter_t *waiters;
 	tpid_waiter_t **waiters_tail;
@@ -117,17 +118,30 @@ static void tpid_cache_unlink(
 	c->ops.free(e);
 }
 
-/* Drops expired answers of one bucket (lock held). */
+static int tpid_cache_late(const tpid_cache_entry_t *e, int64_t now)
+{
+	return e->v.state == TPID_CACHE_PENDING && e->deadline > 0
+		   && e->deadline <= now;
+}
+
+/* Drops expired answers of one bucket (lock held); with late, also the
+ * PENDING entries past their deadline, their waiters appended at *late. */
 static void tpid_cache_purge_bucket(
-		tpid_cache_t *c, unsigned int b, int64_t now)
+		tpid_cache_t *c, unsigned int b, int64_t now, tpid_waiter_t ***late)
 {
 	tpid_cache_entry_t **pp = &c->buckets[b], *e;
 
 	while((e = *pp) != NULL) {
-		if(e->v.state == TPID_CACHE_DONE && e->v.expires <= now)
+		if(late != NULL && tpid_cache_late(e, now)) {
+			**late = e->waiters;
+			if(e->waiters != NULL)
+				*late = e->waiters_tail;
 			tpid_cache_unlink(c, pp, e);
-		else
+		} else if(e->v.state == TPID_CACHE_DONE && e->v.expires <= now) {
+			tpid_cache_unlink(c, pp, e);
+		} else {
 			pp = &e->next;
+		}
 	}
 }
 
@@ -154,7 +168,7 @@ static int tpid_cache_fits(const char *s, size_t size)
 }
 
 int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
-		const char *domain, int64_t now, tpid_waiter_t *w,
+		const char *domain, int64_t now, int64_t deadline, tpid_waiter_t *w,
 		tpid_cache_view_t *view)
 {
 	unsigned int h, b;
@@ -168,7 +182,7 @@ int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
 	h = tpid_cache_hash(served, id);
 	b = h & (c->nbuckets - 1);
 	tpid_cache_lock(c, b);
-	tpid_cache_purge_bucket(c, b, now);
+	tpid_cache_purge_bucket(c, b, now, NULL);
 	for(e = c->buckets[b]; e; e = e->next) {
 		if(e->hash != h || strcmp(e->v.served, served) != 0
 				|| strcmp(e->v.id, id) != 0 || e->revoked)
@@ -201,6 +215,7 @@ int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
 	e->hash = h;
 	e->v.state = TPID_CACHE_PENDING;
 	e->v.created = now;
+	e->deadline = deadline;
 	strcpy(e->v.served, served);
 	strcpy(e->v.id, id);
 	strcpy(e->v.domain, domain);
@@ -314,13 +329,16 @@ int tpid_cache_walk(tpid_cache_t *c, int64_t now,
 	return n;
 }
 
-int tpid_cache_purge(tpid_cache_t *c, int64_t now)
+int tpid_cache_purge(tpid_cache_t *c, int64_t now, tpid_waiter_t **late)
 {
 	unsigned int b, before = tpid_cache_count(c);
+	tpid_waiter_t **tail = late;
 
+	if(late != NULL)
+		*late = NULL;
 	for(b = 0; b < c->nbuckets; b++) {
 		tpid_cache_lock(c, b);
-		tpid_cache_purge_bucket(c, b, now);
+		tpid_cache_purge_bucket(c, b, now, late != NULL ? &tail : NULL);
 		tpid_cache_unlock(c, b);
 	}
 	return (int)(before - tpid_cache_count(c));

@@ -3,7 +3,7 @@
  *
  * Keyed by (served user, third-party ID). An entry is either DONE (an
  * answer with an expiry) or PENDING (a query is out; later askers join its
- * waiter list instead of asking again). Buckets are guarded by a striped
+ * waiter list instead of asking again, until the query's deadline). Buckets are guarded by a striped
  * set of locks; the total number of entries is bounded, expired and then
  * soonest-expiring answers are evicted first.
  *
@@ -74,9 +74,10 @@ typedef enum tpid_cache_lookup
 } tpid_cache_lookup_t;
 
 /* Looks up (served, id) at time now. With w == NULL a miss is just a miss
- * (returns TPID_CACHE_FULL and stores nothing). */
+ * (returns TPID_CACHE_FULL and stores nothing). A PENDING entry made here
+ * is given up at deadline (0: never): see tpid_cache_purge(). */
 int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
-		const char *domain, int64_t now, tpid_waiter_t *w,
+		const char *domain, int64_t now, int64_t deadline, tpid_waiter_t *w,
 		tpid_cache_view_t *view);
 
 /* Records the answer for the PENDING entry that the lookup returning
@@ -102,8 +103,12 @@ int tpid_cache_walk(tpid_cache_t *c, int64_t now,
 		int (*fn)(const tpid_cache_view_t *v, void *arg), void *arg);
 
 /* Drops every answer expired at now (a timer runs this, so that buckets
- * nobody looks up do not hold the count up). Returns how many went. */
-int tpid_cache_purge(tpid_cache_t *c, int64_t now);
+ * nobody looks up do not hold the count up). With late, PENDING entries
+ * whose deadline is <= now go too and *late gets all their waiters (in
+ * arrival order per entry; NULL if none): the caller hands them back. A
+ * late tpid_cache_complete() for such an entry then finds nothing and
+ * returns NULL. Returns how many entries went. */
+int tpid_cache_purge(tpid_cache_t *c, int64_t now, tpid_waiter_t **late);
 
 /* Number of entries (PENDING and DONE) at this moment. */
 unsigned int tpid_cache_count(const tpid_cache_t *c);

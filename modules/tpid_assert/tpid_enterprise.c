@@ -30,7 +30,7 @@
 
 static const char *const tpid_ent_keys[] = {"domain", "api_root", "ca_file",
 		"client_cert", "client_key", "bearer_token_file", "connect_timeout_ms",
-		"timeout_ms", "ttl_cap", NULL};
+		"timeout_ms", "ttl_cap", "allow_private_address", NULL};
 
 /* Error context: the file, and the entry once we are inside one. */
 typedef struct tpid_ent_ctx
@@ -143,6 +143,24 @@ static int tpid_ent_int(const tpid_ent_ctx_t *c, json_t *obj, const char *key,
 		return -1;
 	}
 	*out = (long)i;
+	return 0;
+}
+
+/* An optional boolean: 1/0 into *out, def when absent. 0 or -1. */
+static int tpid_ent_bool(const tpid_ent_ctx_t *c, json_t *obj, const char *key,
+		int def, int *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if(v == NULL) {
+		*out = def;
+		return 0;
+	}
+	if(!json_is_boolean(v)) {
+		tpid_ent_err(c, "%s must be true or false", key);
+		return -1;
+	}
+	*out = json_is_true(v);
 	return 0;
 }
 
@@ -351,7 +369,8 @@ static int tpid_ent_parse_entry(tpid_ent_ctx_t *c, json_t *obj,
 			return -1;
 		e->ttl_cap = (int)cap;
 	}
-	return 0;
+	return tpid_ent_bool(
+			c, obj, "allow_private_address", 1, &e->allow_private_address);
 }
 
 int tpid_enterprise_load(

@@ -9,7 +9,8 @@
  *       "client_cert": "...", "client_key": "...",      (optional, mTLS)
  *       "bearer_token_file": "...",                      (optional)
  *       "connect_timeout_ms": 500, "timeout_ms": 2000,   (optional)
- *       "ttl_cap": 300}                                  (optional, seconds)
+ *       "ttl_cap": 300,                                  (optional, seconds)
+ *       "allow_private_address": true}                   (optional, default)
  *   ]}
  * Plain C (jansson), no Kamailio dependency.
  *
@@ -35,6 +36,7 @@ typedef struct tpid_enterprise
 	long connect_timeout_ms;		   /* default 500 */
 	long timeout_ms;				   /* default 2000 (total) */
 	int ttl_cap;					   /* seconds, 0 = module default */
+	int allow_private_address; /* default 1: hooks run in private networks */
 } tpid_enterprise_t;
 
 typedef struct tpid_enterprise_set

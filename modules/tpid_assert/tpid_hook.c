@@ -9,15 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "tpid_reason.h"
 
 #define TPID_HOOK_PATH "/tpid/v1/verification"
 #define TPID_HOOK_MAX_TTL 86400
-
-static int tpid_hook_inited = 0;
 
 /* ---- request body ------------------------------------------------------ */
 
@@ -197,374 +194,103 @@ static void tpid_hook_error_text(
 	json_decref(root);
 }
 
-/* ---- client ------------------------------------------------------------ */
+/* ---- the job on the HTTPS engine ------------------------------------------- */
 
-int tpid_hook_global_init(void)
+/* The request headers: content negotiation and the bearer token. Returns
+ * how many lines, or -1 if the token does not fit. */
+static int tpid_hook_headers(
+		const tpid_enterprise_t *e, char *auth, size_t authsize, const char **h)
 {
-	if(tpid_hook_inited)
-		return 0;
-	if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -1;
-	tpid_hook_inited = 1;
-	return 0;
-}
+	int n = 0;
 
-void tpid_hook_global_cleanup(void)
-{
-	if(!tpid_hook_inited)
-		return;
-	curl_global_cleanup();
-	tpid_hook_inited = 0;
-}
-
-/* A response body being received, bounded by max_body. */
-typedef struct tpid_hook_resp
-{
-	char *buf; /* max_body + 1 */
-	size_t len;
-	size_t max_body;
-	int too_big;
-} tpid_hook_resp_t;
-
-static size_t tpid_hook_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	tpid_hook_resp_t *r = ud;
-	size_t n = size * nmemb;
-
-	if(n > r->max_body - r->len) {
-		r->too_big = 1;
-		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	h[n++] = "Content-Type: application/json";
+	h[n++] = "Accept: application/json";
+	if(e->bearer_token[0] != '\0') {
+		if(snprintf(auth, authsize, "Authorization: Bearer %s", e->bearer_token)
+				>= (int)authsize)
+			return -1;
+		h[n++] = auth;
 	}
-	memcpy(r->buf + r->len, ptr, n);
-	r->len += n;
 	return n;
 }
 
-/* curl's verdict to our reasons. RECV/SEND errors before any HTTP status
- * are counted as TLS failures: a server refusing our client certificate
- * (TLS 1.3 sends that alert after the client thinks the handshake is done)
- * shows up exactly so. After a status line they are a broken connection. */
-static int tpid_hook_map_curl(CURLcode cc, long status, int too_big)
-{
-	switch(cc) {
-		case CURLE_OK:
-			return TPID_OK;
-		case CURLE_WRITE_ERROR:
-			return too_big ? TPID_R_HOOK_TOO_BIG : TPID_R_INTERNAL;
-		case CURLE_FILESIZE_EXCEEDED:
-			return TPID_R_HOOK_TOO_BIG;
-		case CURLE_OPERATION_TIMEDOUT:
-			return TPID_R_HOOK_TIMEOUT;
-		case CURLE_COULDNT_CONNECT:
-		case CURLE_COULDNT_RESOLVE_HOST:
-		case CURLE_COULDNT_RESOLVE_PROXY:
-		case CURLE_GOT_NOTHING:
-		case CURLE_URL_MALFORMAT:
-			return TPID_R_HOOK_CONNECT;
-		case CURLE_SSL_CONNECT_ERROR:
-		case CURLE_PEER_FAILED_VERIFICATION:
-		case CURLE_SSL_CERTPROBLEM:
-		case CURLE_SSL_CIPHER:
-		case CURLE_SSL_CACERT_BADFILE:
-		case CURLE_SSL_ENGINE_NOTFOUND:
-		case CURLE_SSL_ENGINE_SETFAILED:
-		case CURLE_SSL_ENGINE_INITFAILED:
-		case CURLE_SSL_SHUTDOWN_FAILED:
-		case CURLE_SSL_CRL_BADFILE:
-		case CURLE_SSL_ISSUER_ERROR:
-		case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-		case CURLE_SSL_INVALIDCERTSTATUS:
-		case CURLE_SSL_CLIENTCERT:
-		case CURLE_USE_SSL_FAILED:
-			return TPID_R_HOOK_TLS;
-		case CURLE_RECV_ERROR:
-		case CURLE_SEND_ERROR:
-			return status == 0 ? TPID_R_HOOK_TLS : TPID_R_HOOK_CONNECT;
-		case CURLE_UNSUPPORTED_PROTOCOL:
-		case CURLE_WEIRD_SERVER_REPLY:
-		case CURLE_HTTP2:
-		case CURLE_HTTP2_STREAM:
-		case CURLE_HTTP3:
-		case CURLE_PARTIAL_FILE:
-		case CURLE_TOO_MANY_REDIRECTS:
-		case CURLE_BAD_CONTENT_ENCODING:
-			return TPID_R_HOOK_HTTP;
-		case CURLE_OUT_OF_MEMORY:
-		case CURLE_FAILED_INIT:
-		case CURLE_BAD_FUNCTION_ARGUMENT:
-		case CURLE_UNKNOWN_OPTION:
-		case CURLE_NOT_BUILT_IN:
-			return TPID_R_INTERNAL;
-		default:
-			return TPID_R_HOOK_CONNECT;
-	}
-}
-
-#define TPID_SETOPT(h, opt, val)                      \
-	do {                                              \
-		if(curl_easy_setopt(h, opt, val) != CURLE_OK) \
-			return -1;                                \
-	} while(0)
-
-/* The request headers; NULL on failure. */
-static struct curl_slist *tpid_hook_headers(const tpid_enterprise_t *e)
-{
-	char auth[TPID_MAX_TOKEN + sizeof("Authorization: Bearer ")];
-	const char *fixed[] = {"Content-Type: application/json",
-			"Accept: application/json",
-			"Expect:", /* no 100-continue round trip */
-			NULL};
-	struct curl_slist *hdrs = NULL, *tmp;
-	int i;
-
-	for(i = 0; fixed[i]; i++) {
-		tmp = curl_slist_append(hdrs, fixed[i]);
-		if(tmp == NULL)
-			goto error;
-		hdrs = tmp;
-	}
-	if(e->bearer_token[0] != '\0') {
-		if(snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-				   e->bearer_token)
-				>= (int)sizeof(auth))
-			goto error;
-		tmp = curl_slist_append(hdrs, auth);
-		if(tmp == NULL)
-			goto error;
-		hdrs = tmp;
-	}
-	return hdrs;
-error:
-	curl_slist_free_all(hdrs);
-	return NULL;
-}
-
-/* Every option on every request: a reused handle may have served another
- * configuration generation of the same enterprise. 0 or -1. */
-static int tpid_hook_setopts(CURL *h, const tpid_enterprise_t *e,
-		const char *url, const char *body, struct curl_slist *hdrs,
-		tpid_hook_resp_t *resp, char *errbuf)
-{
-	TPID_SETOPT(h, CURLOPT_URL, url);
-	TPID_SETOPT(h, CURLOPT_PROTOCOLS_STR, "https");
-	TPID_SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	TPID_SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-	/* an environment proxy must not sit between us and the enterprise */
-	TPID_SETOPT(h, CURLOPT_PROXY, "");
-	TPID_SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	TPID_SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	TPID_SETOPT(h, CURLOPT_CAINFO, e->ca_file);
-	/* only the enterprise's CA: no system store next to it */
-	TPID_SETOPT(h, CURLOPT_CAPATH, NULL);
-	TPID_SETOPT(h, CURLOPT_SSLCERT,
-			e->client_cert[0] != '\0' ? e->client_cert : NULL);
-	TPID_SETOPT(
-			h, CURLOPT_SSLKEY, e->client_key[0] != '\0' ? e->client_key : NULL);
-	TPID_SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, e->connect_timeout_ms);
-	TPID_SETOPT(h, CURLOPT_TIMEOUT_MS, e->timeout_ms);
-	TPID_SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-	TPID_SETOPT(h, CURLOPT_POST, 1L);
-	TPID_SETOPT(h, CURLOPT_POSTFIELDS, body);
-	TPID_SETOPT(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	TPID_SETOPT(h, CURLOPT_HTTPHEADER, hdrs);
-	TPID_SETOPT(h, CURLOPT_USERAGENT, "tpid_assert");
-	TPID_SETOPT(h, CURLOPT_WRITEFUNCTION, tpid_hook_write);
-	TPID_SETOPT(h, CURLOPT_WRITEDATA, resp);
-	TPID_SETOPT(h, CURLOPT_MAXFILESIZE, (long)resp->max_body);
-	TPID_SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
-	return 0;
-}
-
-/* The verdict on a finished transfer: reason, and *a filled on TPID_OK. */
-static int tpid_hook_verdict(
-		CURL *h, CURLcode cc, tpid_hook_resp_t *resp, tpid_hook_answer_t *a)
-{
-	curl_off_t total_us = 0;
-	long status = 0;
-	int rc;
-
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if(curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
-		a->elapsed_ms = (double)total_us / 1000.0;
-	a->http_status = status;
-	rc = tpid_hook_map_curl(cc, status, resp->too_big);
-	/* a big error page is an HTTP failure first, not a size problem */
-	if(rc == TPID_R_HOOK_TOO_BIG && status != 0 && status != 200)
-		rc = TPID_R_HOOK_HTTP;
-	if(rc != TPID_OK)
-		return rc;
-	if(status != 200) {
-		tpid_hook_error_text(resp->buf, resp->len, a);
-		return TPID_R_HOOK_HTTP;
-	}
-	return tpid_hook_parse_answer(resp->buf, resp->len, a);
-}
-
-static int tpid_hook_url(const tpid_enterprise_t *e, char *url, size_t size)
-{
-	return snprintf(url, size, "%s%s", e->api_root, TPID_HOOK_PATH) >= (int)size
-				   ? -1
-				   : 0;
-}
-
-/* ---- asynchronous engine (curl multi) ----------------------------------- */
-
-/* One transfer in flight: owns its handle, body, headers and buffer. The
- * multi handle keeps the connections, so a fresh easy handle per request
- * still reuses them. */
-typedef struct tpid_hook_xfer
-{
-	CURL *h;
-	struct curl_slist *hdrs;
-	char *body;
-	tpid_hook_resp_t resp;
-	void *user;
-	char errbuf[CURL_ERROR_SIZE];
-	struct tpid_hook_xfer *next;
-} tpid_hook_xfer_t;
-
-struct tpid_hook_multi
-{
-	CURLM *m;
-	size_t max_body;
-	int running;
-	tpid_hook_xfer_t *xfers; /* all in flight */
-};
-
-static void tpid_hook_xfer_free(tpid_hook_xfer_t *x)
-{
-	if(x == NULL)
-		return;
-	if(x->h != NULL)
-		curl_easy_cleanup(x->h);
-	curl_slist_free_all(x->hdrs);
-	free(x->body);
-	free(x->resp.buf);
-	free(x);
-}
-
-tpid_hook_multi_t *tpid_hook_multi_new(size_t max_body, long max_conns)
-{
-	tpid_hook_multi_t *m = calloc(1, sizeof(*m));
-
-	if(m == NULL)
-		return NULL;
-	m->m = curl_multi_init();
-	if(m->m == NULL) {
-		free(m);
-		return NULL;
-	}
-	m->max_body = max_body ? max_body : TPID_HOOK_MAX_BODY;
-	if(max_conns > 0)
-		curl_multi_setopt(m->m, CURLMOPT_MAXCONNECTS, max_conns);
-	return m;
-}
-
-void tpid_hook_multi_free(tpid_hook_multi_t *m)
-{
-	tpid_hook_xfer_t *x, *n;
-
-	if(m == NULL)
-		return;
-	for(x = m->xfers; x; x = n) {
-		n = x->next;
-		curl_multi_remove_handle(m->m, x->h);
-		tpid_hook_xfer_free(x);
-	}
-	curl_multi_cleanup(m->m);
-	free(m);
-}
-
-int tpid_hook_multi_add(tpid_hook_multi_t *m, const tpid_enterprise_t *e,
-		const tpid_hook_query_t *q, void *user)
+int tpid_hook_add(tpid_https_t *eng, const tpid_enterprise_t *e,
+		const tpid_hook_query_t *q, size_t max_body, void *user)
 {
 	char url[TPID_MAX_PATH + sizeof(TPID_HOOK_PATH)];
-	tpid_hook_xfer_t *x;
+	char auth[TPID_MAX_TOKEN + sizeof("Authorization: Bearer ")];
+	const char *hdrs[3];
+	tpid_https_req_t r;
+	char *body;
+	int n, rc;
 
-	if(m == NULL || e == NULL || q == NULL)
+	if(eng == NULL || e == NULL || q == NULL)
 		return TPID_R_INTERNAL;
-	if(tpid_hook_url(e, url, sizeof(url)) < 0)
+	if(snprintf(url, sizeof(url), "%s%s", e->api_root, TPID_HOOK_PATH)
+					>= (int)sizeof(url)
+			|| (n = tpid_hook_headers(e, auth, sizeof(auth), hdrs)) < 0)
 		return TPID_R_INTERNAL;
-	x = calloc(1, sizeof(*x));
-	if(x == NULL)
+	body = tpid_hook_request_json(q);
+	if(body == NULL)
 		return TPID_R_INTERNAL;
-	x->user = user;
-	x->resp.max_body = m->max_body;
-	x->resp.buf = malloc(m->max_body + 1);
-	x->body = tpid_hook_request_json(q);
-	x->hdrs = tpid_hook_headers(e);
-	x->h = curl_easy_init();
-	if(x->resp.buf == NULL || x->body == NULL || x->hdrs == NULL || x->h == NULL
-			|| tpid_hook_setopts(
-					   x->h, e, url, x->body, x->hdrs, &x->resp, x->errbuf)
-					   < 0
-			|| curl_easy_setopt(x->h, CURLOPT_PRIVATE, x) != CURLE_OK
-			|| curl_multi_add_handle(m->m, x->h) != CURLM_OK) {
-		tpid_hook_xfer_free(x);
-		return TPID_R_INTERNAL;
+	memset(&r, 0, sizeof(r));
+	r.url = url;
+	r.method = TPID_HTTPS_POST;
+	r.body = body;
+	r.body_len = strlen(body);
+	r.headers = hdrs;
+	r.nheaders = n;
+	r.ca_file = e->ca_file;
+	r.client_cert = e->client_cert;
+	r.client_key = e->client_key;
+	r.connect_timeout_ms = e->connect_timeout_ms;
+	r.timeout_ms = e->timeout_ms;
+	r.max_body = max_body ? max_body : TPID_HOOK_MAX_BODY;
+	r.allow_private = e->allow_private_address;
+	rc = tpid_https_add(eng, &r, user) == 0 ? TPID_OK : TPID_R_INTERNAL;
+	free(body);
+	return rc;
+}
+
+static int tpid_hook_reason_of(int cls)
+{
+	switch(cls) {
+		case TPID_HTTPS_OK:
+			return TPID_OK;
+		case TPID_HTTPS_TIMEOUT:
+			return TPID_R_HOOK_TIMEOUT;
+		case TPID_HTTPS_TLS:
+			return TPID_R_HOOK_TLS;
+		case TPID_HTTPS_HTTP:
+			return TPID_R_HOOK_HTTP;
+		case TPID_HTTPS_TOO_BIG:
+			return TPID_R_HOOK_TOO_BIG;
+		case TPID_HTTPS_CONNECT:
+		case TPID_HTTPS_ADDRESS: /* refused before connecting */
+			return TPID_R_HOOK_CONNECT;
+		default:
+			return TPID_R_INTERNAL;
 	}
-	x->next = m->xfers;
-	m->xfers = x;
-	m->running++;
-	return TPID_OK;
 }
 
-int tpid_hook_multi_wait(
-		tpid_hook_multi_t *m, int extra_fd, int timeout_ms, int *extra_ready)
+int tpid_hook_result(const tpid_https_result_t *r, tpid_hook_answer_t *a)
 {
-	struct curl_waitfd wfd;
-	int still = 0;
+	int rc;
 
-	if(extra_ready)
-		*extra_ready = 0;
-	memset(&wfd, 0, sizeof(wfd));
-	wfd.fd = extra_fd;
-	wfd.events = CURL_WAIT_POLLIN;
-	if(curl_multi_poll(m->m, extra_fd >= 0 ? &wfd : NULL, extra_fd >= 0 ? 1 : 0,
-			   timeout_ms, NULL)
-			!= CURLM_OK)
-		return -1;
-	if(extra_ready && extra_fd >= 0)
-		*extra_ready = (wfd.revents & CURL_WAIT_POLLIN) != 0;
-	if(curl_multi_perform(m->m, &still) != CURLM_OK)
-		return -1;
-	return 0;
-}
-
-int tpid_hook_multi_next(
-		tpid_hook_multi_t *m, void **user, int *rc, tpid_hook_answer_t *a)
-{
-	tpid_hook_xfer_t *x = NULL, **pp;
-	CURLMsg *msg;
-	int left;
-
-	while((msg = curl_multi_info_read(m->m, &left)) != NULL) {
-		if(msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		if(x == NULL)
-			continue;
-		memset(a, 0, sizeof(*a));
-		*rc = tpid_hook_verdict(x->h, msg->data.result, &x->resp, a);
-		/* curl's own words, for the operator's log line */
-		if(*rc != TPID_OK && a->reason[0] == '\0')
-			tpid_hook_copy_reason(a->reason, sizeof(a->reason), x->errbuf);
-		*user = x->user;
-		curl_multi_remove_handle(m->m, x->h);
-		for(pp = &m->xfers; *pp; pp = &(*pp)->next) {
-			if(*pp == x) {
-				*pp = x->next;
-				break;
-			}
-		}
-		m->running--;
-		tpid_hook_xfer_free(x);
-		return 1;
-	}
-	return 0;
-}
-
-int tpid_hook_multi_running(const tpid_hook_multi_t *m)
-{
-	return m ? m->running : 0;
+	if(r == NULL || a == NULL)
+		return TPID_R_INTERNAL;
+	memset(a, 0, sizeof(*a));
+	a->http_status = r->status;
+	a->elapsed_ms = r->elapsed_ms;
+	rc = tpid_hook_reason_of(r->cls);
+	if(rc == TPID_OK)
+		rc = tpid_hook_parse_answer(r->body, r->body_len, a);
+	else if(r->cls == TPID_HTTPS_HTTP && r->body != NULL)
+		tpid_hook_error_text(r->body, r->body_len, a);
+	/* curl's own words, for the operator's log line */
+	if(rc != TPID_OK && a->reason[0] == '\0')
+		tpid_hook_copy_reason(a->reason, sizeof(a->reason),
+				r->cls == TPID_HTTPS_ADDRESS ? "address refused by policy"
+											 : r->error);
+	return rc;
 }

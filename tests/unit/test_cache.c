@@ -126,7 +126,7 @@ static void end_cache(tpid_cache_t *c)
 static int lookup(tpid_cache_t *c, const char *served, const char *id,
 		int64_t now, tpid_waiter_t *w, tpid_cache_view_t *v)
 {
-	return tpid_cache_lookup(c, served, id, DOMAIN, now, w, v);
+	return tpid_cache_lookup(c, served, id, DOMAIN, now, 0, w, v);
 }
 
 /* The list's length; *ws (n of them) must be its members, in order. */
@@ -324,10 +324,10 @@ static void test_purge(void **state)
 			TPID_CACHE_OWNER);
 	tpid_cache_complete(c, SERVED, "sip:a@x.example", &w1, TPID_OK, "", T0, 5);
 	tpid_cache_complete(c, SERVED, "sip:b@x.example", &w2, TPID_OK, "", T0, 50);
-	assert_int_equal(tpid_cache_purge(c, T0 + 4), 0);
-	assert_int_equal(tpid_cache_purge(c, T0 + 5), 1);
+	assert_int_equal(tpid_cache_purge(c, T0 + 4, NULL), 0);
+	assert_int_equal(tpid_cache_purge(c, T0 + 5, NULL), 1);
 	assert_int_equal(tpid_cache_count(c), 2);
-	assert_int_equal(tpid_cache_purge(c, T0 + 1000), 1);
+	assert_int_equal(tpid_cache_purge(c, T0 + 1000, NULL), 1);
 	assert_int_equal(tpid_cache_count(c), 1); /* the pending one */
 	end_cache(c);
 }
@@ -388,17 +388,17 @@ static void fill3(tpid_cache_t *c)
 	tpid_waiter_t w;
 
 	assert_int_equal(tpid_cache_lookup(c, "tel:+1", "sip:a@acme.example",
-							 "acme.example", T0, &w, NULL),
+							 "acme.example", T0, 0, &w, NULL),
 			TPID_CACHE_OWNER);
 	assert_non_null(tpid_cache_complete(
 			c, "tel:+1", "sip:a@acme.example", &w, TPID_OK, "A", T0, 60));
 	assert_int_equal(tpid_cache_lookup(c, "tel:+1", "sip:b@acme.example",
-							 "acme.example", T0, &w, NULL),
+							 "acme.example", T0, 0, &w, NULL),
 			TPID_CACHE_OWNER);
 	assert_non_null(tpid_cache_complete(
 			c, "tel:+1", "sip:b@acme.example", &w, TPID_OK, "B", T0, 60));
 	assert_int_equal(tpid_cache_lookup(c, "tel:+2", "sip:a@acme.example",
-							 "Beta.Example", T0, &w, NULL),
+							 "Beta.Example", T0, 0, &w, NULL),
 			TPID_CACHE_OWNER);
 	assert_non_null(tpid_cache_complete(
 			c, "tel:+2", "sip:a@acme.example", &w, TPID_OK, "C", T0, 60));
@@ -614,15 +614,15 @@ static void test_too_long(void **state)
 	dom[sizeof(dom) - 1] = '\0';
 	assert_int_equal(lookup(c, uri, ID, T0, &w, NULL), TPID_CACHE_FULL);
 	assert_int_equal(lookup(c, SERVED, uri, T0, &w, NULL), TPID_CACHE_FULL);
-	assert_int_equal(tpid_cache_lookup(c, SERVED, ID, dom, T0, &w, NULL),
+	assert_int_equal(tpid_cache_lookup(c, SERVED, ID, dom, T0, 0, &w, NULL),
 			TPID_CACHE_FULL);
-	assert_int_equal(tpid_cache_lookup(c, SERVED, ID, NULL, T0, &w, NULL),
+	assert_int_equal(tpid_cache_lookup(c, SERVED, ID, NULL, T0, 0, &w, NULL),
 			TPID_CACHE_FULL);
 	assert_int_equal(tpid_cache_count(c), 0);
 	/* the longest that fits */
 	uri[TPID_MAX_URI - 1] = '\0';
 	dom[TPID_MAX_DOMAIN - 1] = '\0';
-	assert_int_equal(tpid_cache_lookup(c, uri, uri, dom, T0, &w, NULL),
+	assert_int_equal(tpid_cache_lookup(c, uri, uri, dom, T0, 0, &w, NULL),
 			TPID_CACHE_OWNER);
 	assert_ptr_equal(
 			tpid_cache_complete(c, uri, uri, &w, TPID_OK, "N", T0, 60), &w);
@@ -777,7 +777,7 @@ static void *cthread_run(void *arg)
 		now = __atomic_fetch_add(&cclock, 1, __ATOMIC_RELAXED) / 256;
 		t->pool[i].key = k;
 		rc = tpid_cache_lookup(
-				t->c, served, id, DOMAIN, now, &t->pool[i].link, &v);
+				t->c, served, id, DOMAIN, now, 0, &t->pool[i].link, &v);
 		if(rc < TPID_CACHE_HIT || rc > TPID_CACHE_FULL) {
 			t->errors++;
 			continue;
@@ -849,6 +849,104 @@ static void test_concurrent(void **state)
 	end_cache(c);
 }
 
+static int lookup_dl(tpid_cache_t *c, const char *id, int64_t now,
+		int64_t deadline, tpid_waiter_t *w)
+{
+	return tpid_cache_lookup(c, SERVED, id, DOMAIN, now, deadline, w, NULL);
+}
+
+/* A PENDING entry past its deadline: its waiters (joiners included) are
+ * handed back by the purge, the late answer finds nothing, the key is
+ * free for a fresh query. */
+static void test_deadline(void **state)
+{
+	tpid_cache_t *c = new_cache(16, 4, 100);
+	tpid_waiter_t w1, w2, w3, w4, *late, *ws[3] = {&w1, &w2, &w3};
+	(void)state;
+
+	assert_int_equal(lookup_dl(c, ID, T0, T0 + 3, &w1), TPID_CACHE_OWNER);
+	assert_int_equal(lookup_dl(c, ID, T0 + 1, T0 + 99, &w2), TPID_CACHE_JOINED);
+	late = &w4; /* overwritten */
+	assert_int_equal(tpid_cache_purge(c, T0 + 2, &late), 0);
+	assert_null(late);
+	/* not purged yet: a joiner still joins, and goes back with the rest */
+	assert_int_equal(lookup_dl(c, ID, T0 + 3, T0 + 99, &w3), TPID_CACHE_JOINED);
+	/* a lookup's own purge does not hand waiters back */
+	assert_int_equal(lookup_dl(c, "sip:x@acme.example", T0 + 5, 0, NULL),
+			TPID_CACHE_FULL);
+	assert_int_equal(tpid_cache_count(c), 1);
+	assert_int_equal(tpid_cache_purge(c, T0 + 5, NULL), 0); /* no list */
+	assert_int_equal(tpid_cache_count(c), 1);
+	assert_int_equal(tpid_cache_purge(c, T0 + 3, &late), 1);
+	assert_list(late, ws, 3);
+	assert_int_equal(tpid_cache_count(c), 0);
+	/* the late answer is dropped; nothing is stored */
+	assert_null(
+			tpid_cache_complete(c, SERVED, ID, &w1, TPID_OK, "A", T0 + 4, 60));
+	assert_int_equal(tpid_cache_count(c), 0);
+	assert_int_equal(lookup_dl(c, ID, T0 + 4, 0, &w4), TPID_CACHE_OWNER);
+	/* deadline 0: never handed back */
+	assert_int_equal(tpid_cache_purge(c, INT64_MAX, &late), 0);
+	assert_null(late);
+	assert_int_equal(tpid_cache_count(c), 1);
+	end_cache(c);
+}
+
+/* Several late entries (one revoked) among answers and young queries:
+ * exactly the late ones go, all their waiters come back. */
+static void test_deadline_mixed(void **state)
+{
+	static const struct
+	{
+		const char *id;
+		int64_t deadline; /* 0: completed with a 5 s TTL instead */
+		int revoke;
+		int back;
+	} e[] = {{"sip:a@acme.example", T0 + 2, 0, 1},
+			{"sip:b@acme.example", T0 + 2, 1, 1},
+			{"sip:c@acme.example", T0 + 9, 0, 0},
+			{"sip:d@acme.example", 0, 0, 0},
+			{"sip:e@acme.example", T0 + 1, 0, 1}};
+	enum
+	{
+		N = sizeof(e) / sizeof(e[0])
+	};
+	tpid_cache_t *c = new_cache(64, 4, 100);
+	tpid_waiter_t w[N][2], *late, *l;
+	int i, j, n, seen[N][2];
+	(void)state;
+
+	memset(seen, 0, sizeof(seen));
+	for(i = 0; i < N; i++) {
+		assert_int_equal(lookup_dl(c, e[i].id, T0, e[i].deadline, &w[i][0]),
+				TPID_CACHE_OWNER);
+		assert_int_equal(
+				lookup_dl(c, e[i].id, T0, 0, &w[i][1]), TPID_CACHE_JOINED);
+		if(e[i].deadline == 0)
+			assert_non_null(tpid_cache_complete(
+					c, SERVED, e[i].id, &w[i][0], TPID_OK, "", T0, 5));
+		if(e[i].revoke)
+			assert_int_equal(tpid_cache_evict(c, NULL, e[i].id, NULL), 1);
+	}
+	assert_int_equal(tpid_cache_purge(c, T0 + 2, &late), 3);
+	for(n = 0, l = late; l; l = l->next, n++)
+		for(i = 0; i < N; i++)
+			for(j = 0; j < 2; j++)
+				if(l == &w[i][j])
+					seen[i][j]++;
+	assert_int_equal(n, 6);
+	for(i = 0; i < N; i++)
+		for(j = 0; j < 2; j++)
+			assert_int_equal(seen[i][j], e[i].back);
+	assert_int_equal(tpid_cache_count(c), 2);
+	assert_int_equal(tpid_cache_purge(c, T0 + 5, &late), 1); /* the answer */
+	assert_null(late);
+	assert_int_equal(tpid_cache_purge(c, T0 + 9, &late), 1);
+	assert_list(late, (tpid_waiter_t *[]){&w[2][0], &w[2][1]}, 2);
+	assert_int_equal(tpid_cache_count(c), 0);
+	end_cache(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -869,6 +967,8 @@ int main(void)
 			cmocka_unit_test(test_too_long),
 			cmocka_unit_test(test_walk),
 			cmocka_unit_test(test_concurrent),
+			cmocka_unit_test(test_deadline),
+			cmocka_unit_test(test_deadline_mixed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

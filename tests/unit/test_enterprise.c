@@ -477,6 +477,37 @@ static void test_load_error_leaves_out(void **state)
 	assert_int_equal(strlen(err), 7);
 }
 
+/* allow_private_address: a JSON boolean, true when absent. */
+static void test_load_allow_private(void **state)
+{
+	static const struct
+	{
+		const char *val; /* NULL: key absent */
+		int rc, want;
+	} cases[] = {{NULL, 0, 1}, {"true", 0, 1}, {"false", 0, 0}, {"0", -1, 0},
+			{"1", -1, 0}, {"\"false\"", -1, 0}, {"null", -1, 0}, {"[]", -1, 0}};
+	tpid_enterprise_set_t set = {0, NULL};
+	char json[512], err[256];
+	size_t i;
+	(void)state;
+
+	for(i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(json, sizeof(json),
+				"{\"enterprises\":[{\"domain\":\"a.example\","
+				"\"api_root\":\"https://a.example\",\"ca_file\":\"@/ca.pem\""
+				"%s%s}]}",
+				cases[i].val ? ",\"allow_private_address\":" : "",
+				cases[i].val ? cases[i].val : "");
+		assert_int_equal(load(&set, err, sizeof(err), json), cases[i].rc);
+		if(cases[i].rc < 0) {
+			assert_non_null(strstr(err, "allow_private_address"));
+			continue;
+		}
+		assert_int_equal(set.items[0].allow_private_address, cases[i].want);
+		tpid_enterprise_free(&set);
+	}
+}
+
 static void test_find(void **state)
 {
 	tpid_enterprise_t items[2];
@@ -582,6 +613,7 @@ int main(void)
 			cmocka_unit_test(test_load_bad_timeouts),
 			cmocka_unit_test(test_load_bearer_token),
 			cmocka_unit_test(test_load_error_leaves_out),
+			cmocka_unit_test(test_load_allow_private),
 			cmocka_unit_test(test_find),
 			cmocka_unit_test(test_id_domain_ok),
 			cmocka_unit_test(test_id_domain_refused),

@@ -76,13 +76,13 @@ static int group_setup(void **state)
 	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
 	if(make_ca(ca) < 0)
 		return -1;
-	return tpid_hook_global_init();
+	return tpid_https_global_init();
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	tpid_hook_global_cleanup();
+	tpid_https_global_cleanup();
 	unlink(ca);
 	rmdir(dir);
 	return 0;
@@ -388,13 +388,63 @@ static void test_answer_long_reason(void **state)
 			TPID_R_HOOK_BAD_ANSWER);
 }
 
+/* ---- the engine's result classes as reasons ---------------------------- */
+
+static void test_result_classes(void **state)
+{
+	static const struct
+	{
+		int cls;
+		int reason;
+	} map[] = {{TPID_HTTPS_CONNECT, TPID_R_HOOK_CONNECT},
+			{TPID_HTTPS_ADDRESS, TPID_R_HOOK_CONNECT},
+			{TPID_HTTPS_TIMEOUT, TPID_R_HOOK_TIMEOUT},
+			{TPID_HTTPS_TLS, TPID_R_HOOK_TLS},
+			{TPID_HTTPS_HTTP, TPID_R_HOOK_HTTP},
+			{TPID_HTTPS_TOO_BIG, TPID_R_HOOK_TOO_BIG},
+			{TPID_HTTPS_INTERNAL, TPID_R_INTERNAL}, {42, TPID_R_INTERNAL},
+			{-1, TPID_R_INTERNAL}};
+	char ok[] = "{\"tpidVerificationResponse\":{\"result\":\"denied\"}}";
+	char err[] = "{\"error\":{\"text\":\"no\\u0001way\"}}";
+	tpid_https_result_t r;
+	tpid_hook_answer_t a;
+	size_t i;
+	(void)state;
+
+	for(i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		r.cls = map[i].cls;
+		snprintf(r.error, sizeof(r.error), "curl said\nno");
+		assert_int_equal(tpid_hook_result(&r, &a), map[i].reason);
+		assert_true(a.reason[0] != '\0');
+		assert_null(strchr(a.reason, '\n')); /* no forged log lines */
+	}
+	memset(&r, 0, sizeof(r));
+	r.cls = TPID_HTTPS_OK;
+	r.status = 200;
+	assert_int_equal(tpid_hook_result(&r, &a), TPID_R_HOOK_BAD_ANSWER);
+	r.body = ok;
+	r.body_len = strlen(ok);
+	assert_int_equal(tpid_hook_result(&r, &a), TPID_OK);
+	assert_int_equal(a.result, TPID_HOOK_DENIED);
+	assert_int_equal(a.http_status, 200);
+	r.cls = TPID_HTTPS_HTTP;
+	r.status = 503;
+	r.body = err;
+	r.body_len = strlen(err);
+	assert_int_equal(tpid_hook_result(&r, &a), TPID_R_HOOK_HTTP);
+	assert_string_equal(a.reason, "no way");
+	assert_int_equal(tpid_hook_result(NULL, &a), TPID_R_INTERNAL);
+	assert_int_equal(tpid_hook_result(&r, NULL), TPID_R_INTERNAL);
+}
+
 /* ---- library initialisation ----------------------------------------- */
 
 static void test_global_init_twice(void **state)
 {
 	(void)state;
-	assert_int_equal(tpid_hook_global_init(), 0);
-	assert_int_equal(tpid_hook_global_init(), 0);
+	assert_int_equal(tpid_https_global_init(), 0);
+	assert_int_equal(tpid_https_global_init(), 0);
 }
 
 int main(void)
@@ -413,6 +463,7 @@ int main(void)
 			cmocka_unit_test(test_answer_truncated),
 			cmocka_unit_test(test_answer_not_nul_terminated),
 			cmocka_unit_test(test_answer_long_reason),
+			cmocka_unit_test(test_result_classes),
 			cmocka_unit_test(test_global_init_twice),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

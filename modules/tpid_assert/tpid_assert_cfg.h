@@ -1,10 +1,11 @@
 /*
  * tpid_assert - Kamailio glue: module configuration and per-message result
+ * (data only: every glue file may include it; it includes no glue file).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#ifndef TPID_ASSERT_MOD_H
-#define TPID_ASSERT_MOD_H
+#ifndef TPID_ASSERT_CFG_H
+#define TPID_ASSERT_CFG_H
 
 #include <stdint.h>
 #include <openssl/evp.h>
@@ -74,19 +75,5 @@ extern tpid_result_t tpid_res;
 
 /* Clears the result and binds it to msg. */
 void tpid_result_start(sip_msg_t *msg);
-
-/* Originating entry point: explicit_id may be NULL (then the claim
- * header); the route (index in main_rt) or, with KEMI, cbname runs when a
- * suspended request resumes. */
-int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname);
-
-/* Terminating entry point (no network: always synchronous). */
-int tpid_term(sip_msg_t *msg);
-int tpid_term_init(void);
-
-/* The trust boundary for every request that does not go through
- * tpid_orig/tpid_term: removes the presentation header, the claim header
- * and every third-party Identity header. Returns how many went, or -1. */
-int tpid_strip(sip_msg_t *msg);
 
 #endif
