@@ -76,6 +76,7 @@ static int fixup_tpid_orig(void **param, int param_no);
 static int fixup_tpid_orig_id(void **param, int param_no);
 static int fixup_free_tpid_orig_id(void **param, int param_no);
 static int w_tpid_assert_term(sip_msg_t *msg, char *p1, char *p2);
+static int w_tpid_assert_term_route(sip_msg_t *msg, char *rt, char *p2);
 static int w_tpid_assert_strip(sip_msg_t *msg, char *p1, char *p2);
 static int pv_get_tpid(sip_msg_t *msg, pv_param_t *param, pv_value_t *res);
 static int pv_parse_tpid_name(pv_spec_p sp, str *in);
@@ -109,6 +110,8 @@ static cmd_export_t cmds[] = {
 		fixup_tpid_orig_id, fixup_free_tpid_orig_id, REQUEST_ROUTE},
 	{"tpid_assert_term", (cmd_function)w_tpid_assert_term, 0,
 		0, 0, REQUEST_ROUTE},
+	{"tpid_assert_term", (cmd_function)w_tpid_assert_term_route, 1,
+		fixup_tpid_orig, 0, REQUEST_ROUTE},
 	{"tpid_assert_strip", (cmd_function)w_tpid_assert_strip, 0,
 		0, 0, REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
 	{0, 0, 0, 0, 0, 0}
@@ -398,7 +401,16 @@ static int ki_tpid_assert_term(sip_msg_t *msg)
 		LM_ERR("tpid_assert_term() is for INVITE requests\n");
 		return TPID_RET_ERROR;
 	}
-	return tpid_term(msg);
+	return tpid_term(msg, -1, NULL);
+}
+
+static int ki_tpid_assert_term_cb(sip_msg_t *msg, str *cbname)
+{
+	if(!tpid_is_invite(msg)) {
+		LM_ERR("tpid_assert_term_cb() is for INVITE requests\n");
+		return TPID_RET_ERROR;
+	}
+	return tpid_term(msg, -1, cbname);
 }
 
 /* A route name, resolved to its index at start-up so that a typo stops
@@ -415,7 +427,7 @@ static int tpid_fixup_route(void **param)
 	return 0;
 }
 
-/* tpid_assert_orig(route) */
+/* tpid_assert_orig(route), tpid_assert_term(route) */
 static int fixup_tpid_orig(void **param, int param_no)
 {
 	return tpid_fixup_route(param);
@@ -463,6 +475,15 @@ static int w_tpid_assert_orig_id(sip_msg_t *msg, char *id, char *rt)
 static int w_tpid_assert_term(sip_msg_t *msg, char *p1, char *p2)
 {
 	return ki_tpid_assert_term(msg);
+}
+
+static int w_tpid_assert_term_route(sip_msg_t *msg, char *rt, char *p2)
+{
+	if(!tpid_is_invite(msg)) {
+		LM_ERR("tpid_assert_term() is for INVITE requests\n");
+		return TPID_RET_ERROR;
+	}
+	return tpid_term(msg, (int)(long)rt, NULL);
 }
 
 /* Never 0 (that would end the script): 1, or -1 when the message could
@@ -593,6 +614,11 @@ static sr_kemi_t sr_kemi_tpid_assert_exports[] = {
 	{ str_init("tpid_assert"), str_init("tpid_assert_term"),
 		SR_KEMIP_INT, ki_tpid_assert_term,
 		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("tpid_assert"), str_init("tpid_assert_term_cb"),
+		SR_KEMIP_INT, ki_tpid_assert_term_cb,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
 			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
 	},
 	{ str_init("tpid_assert"), str_init("tpid_assert_strip"),

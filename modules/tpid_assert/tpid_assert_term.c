@@ -19,10 +19,13 @@
 #include "tpid_assert_sip.h"
 #include "tpid_assert_stats.h"
 #include "tpid_assert_term.h"
+#include "tpid_assert_x5u.h"
 
 #define TPID_TERM_MAX_PAI 4
 
 static struct tm_binds tpid_tmb;
+
+static void tpid_term_resumed(sip_msg_t *msg, int fetch_reason);
 
 int tpid_term_init(void)
 {
@@ -30,7 +33,7 @@ int tpid_term_init(void)
 		LM_ERR("the tm module is required\n");
 		return -1;
 	}
-	return 0;
+	return tpid_x5u_mod_init(tpid_term_resumed);
 }
 
 /* orig is bound to what the network asserts: one of the P-Asserted-Identity
@@ -64,9 +67,27 @@ static int tpid_term_check_dest(sip_msg_t *msg, const tpid_claims_t *c)
 	return TPID_R_DEST_MISMATCH;
 }
 
-/* The checks in their documented order; the first failure wins. */
-static int tpid_term_verify(
-		sip_msg_t *msg, const char *hdr, size_t len, tpid_claims_t *out)
+/* The key behind x5u: a pinned certificate, else a fetched one (cached);
+ * TPID_X5U_MISS when it must be fetched first. */
+static int tpid_term_key(const tpid_passport_t *t, int64_t now, EVP_PKEY **pub)
+{
+	int rc;
+
+	if(tpid_cfg.trust == NULL)
+		return TPID_R_CERT_UNAVAILABLE;
+	rc = tpid_trust_check_allowed(tpid_cfg.trust, t->claims.x5u);
+	if(rc != TPID_OK)
+		return rc;
+	rc = tpid_trust_get_key(tpid_cfg.trust, t->claims.x5u, now, pub);
+	if(rc != TPID_R_CERT_UNAVAILABLE)
+		return rc;
+	return tpid_x5u_key(t->claims.x5u, t->claims.iat, pub);
+}
+
+/* The checks in their documented order; the first failure wins. *x5u
+ * names the certificate to fetch when the result is TPID_X5U_MISS. */
+static int tpid_term_verify(sip_msg_t *msg, const char *hdr, size_t len,
+		tpid_claims_t *out, char *x5u, size_t x5usize)
 {
 	static tpid_passport_t t; /* large: keep it off the worker's stack */
 	EVP_PKEY *pub = NULL;
@@ -76,12 +97,9 @@ static int tpid_term_verify(
 	rc = tpid_passport_parse(hdr, len, TPID_PPT_THIRD_PARTY, &t);
 	if(rc != TPID_OK)
 		return rc;
-	if(tpid_cfg.trust == NULL)
-		return TPID_R_CERT_UNAVAILABLE;
-	rc = tpid_trust_check_allowed(tpid_cfg.trust, t.claims.x5u);
-	if(rc != TPID_OK)
-		return rc;
-	rc = tpid_trust_get_key(tpid_cfg.trust, t.claims.x5u, now, &pub);
+	rc = tpid_term_key(&t, now, &pub);
+	if(rc == TPID_X5U_MISS)
+		snprintf(x5u, x5usize, "%s", t.claims.x5u);
 	if(rc != TPID_OK)
 		return rc;
 	rc = tpid_passport_verify_sig(&t, pub);
@@ -214,16 +232,22 @@ static int tpid_term_refuse(sip_msg_t *msg, int reason)
 	return tpid_res.ret;
 }
 
-int tpid_term(sip_msg_t *msg)
+/* One verification. resumed: the request comes back after a certificate
+ * fetch, its foreign presentation and claim already removed. */
+static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
+		int resumed, int fetch_reason)
 {
 	static char hdr[TPID_MAX_HDR_LEN + 1];
+	char x5u[TPID_MAX_URI] = "";
 	int n, rc;
 
 	tpid_result_start(msg);
 	/* Only what we verify now may be presented: drop whatever presentation
 	 * or claim came from the network. */
-	if(tpid_sip_remove_headers(msg, &tpid_cfg.present_header) < 0
-			|| tpid_sip_remove_headers(msg, &tpid_cfg.claim_header) < 0)
+	if(!resumed
+			&& (tpid_sip_remove_headers(msg, &tpid_cfg.present_header) < 0
+					|| tpid_sip_remove_headers(msg, &tpid_cfg.claim_header)
+							   < 0))
 		return tpid_term_refuse(msg, TPID_R_INTERNAL);
 
 	n = tpid_sip_get_identity(msg, TPID_PPT_THIRD_PARTY, hdr, sizeof(hdr));
@@ -236,7 +260,24 @@ int tpid_term(sip_msg_t *msg)
 		tpid_res.ret = TPID_RET_NONE;
 		return tpid_res.ret;
 	}
-	rc = tpid_term_verify(msg, hdr, n, &tpid_res.claims);
+	rc = tpid_term_verify(msg, hdr, n, &tpid_res.claims, x5u, sizeof(x5u));
+	if(rc == TPID_X5U_MISS) {
+		/* Resumed and still missing: the fetch failed (its reason), or
+		 * the entry went meanwhile. */
+		if(resumed)
+			return tpid_term_refuse(msg, fetch_reason != TPID_OK
+												 ? fetch_reason
+												 : TPID_R_CERT_UNAVAILABLE);
+		if(route < 0 && (cbname == NULL || cbname->len <= 0)) {
+			tpid_x5u_prefetch(x5u);
+			return tpid_term_refuse(msg, TPID_R_CERT_UNAVAILABLE);
+		}
+		rc = tpid_x5u_suspend(msg, x5u, route, cbname);
+		if(rc != TPID_OK)
+			return tpid_term_refuse(msg, rc);
+		tpid_res.ret = TPID_RET_SUSPENDED;
+		return TPID_RET_SUSPENDED;
+	}
 	/* Only the token just verified may reach the callee. */
 	if(rc == TPID_OK
 			&& tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY, 1) < 0)
@@ -249,4 +290,16 @@ int tpid_term(sip_msg_t *msg)
 	tpid_res.reason = TPID_OK;
 	tpid_res.ret = TPID_RET_ASSERTED;
 	return tpid_res.ret;
+}
+
+int tpid_term(sip_msg_t *msg, int route, const str *cbname)
+{
+	return tpid_term_run(msg, route, cbname, 0, TPID_OK);
+}
+
+/* A request resumed after its certificate fetch: verify again (the
+ * certificate is now cached, or the fetch's failure is the reason). */
+static void tpid_term_resumed(sip_msg_t *msg, int fetch_reason)
+{
+	tpid_term_run(msg, -1, NULL, 1, fetch_reason);
 }
