@@ -389,10 +389,11 @@ class Stack:
 
     # ---- calls ----------------------------------------------------------
     def place_call(self, served=ALICE, claim=ALICE_ID, dest=CALLEE, to_port=ORIG_PORT,
-                   extra_headers=(), expect=200, timeout=15, from_uri=None):
+                   extra_headers=(), expect=200, timeout=15, from_uri=None, call_tag=None):
         """One INVITE through the stack. Returns a CallResult. from_uri: the From
-        URI (default sip:caller@<caller's address>)."""
-        tag = "tpid-" + uuid.uuid4().hex
+        URI (default sip:caller@<caller's address>). call_tag: reuse the Call-ID of
+        an earlier call (its call_tag), as a second branch of one call would."""
+        tag = call_tag or "tpid-" + uuid.uuid4().hex
         call_id = tag + "-1"  # SIPp's -cid_str below, call number 1
         headers = []
         if served:

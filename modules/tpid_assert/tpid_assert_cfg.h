@@ -52,7 +52,8 @@ typedef struct tpid_mod_cfg
 	int iat_max_age, iat_max_future;
 	int term_policy;
 	int require_identity;
-	int term_orig_from; /* From may stand in for a missing PAI */
+	int term_orig_from;	   /* From may stand in for a missing PAI */
+	int replay_cache_size; /* 0: no replay check */
 } tpid_mod_cfg_t;
 
 extern tpid_mod_cfg_t tpid_cfg;

@@ -14,6 +14,7 @@
 
 #include "tpid_assert_cfg.h"
 #include "tpid_assert_ent.h"
+#include "tpid_assert_shm.h"
 
 /* The enterprise table (shared memory). */
 typedef struct tpid_ent_shared
@@ -26,31 +27,6 @@ typedef struct tpid_ent_shared
 
 tpid_cache_t *tpid_cache = NULL;
 static tpid_ent_shared_t *tpid_sh = NULL;
-static gen_lock_set_t *tpid_cache_locks = NULL;
-
-/* ---- shared memory for the plain-C cache ---------------------------------- */
-
-static void *tpid_shm_alloc(size_t size)
-{
-	return shm_malloc(size);
-}
-
-static void tpid_shm_free(void *p)
-{
-	shm_free(p);
-}
-
-static void tpid_cache_lock_stripe(void *ctx, unsigned int stripe)
-{
-	gen_lock_set_t *set = ctx;
-	lock_set_get(set, stripe);
-}
-
-static void tpid_cache_unlock_stripe(void *ctx, unsigned int stripe)
-{
-	gen_lock_set_t *set = ctx;
-	lock_set_release(set, stripe);
-}
 
 /* ---- the enterprise table -------------------------------------------------- */
 
@@ -153,17 +129,8 @@ int tpid_ent_mod_init(void)
 	memset(tpid_sh, 0, sizeof(*tpid_sh));
 	lock_init(&tpid_sh->lock);
 
-	tpid_cache_locks = lock_set_alloc(tpid_cfg.cache_locks);
-	if(tpid_cache_locks == NULL || lock_set_init(tpid_cache_locks) == NULL) {
-		LM_ERR("cannot create %d cache locks\n", tpid_cfg.cache_locks);
+	if(tpid_shm_ops_new(tpid_cfg.cache_locks, &ops) < 0)
 		return -1;
-	}
-	memset(&ops, 0, sizeof(ops));
-	ops.alloc = tpid_shm_alloc;
-	ops.free = tpid_shm_free;
-	ops.lock = tpid_cache_lock_stripe;
-	ops.unlock = tpid_cache_unlock_stripe;
-	ops.ctx = tpid_cache_locks;
 	/* stripes = the lock set size, a power of two (see mod_init) */
 	tpid_cache = tpid_cache_new(&ops, tpid_cfg.cache_size, tpid_cfg.cache_locks,
 			tpid_cfg.cache_size);

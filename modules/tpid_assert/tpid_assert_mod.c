@@ -6,14 +6,17 @@
  *
  * Includes among the glue files (a DAG: roles call down into the runner,
  * the runner calls back only through the kind callbacks of its header):
- *   mod.c   -> orig, term, boundary, rpc, async, ent, signer, stats, cfg
+ *   mod.c   -> orig, term, replay, boundary, rpc, async, ent, signer, stats,
+ *              cfg
  *   orig.c  -> async, ent, signer, sip, stats, cfg   (+ plain tpid_hook)
- *   term.c  -> sip, stats, cfg
+ *   term.c  -> x5u, replay, sip, stats, cfg
+ *   replay.c -> shm, cfg                     (+ plain tpid_replay)
  *   boundary.c -> sip, cfg
  *   rpc.c   -> async, ent, signer, cfg
  *   signer.c -> (plain tpid_signkey)
  *   async.c -> stats, cfg                     (+ plain tpid_https)
- *   ent.c   -> cfg                            (+ plain tpid_cache)
+ *   ent.c   -> shm, cfg                       (+ plain tpid_cache)
+ *   shm.c   -> (plain tpid_cache ops)
  *   sip.c   -> cfg
  *   cfg.h, stats.h: include no glue header
  *
@@ -40,6 +43,7 @@
 #include "tpid_assert_cfg.h"
 #include "tpid_assert_ent.h"
 #include "tpid_assert_orig.h"
+#include "tpid_assert_replay.h"
 #include "tpid_assert_rpc.h"
 #include "tpid_assert_signer.h"
 #include "tpid_assert_stats.h"
@@ -146,6 +150,7 @@ static param_export_t params[] = {
 	{"term_policy",      PARAM_STRING, &tpid_p_term_policy},
 	{"require_identity", PARAM_INT,    &tpid_cfg.require_identity},
 	{"term_orig_from",   PARAM_INT,    &tpid_cfg.term_orig_from},
+	{"replay_cache_size", PARAM_INT,   &tpid_cfg.replay_cache_size},
 	{0, 0, 0}
 };
 
@@ -193,6 +198,7 @@ static void tpid_cfg_defaults(void)
 	tpid_cfg.hook_max_body = TPID_HOOK_MAX_BODY;
 	tpid_cfg.iat_max_age = 60;
 	tpid_cfg.iat_max_future = 15;
+	tpid_cfg.replay_cache_size = 32768;
 }
 
 int mod_register(char *path, int *dlflags, void *p1, void *p2);
@@ -320,6 +326,11 @@ static int mod_init(void)
 			   "cache_size and cache_locks >= 1\n");
 		return -1;
 	}
+	if(tpid_cfg.replay_cache_size < 0
+			|| tpid_cfg.replay_cache_size > (1 << 26)) {
+		LM_ERR("replay_cache_size must be 0..67108864\n");
+		return -1;
+	}
 	/* The cache stripes by a power of two: size the lock set to match. */
 	for(p = 1; p < tpid_cfg.cache_locks && p < 4096; p <<= 1)
 		;
@@ -329,7 +340,7 @@ static int mod_init(void)
 		return -1;
 	if(tpid_stats_register() < 0 || tpid_rpc_register() < 0
 			|| tpid_ent_mod_init() < 0 || tpid_async_mod_init() < 0
-			|| tpid_orig_mod_init() < 0)
+			|| tpid_orig_mod_init() < 0 || tpid_replay_mod_init() < 0)
 		return -1;
 	if(tpid_cfg.enterprise_file != NULL
 			&& tpid_ent_reload(tpid_cfg.enterprise_file, err, sizeof(err))

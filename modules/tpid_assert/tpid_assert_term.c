@@ -16,6 +16,7 @@
 #include "modules/tm/tm_load.h"
 
 #include "tpid_assert_cfg.h"
+#include "tpid_assert_replay.h"
 #include "tpid_assert_sip.h"
 #include "tpid_assert_stats.h"
 #include "tpid_assert_term.h"
@@ -113,6 +114,10 @@ static int tpid_term_verify(sip_msg_t *msg, const char *hdr, size_t len,
 	if(rc != TPID_OK)
 		return rc;
 	rc = tpid_term_check_dest(msg, &t.claims);
+	if(rc != TPID_OK)
+		return rc;
+	/* Last: only a token that passed every other check is remembered. */
+	rc = tpid_replay_msg(msg, &t, now);
 	if(rc != TPID_OK)
 		return rc;
 	/* Only verified claims reach $tpid(...) and the presentation. */

@@ -13,19 +13,24 @@ def rcd_identities(call):
     return [v for v in call.callee_header("Identity") if re.search(r'ppt="?rcd"?', v)]
 
 
-def log_reason(st, call_id, log="orig", role="orig", wait=1.0):
-    """The reason name the cfg logged for this call ("tpid <role>: call-id=... reason=X"
-    in build/run/<log>.log), or None. The trunk instance runs the orig cfg: its lines
-    say "tpid orig:" in trunk.log."""
+def log_reasons(st, call_id, log="orig", role="orig", wait=1.0, count=1):
+    """The reason names the cfg logged for this call ("tpid <role>: call-id=... reason=X"
+    in build/run/<log>.log), in order, once there are count of them (or wait is over).
+    The trunk instance runs the orig cfg: its lines say "tpid orig:" in trunk.log."""
     deadline = time.time() + wait
     while True:
         with open(os.path.join(st.run, log + ".log"), errors="replace") as f:
-            for line in f:
-                if f"tpid {role}: call-id={call_id} " in line:
-                    return re.search(r"reason=(\S+)", line).group(1)
-        if time.time() >= deadline:
-            return None
+            found = [re.search(r"reason=(\S+)", line).group(1) for line in f
+                     if f"tpid {role}: call-id={call_id} " in line]
+        if len(found) >= count or time.time() >= deadline:
+            return found
         time.sleep(0.1)
+
+
+def log_reason(st, call_id, log="orig", role="orig", wait=1.0):
+    """The first reason name the cfg logged for this call, or None."""
+    found = log_reasons(st, call_id, log, role, wait)
+    return found[0] if found else None
 
 
 def assert_no_third_party_id(call):
@@ -35,3 +40,14 @@ def assert_no_third_party_id(call):
     assert call.callee_header(PRESENT) == []
     assert rcd_identities(call) == []
     assert call.callee_header("P-Third-Party-ID") == []
+
+
+def stats(st, name="orig"):
+    """The tpid_assert counters of one Kamailio of the stack, by short name."""
+    out = st.rpc(name, "stats.get_statistics", "tpid_assert:")
+    vals = {}
+    for line in out.splitlines():
+        k, _, v = line.partition(" = ")
+        if k.strip().startswith("tpid_assert:"):
+            vals[k.strip()[len("tpid_assert:"):]] = int(v)
+    return vals

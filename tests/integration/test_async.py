@@ -9,19 +9,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import stack as S
-from callcheck import log_reason
+from callcheck import log_reason, stats
 
 PRESENT = "P-Verified-Third-Party-ID"
-
-
-def stats(st, name="orig"):
-    out = st.rpc(name, "stats.get_statistics", "tpid_assert:")
-    vals = {}
-    for line in out.splitlines():
-        k, _, v = line.partition(" = ")
-        if k.strip().startswith("tpid_assert:"):
-            vals[k.strip()[len("tpid_assert:"):]] = int(v)
-    return vals
 
 
 def parallel(n, fn):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from callcheck import log_reason
+from callcheck import log_reason, stats
 import stack as S
 
 PRESENT = "P-Verified-Third-Party-ID"
@@ -26,13 +26,9 @@ def kamcmd(st, *args):
 
 
 def stat(st, name):
-    ok, out = kamcmd(st, "stats.get_statistics", "tpid_assert:")
-    assert ok, out
-    for line in out.splitlines():
-        k, _, v = line.partition(" = ")
-        if k.strip() == f"tpid_assert:{name}":
-            return int(v)
-    raise AssertionError(f"no counter tpid_assert:{name} in {out}")
+    vals = stats(st)
+    assert name in vals, f"no counter tpid_assert:{name} in {vals}"
+    return vals[name]
 
 
 @pytest.fixture
