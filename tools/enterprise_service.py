@@ -16,12 +16,13 @@ was read: {"request": <the body, parsed; its text if not JSON>, "status": <HTTP 
 sent, 0 if none>, "answer": <the answer body, parsed; its text if not JSON; null if none>},
 for tests that check what a client sent and got against docs/hook-api.yaml.
 """
-import argparse, hmac, http.server, json, os, re, signal, socket, ssl, sys, threading, time
+import argparse, hmac, http.server, json, os, re, socket, ssl, sys, threading, time
+
+from tls_server import clean, make_log, make_server, serve, server_tls
 
 API_PATH = "/tpid/v1/verification"
 MAX_BODY = 64 * 1024           # a verification request is a few hundred bytes
 DRAIN_MAX = 1024 * 1024        # largest unwanted body we still read to keep framing
-HANDSHAKE_TIMEOUT = 10         # seconds; a silent client must not pin a thread forever
 IDLE_TIMEOUT = 30              # seconds between requests on a kept-alive connection
 SLOW_DEFAULT_MS = 10000        # --fault slow without --delay-ms
 FAULTS = ("none", "http500", "badjson", "wrongtypes", "missingfields", "huge",
@@ -140,11 +141,6 @@ def parse_request(body):
     if req["time"] < 0:
         raise ValueError("time must not be negative")
     return req
-
-
-def clean(v, cap=200):
-    """A client-supplied value made safe for a one-line log."""
-    return str(v)[:cap].encode("unicode_escape").decode("ascii").replace(" ", "\\x20")
 
 
 def as_json(raw):
@@ -298,30 +294,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, {"tpidVerificationResponse": decision})
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True          # a slow answer must not hold up shutdown
-    request_queue_size = 128       # socketserver's 5 makes a burst of clients wait
-
-    def finish_request(self, request, client_address):
-        # The TLS handshake runs here, in the connection's own thread, so one client
-        # that never completes it cannot block accept() for everybody else.
-        request.settimeout(HANDSHAKE_TIMEOUT)
-        # Headers and body go out in separate writes: without this, Nagle and
-        # delayed ACKs add ~40 ms to every answer.
-        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            conn = self.tls.wrap_socket(request, server_side=True)
-        except (OSError, ValueError) as e:
-            return self.log(f"{client_address[0]} TLS handshake failed: {e}")
-        try:
-            self.RequestHandlerClass(conn, client_address, self)
-        finally:
-            conn.close()
-
-    def handle_error(self, request, client_address):
-        self.log(f"{client_address[0]} connection error: {sys.exc_info()[1]!r}")
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--listen", default="127.0.0.1:8443", help="HOST:PORT ([v6]:PORT)")
@@ -338,60 +310,21 @@ def main():
                     help="append each verification request and its answer as a JSON line")
     a = ap.parse_args()
 
-    host, _, port = a.listen.rpartition(":")
-    host = host.strip("[]")
-    logf = open(a.log, "a", buffering=1, encoding="utf-8") if a.log else sys.stderr
-    log_lock = threading.Lock()
-
-    def log(line):
-        with log_lock:
-            logf.write(time.strftime("%Y-%m-%dT%H:%M:%S%z ") + line + "\n")
-            logf.flush()
-
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.minimum_version = ssl.TLSVersion.TLSv1_2
-    tls.load_cert_chain(a.cert, a.key)
-    if a.client_ca:
-        tls.load_verify_locations(a.client_ca)
-        tls.verify_mode = ssl.CERT_REQUIRED
-
-    Server.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    srv = Server((host, int(port)), Handler)
-    srv.tls, srv.log = tls, log
+    log = make_log(a.log)
+    srv = make_server(a.listen, Handler, server_tls(a.cert, a.key, a.client_ca), log)
     srv.directory = Directory(a.directory, log)
     srv.token_file, srv.fault, srv.delay_ms = a.bearer_token_file, a.fault, a.delay_ms
     srv.bodies = open(a.log_bodies, "a", buffering=1, encoding="utf-8") \
         if a.log_bodies else None
+    bodies_lock = threading.Lock()
 
     def log_bodies(record):
-        with log_lock:
+        with bodies_lock:
             srv.bodies.write(json.dumps(record, separators=(",", ":")) + "\n")
             srv.bodies.flush()
     srv.log_bodies = log_bodies
-
-    if a.pidfile:
-        with open(a.pidfile, "w") as f:
-            f.write(f"{os.getpid()}\n")
-
-    def stop(*_):
-        # shutdown() waits for serve_forever() to return, so it must run in another thread.
-        threading.Thread(target=srv.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log(f"listening on {srv.server_address[0]}:{srv.server_address[1]} fault={a.fault} "
-        f"mtls={bool(a.client_ca)} bearer={bool(a.bearer_token_file)}")
-    try:
-        srv.serve_forever(poll_interval=0.1)   # how quickly SIGTERM is noticed
-    finally:
-        srv.server_close()
-        if a.pidfile:
-            try:
-                os.unlink(a.pidfile)
-            except OSError:
-                pass
-        log("stopped")
-    return 0
+    return serve(srv, a.pidfile, f"fault={a.fault} mtls={bool(a.client_ca)} "
+                 f"bearer={bool(a.bearer_token_file)}")
 
 
 if __name__ == "__main__":
