@@ -54,24 +54,13 @@ keyUsage = critical,digitalSignature
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 
-# JWT claim constraints (RFC 8226 / RFC 9118 ASN.1 modules: EXPLICIT TAGS).
-[v3_sign_notpid]
-basicConstraints = critical,CA:false
-keyUsage = critical,digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-1.3.6.1.5.5.7.1.33 = ASN1:SEQUENCE:ejcc_notpid
+# JWT claim constraints (RFC 8226 / RFC 9118 ASN.1 modules: EXPLICIT TAGS),
+# used by the v3_sign_* profiles appended below.
 [ejcc_notpid]
 mustExclude = EXP:2,SEQUENCE:names_tpid
 [names_tpid]
 n0 = IA5STRING:tpid
 
-[v3_sign_pinrcd]
-basicConstraints = critical,CA:false
-keyUsage = critical,digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-1.3.6.1.5.5.7.1.27 = ASN1:SEQUENCE:jcc_pinrcd
 [jcc_pinrcd]
 mustInclude = EXP:0,SEQUENCE:names_rcd
 permittedValues = EXP:1,SEQUENCE:pv_list
@@ -114,6 +103,17 @@ copy_extensions = none
 [policy_any]
 commonName = supplied
 organizationName = optional
+EOF
+# Signing profiles with claim constraints: v3_sign plus one extension each.
+v3_sign=$(sed -n '/^\[v3_sign\]$/,/^$/{/^\[/d;/^$/d;p}' "$tmp/ext.cnf")
+cat >>"$tmp/ext.cnf" <<EOF
+[v3_sign_notpid]
+$v3_sign
+1.3.6.1.5.5.7.1.33 = ASN1:SEQUENCE:ejcc_notpid
+
+[v3_sign_pinrcd]
+$v3_sign
+1.3.6.1.5.5.7.1.27 = ASN1:SEQUENCE:jcc_pinrcd
 EOF
 export OPENSSL_CONF="$tmp/ext.cnf"
 
