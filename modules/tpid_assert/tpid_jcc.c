@@ -100,8 +100,8 @@ static json_t *tpid_jcc_str(const ASN1_STRING *a, int name)
 	const unsigned char *d = ASN1_STRING_get0_data(a);
 	int i, n = ASN1_STRING_length(a);
 
-	if(n < 0 || n > TPID_JCC_MAX_STR || (name && n == 0)
-			|| memchr(d, '\0', (size_t)n) != NULL)
+	if(d == NULL || n < 0 || n > TPID_JCC_MAX_STR || (name && n == 0)
+			|| (n > 0 && memchr(d, '\0', (size_t)n) != NULL))
 		return NULL;
 	for(i = 0; name && i < n; i++) {
 		if(d[i] < 0x20 || d[i] > 0x7e)
