@@ -122,9 +122,25 @@ static int tpid_signers_dot_segment(const char *s, size_t n)
 	return dots == 1 || dots == 2;
 }
 
+/* 1 if the escape at p (n bytes left) is '%' and two hex digits, and not
+ * a NUL, '/' or backslash in disguise (a server may decode them and leave
+ * the prefix). */
+static int tpid_signers_escape_ok(const char *p, size_t n)
+{
+	char hex[3];
+
+	if(n < 3 || !isxdigit((unsigned char)p[1])
+			|| !isxdigit((unsigned char)p[2]))
+		return 0;
+	hex[0] = (char)tolower((unsigned char)p[1]);
+	hex[1] = (char)tolower((unsigned char)p[2]);
+	hex[2] = '\0';
+	return strcmp(hex, "00") && strcmp(hex, "2f") && strcmp(hex, "5c");
+}
+
 /* 1 if the path may be compared as bytes: printable ASCII, no backslash,
- * query, fragment or quote; '%' only before two hex digits; no dot
- * segment (a fetcher would resolve it out of the prefix). */
+ * query, fragment or quote; '%' only in a harmless escape; no dot segment
+ * (a fetcher would resolve it out of the prefix). */
 static int tpid_signers_path_ok(const char *p, size_t n)
 {
 	size_t i, seg = 0;
@@ -133,9 +149,7 @@ static int tpid_signers_path_ok(const char *p, size_t n)
 		unsigned char c = (unsigned char)p[i];
 		if(c <= 0x20 || c >= 0x7f || strchr("\\?#\"<>", c) != NULL)
 			return 0;
-		if(c == '%'
-				&& (n - i < 3 || !isxdigit((unsigned char)p[i + 1])
-						|| !isxdigit((unsigned char)p[i + 2])))
+		if(c == '%' && !tpid_signers_escape_ok(p + i, n - i))
 			return 0;
 		if(c == '/') {
 			if(i > seg && tpid_signers_dot_segment(p + seg, i - seg))

@@ -34,7 +34,8 @@ void tpid_signers_free(tpid_signers_t *s);
  * userinfo, query, fragment, dot segment, blank or control. A domain is a
  * DNS name (matches itself, without case), "*.<dns-name>" (matches strict
  * subdomains only) or the keyword "avatar" (the signer may assert avatar
- * tokens). Returns 0, or -1 with a reason in err (the list is unchanged). */
+ * tokens). The path is a plain byte prefix: end it with '/' to bind a
+ * directory. Returns 0, or -1 with a reason in err (the list unchanged). */
 int tpid_signers_add(
 		tpid_signers_t *s, const char *spec, char *err, size_t errsize);
 

@@ -37,6 +37,9 @@ static const char *const bad_specs[] = {
 		"https://cert.example.net/..=acme.example",
 		"https://cert.example.net/%zz=acme.example", /* bad escape */
 		"https://cert.example.net/%2=acme.example",
+		"https://cert.example.net/a%2fb/=acme.example",
+		"https://cert.example.net/a%5Cb/=acme.example",
+		"https://cert.example.net/a%00/=acme.example",
 		"https://cert.example.net:0/=acme.example", /* bad ports */
 		"https://cert.example.net:65536/=acme.example",
 		"https://cert.example.net:/=acme.example",
@@ -190,6 +193,12 @@ static const lookup_t lookups[] = {
 		{"https://cert.example.net/t pem", "acme.example", 0, 0},
 		{"https://cert.example.net/t\x01pem", "acme.example", 0, 0},
 		{"https://cert.example.net/t.pem?x", "acme.example", 0, 0},
+		{"https://cert.example.net/acme/..%2fother/k.pem", "acme.example", 0,
+				0},
+		{"https://cert.example.net/acme/..%2Fk.pem", "acme.example", 0, 0},
+		{"https://cert.example.net/acme/..%5ck.pem", "acme.example", 0, 0},
+		{"https://cert.example.net/acme/k%00.pem", "acme.example", 0, 0},
+		{"https://cert.example.net/acme/k%20.pem", "acme.example", 1, 0},
 		{"https://cert.example.net/t.pem#x", "acme.example", 0, 0},
 		{"https://cert.example.net\\@evil/t.pem", "acme.example", 0, 0},
 		{"https://cert.example.net/\xc3\xa9.pem", "acme.example", 0, 0},
