@@ -8,6 +8,11 @@
 #
 #   sign-ca  -> sign            operator's PASSporT signing certificate (trust anchor + leaf)
 #   sign-ca  -> sign2           a second one, for key rotation
+#   sign-ca  -> sign-noTPID     RFC 9118 EnhancedJWTClaimConstraints: mustExclude ["tpid"]
+#                               (its tokens may not carry tpid at all)
+#   sign-ca  -> sign-pinrcd     RFC 8226 JWTClaimConstraints: mustInclude ["rcd"],
+#                               permittedValues crn: ["Customer service"] (a tpid-token
+#                               token passes: rcd present, no crn)
 #   rogue-ca -> rogue           unrelated CA + leaf, for forged-token tests
 #   hook-ca  -> hook            enterprise hook server cert (127.0.0.1, localhost)
 #   hook-ca  -> hook-expired    same, already expired
@@ -49,6 +54,26 @@ keyUsage = critical,digitalSignature
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 
+# JWT claim constraints (RFC 8226 / RFC 9118 ASN.1 modules: EXPLICIT TAGS),
+# used by the v3_sign_* profiles appended below.
+[ejcc_notpid]
+mustExclude = EXP:2,SEQUENCE:names_tpid
+[names_tpid]
+n0 = IA5STRING:tpid
+
+[jcc_pinrcd]
+mustInclude = EXP:0,SEQUENCE:names_rcd
+permittedValues = EXP:1,SEQUENCE:pv_list
+[names_rcd]
+n0 = IA5STRING:rcd
+[pv_list]
+p0 = SEQUENCE:pv_crn
+[pv_crn]
+claim = IA5STRING:crn
+permitted = SEQUENCE:crn_values
+[crn_values]
+v0 = UTF8String:Customer service
+
 [v3_server]
 basicConstraints = critical,CA:false
 keyUsage = critical,digitalSignature
@@ -78,6 +103,17 @@ copy_extensions = none
 [policy_any]
 commonName = supplied
 organizationName = optional
+EOF
+# Signing profiles with claim constraints: v3_sign plus one extension each.
+v3_sign=$(sed -n '/^\[v3_sign\]$/,/^$/{/^\[/d;/^$/d;p}' "$tmp/ext.cnf")
+cat >>"$tmp/ext.cnf" <<EOF
+[v3_sign_notpid]
+$v3_sign
+1.3.6.1.5.5.7.1.33 = ASN1:SEQUENCE:ejcc_notpid
+
+[v3_sign_pinrcd]
+$v3_sign
+1.3.6.1.5.5.7.1.27 = ASN1:SEQUENCE:jcc_pinrcd
 EOF
 export OPENSSL_CONF="$tmp/ext.cnf"
 
@@ -110,6 +146,8 @@ mkleaf() { # name subject ca profile
 mkca   sign-ca   "/O=tpid test operator/CN=tpid test signing root CA"
 mkleaf sign      "/O=tpid test operator/CN=tpid test signing certificate" sign-ca v3_sign
 mkleaf sign2     "/O=tpid test operator/CN=tpid test signing certificate 2" sign-ca v3_sign
+mkleaf sign-noTPID "/O=tpid test operator/CN=tpid test signing certificate without tpid" sign-ca v3_sign_notpid
+mkleaf sign-pinrcd "/O=tpid test operator/CN=tpid test signing certificate pinned to rcd" sign-ca v3_sign_pinrcd
 
 mkca   rogue-ca  "/O=rogue/CN=rogue root CA"
 mkleaf rogue     "/O=rogue/CN=rogue signing certificate" rogue-ca v3_sign

@@ -47,6 +47,8 @@ static const tpid_reason_info_t tpid_reasons[] = {
 	{TPID_R_DEST_MISMATCH,      "DEST_MISMATCH",     438, "Invalid Identity Header",        "dest_mismatch"},
 	{TPID_R_REPLAY,             "REPLAY",            438, "Invalid Identity Header",        "replay"},
 	{TPID_R_NO_PAI,             "NO_PAI",            438, "Invalid Identity Header",        "no_pai"},
+	{TPID_R_ISSUER_NOT_ALLOWED, "ISSUER_NOT_ALLOWED", 437, "Unsupported Credential",      "issuer_not_allowed"},
+	{TPID_R_CLAIM_CONSTRAINTS,  "CLAIM_CONSTRAINTS", 438, "Invalid Identity Header",        "claim_constraints"},
 	{TPID_R_INTERNAL,           "INTERNAL",          500, "Server Internal Error",          "internal"},
 };
 /* clang-format on */

@@ -53,6 +53,9 @@ typedef enum tpid_reason
 	TPID_R_DEST_MISMATCH = 45, /* dest does not match Request-URI/To */
 	TPID_R_REPLAY = 46,		   /* same token already seen in another call */
 	TPID_R_NO_PAI = 47, /* no usable P-Asserted-Identity to bind orig to */
+	TPID_R_ISSUER_NOT_ALLOWED = 51, /* signer may not assert tpid.iss */
+	TPID_R_CLAIM_CONSTRAINTS = 52,	/* payload breaks the certificate's
+									 * JWT claim constraints */
 
 	TPID_R_INTERNAL = 99 /* out of memory, bad state: never the peer's fault */
 } tpid_reason_t;

@@ -28,6 +28,14 @@ static void test_reason_table(void **state)
 	assert_int_equal(tpid_reason_sip_code(TPID_R_X5U_MISMATCH), 436);
 	assert_string_equal(
 			tpid_reason_sip_phrase(TPID_R_X5U_MISMATCH), "Bad Identity Info");
+	assert_int_equal(TPID_R_ISSUER_NOT_ALLOWED, 51);
+	assert_int_equal(tpid_reason_sip_code(TPID_R_ISSUER_NOT_ALLOWED), 437);
+	assert_string_equal(tpid_reason_sip_phrase(TPID_R_ISSUER_NOT_ALLOWED),
+			"Unsupported Credential");
+	assert_int_equal(TPID_R_CLAIM_CONSTRAINTS, 52);
+	assert_int_equal(tpid_reason_sip_code(TPID_R_CLAIM_CONSTRAINTS), 438);
+	assert_string_equal(
+			tpid_reason_name(TPID_R_CLAIM_CONSTRAINTS), "CLAIM_CONSTRAINTS");
 	assert_string_equal(tpid_reason_name(12345), "UNDEFINED");
 	assert_int_equal(tpid_reason_sip_code(12345), 500);
 }
