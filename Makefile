@@ -17,7 +17,7 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 DEPS_STAMP  := $(BUILD)/.deps-ok
 
-.PHONY: all deps build module tool unit test integration demo start stop clean fuzz bench format format-check docs
+.PHONY: all deps build module tool pki unit test integration demo start stop clean fuzz bench format format-check docs
 
 all: build
 
@@ -42,8 +42,13 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(CORE_SRCS) $(CORE_H
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(CFLAGS_CORE) -fsanitize=address,undefined -fno-omit-frame-pointer -pthread $(shell pkg-config --cflags $(PKGS) cmocka) -o $@ $< $(CORE_SRCS) $(shell pkg-config --libs $(PKGS) cmocka)
 
-unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; TPID_VECTORS=$(CURDIR)/tests/vectors $$t; done
+# The test PKI (make-pki.sh regenerates it when the script changes): some unit
+# suites read the certificates the openssl CLI made.
+pki: $(DEPS_STAMP)
+	bash tools/make-pki.sh $(BUILD)/pki
+
+unit: $(UNIT_BINS) pki
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; TPID_VECTORS=$(CURDIR)/tests/vectors TPID_PKI=$(BUILD)/pki $$t; done
 
 # Starts its own stack on 127.0.0.1:5060/5070/5080/8443; fails if any is busy.
 integration: build
