@@ -13,6 +13,9 @@
 #   sign-ca  -> sign-pinrcd     RFC 8226 JWTClaimConstraints: mustInclude ["rcd"],
 #                               permittedValues crn: ["Customer service"] (a tpid-token
 #                               token passes: rcd present, no crn)
+#   sign-ca  -> sign-expired    valid only in January 2020
+#   sign-ca  -> sign-noDS       keyUsage without digitalSignature (may not sign tokens)
+#   sign-ca  -> sign-revoked    revoked in sign-ca.crl (the CRL sign-ca issues)
 #   rogue-ca -> rogue           unrelated CA + leaf, for forged-token tests
 #   hook-ca  -> hook            enterprise hook server cert (127.0.0.1, localhost)
 #   hook-ca  -> hook-expired    same, already expired
@@ -74,6 +77,12 @@ permitted = SEQUENCE:crn_values
 [crn_values]
 v0 = UTF8String:Customer service
 
+[v3_sign_nods]
+basicConstraints = critical,CA:false
+keyUsage = critical,keyAgreement
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
 [v3_server]
 basicConstraints = critical,CA:false
 keyUsage = critical,digitalSignature
@@ -97,6 +106,7 @@ database = $ENV::TPID_CA_DIR/index.txt
 new_certs_dir = $ENV::TPID_CA_DIR
 serial = $ENV::TPID_CA_DIR/serial
 default_md = sha256
+default_crl_days = 30
 policy = policy_any
 unique_subject = no
 copy_extensions = none
@@ -149,6 +159,8 @@ mkleaf sign2     "/O=tpid test operator/CN=tpid test signing certificate 2" sign
 mkleaf sign-noTPID "/O=tpid test operator/CN=tpid test signing certificate without tpid" sign-ca v3_sign_notpid
 mkleaf sign-pinrcd "/O=tpid test operator/CN=tpid test signing certificate pinned to rcd" sign-ca v3_sign_pinrcd
 
+mkleaf sign-noDS "/O=tpid test operator/CN=tpid test certificate without digitalSignature" sign-ca v3_sign_nods
+
 mkca   rogue-ca  "/O=rogue/CN=rogue root CA"
 mkleaf rogue     "/O=rogue/CN=rogue signing certificate" rogue-ca v3_sign
 
@@ -161,18 +173,39 @@ mkleaf hook-wrongca "/O=nobody/CN=localhost" wrong-ca v3_server
 mkca   client-ca "/O=tpid test operator/CN=S-CSCF client CA"
 mkleaf client    "/O=tpid test operator/CN=scscf.ims.example" client-ca v3_client
 
-# Expired hook certificate: issued by hook-ca with a validity window in 2020.
-newkey hook-expired
-quiet openssl req -new -config "$tmp/ext.cnf" -key "$out/hook-expired.key" \
-  -subj "/O=acme.example/CN=localhost" -out "$tmp/hook-expired.csr"
-mkdir -p "$TPID_CA_DIR"
-: >"$TPID_CA_DIR/index.txt"
-openssl rand -hex 16 >"$TPID_CA_DIR/serial"
-quiet openssl ca -batch -config "$tmp/ext.cnf" -notext -cert "$out/hook-ca.pem" \
-  -keyfile "$out/hook-ca.key" -startdate 20200101000000Z -enddate 20200201000000Z \
-  -extfile "$tmp/ext.cnf" -extensions v3_server -in "$tmp/hook-expired.csr" \
-  -out "$out/hook-expired.pem"
+# 'openssl ca' with its own database per CA: certificates with a past validity, and
+# a revocation list.
+ca_sign() { # ca name subject profile [ca options...]
+  local ca=$1 name=$2 subj=$3 prof=$4
+  shift 4
+  export TPID_CA_DIR="$tmp/ca-$ca"
+  if [ ! -d "$TPID_CA_DIR" ]; then
+    mkdir -p "$TPID_CA_DIR"
+    : >"$TPID_CA_DIR/index.txt"
+    openssl rand -hex 16 >"$TPID_CA_DIR/serial"
+  fi
+  newkey "$name"
+  quiet openssl req -new -config "$tmp/ext.cnf" -key "$out/$name.key" -subj "$subj" \
+    -out "$tmp/$name.csr"
+  quiet openssl ca -batch -config "$tmp/ext.cnf" -notext -cert "$out/$ca.pem" \
+    -keyfile "$out/$ca.key" "$@" -extfile "$tmp/ext.cnf" -extensions "$prof" \
+    -in "$tmp/$name.csr" -out "$out/$name.pem"
+}
 
-chmod 644 "$out"/*.pem
+# Expired: validity windows in 2020.
+ca_sign hook-ca hook-expired "/O=acme.example/CN=localhost" v3_server \
+  -startdate 20200101000000Z -enddate 20200201000000Z
+ca_sign sign-ca sign-expired "/O=tpid test operator/CN=tpid test expired signing certificate" \
+  v3_sign -startdate 20200101000000Z -enddate 20200201000000Z
+# Revoked, and the CRL of sign-ca that says so.
+ca_sign sign-ca sign-revoked "/O=tpid test operator/CN=tpid test revoked signing certificate" \
+  v3_sign -days 30
+export TPID_CA_DIR="$tmp/ca-sign-ca"
+quiet openssl ca -config "$tmp/ext.cnf" -cert "$out/sign-ca.pem" -keyfile "$out/sign-ca.key" \
+  -revoke "$out/sign-revoked.pem" -crl_reason keyCompromise
+quiet openssl ca -config "$tmp/ext.cnf" -cert "$out/sign-ca.pem" -keyfile "$out/sign-ca.key" \
+  -gencrl -out "$out/sign-ca.crl"
+
+chmod 644 "$out"/*.pem "$out"/*.crl
 echo "$stamp" >"$out/.done"
 echo "PKI in $out"
