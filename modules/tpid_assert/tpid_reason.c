@@ -47,6 +47,9 @@ static const tpid_reason_info_t tpid_reasons[] = {
 	{TPID_R_DEST_MISMATCH,      "DEST_MISMATCH",     438, "Invalid Identity Header",        "dest_mismatch"},
 	{TPID_R_REPLAY,             "REPLAY",            438, "Invalid Identity Header",        "replay"},
 	{TPID_R_NO_PAI,             "NO_PAI",            438, "Invalid Identity Header",        "no_pai"},
+	{TPID_R_BAD_TPID_ID,        "BAD_TPID_ID",       438, "Invalid Identity Header",        "bad_tpid_id"},
+	{TPID_R_BAD_TPID_ISS,       "BAD_TPID_ISS",      438, "Invalid Identity Header",        "bad_tpid_iss"},
+	{TPID_R_ISS_MISMATCH,       "ISS_MISMATCH",      438, "Invalid Identity Header",        "iss_mismatch"},
 	{TPID_R_INTERNAL,           "INTERNAL",          500, "Server Internal Error",          "internal"},
 };
 /* clang-format on */
