@@ -536,6 +536,16 @@ int tpid_uri_ident(const tpid_uri_t *u, tpid_ident_t *out)
 	return 0;
 }
 
+int tpid_ident_text(const tpid_ident_t *id, char *out, size_t outsize)
+{
+	int n;
+
+	if(id == NULL || out == NULL || id->value[0] == '\0')
+		return -1;
+	n = snprintf(out, outsize, "%s%s", id->is_tn ? "tel:+" : "", id->value);
+	return n >= 0 && (size_t)n < outsize ? 0 : -1;
+}
+
 /* ---- name-addr ------------------------------------------------------ */
 
 /* Past a quoted-string starting at p; NULL if it does not end. */
@@ -661,6 +671,25 @@ int tpid_uri_from_text(const char *s, size_t len, tpid_uri_t *out)
 		return tpid_uri_parse(uri.p, uri.n, out);
 	}
 	return tpid_uri_parse(p, (size_t)(end - p), out);
+}
+
+int tpid_uri_canon_text(const char *s, size_t len, char *out, size_t outsize)
+{
+	tpid_uri_t u;
+
+	if(tpid_uri_from_text(s, len, &u) < 0)
+		return -1;
+	return tpid_uri_canon(&u, out, outsize);
+}
+
+int tpid_uri_ident_text(const char *s, size_t len, char *out, size_t outsize)
+{
+	tpid_uri_t u;
+	tpid_ident_t id;
+
+	if(tpid_uri_from_text(s, len, &u) < 0 || tpid_uri_ident(&u, &id) < 0)
+		return -1;
+	return tpid_ident_text(&id, out, outsize);
 }
 
 /* ---- https URLs ----------------------------------------------------- */

@@ -82,6 +82,18 @@ int tpid_uri_ident(const tpid_uri_t *u, tpid_ident_t *out);
  * URI (its parameters are the URI's), parsed. 0 or -1. */
 int tpid_uri_from_text(const char *s, size_t len, tpid_uri_t *out);
 
+/* Canonical text (tpid_uri_canon) of a name-addr or bare URI given as
+ * text: what a claimed ID or a revoke_id argument is matched by. 0/-1. */
+int tpid_uri_canon_text(const char *s, size_t len, char *out, size_t outsize);
+
+/* An orig/dest identity as text: "tel:+<tn>" for a tn, else its uri. The
+ * key the cache keeps a served user under. 0 or -1 (out too small). */
+int tpid_ident_text(const tpid_ident_t *id, char *out, size_t outsize);
+
+/* tpid_ident_text of a name-addr or bare URI given as text: a served
+ * user as the cache knows it (revoke_user). 0 or -1. */
+int tpid_uri_ident_text(const char *s, size_t len, char *out, size_t outsize);
+
 /* 1 if s/len is a DNS name as described at tpid_uri_parse, else 0. */
 int tpid_dns_name_ok(const char *s, size_t len);
 
