@@ -443,10 +443,10 @@ class Stack:
         try:
             s.bind((HOST, 0))
             port = s.getsockname()[1]
-            lines = [f"{method} sip:{CALLEE}@{HOST}:{to_port} SIP/2.0",
+            lines = [f"{method} sip:+{CALLEE}@{HOST}:{to_port};user=phone SIP/2.0",
                      f"Via: SIP/2.0/UDP {HOST}:{port};branch=z9hG4bK{uuid.uuid4().hex};rport",
                      f"From: <sip:caller@{HOST}>;tag={uuid.uuid4().hex[:12]}",
-                     f"To: <sip:{CALLEE}@{HOST}>" + (f";tag={to_tag}" if to_tag else ""),
+                     f"To: <sip:+{CALLEE}@{HOST};user=phone>" + (f";tag={to_tag}" if to_tag else ""),
                      f"Call-ID: {call_id}", f"CSeq: {cseq} {method}", "Max-Forwards: 70",
                      f"Contact: <sip:caller@{HOST}:{port}>", *headers]
             if body:

@@ -103,7 +103,8 @@ static int tpid_orig_refuse(sip_msg_t *msg, int reason)
 	return tpid_res.ret;
 }
 
-/* The claimed ID as a bare URI, from the explicit value or the header. */
+/* The claimed ID in canonical form (tpid_ident.h), from the explicit value
+ * or the header, and its domain. */
 static int tpid_orig_claim(sip_msg_t *msg, str *explicit_id, char *id,
 		size_t idsize, char *domain, size_t dsize)
 {
@@ -125,7 +126,9 @@ static int tpid_orig_claim(sip_msg_t *msg, str *explicit_id, char *id,
 		if(n < 0)
 			return TPID_R_BAD_CLAIM;
 	}
-	if(tpid_sip_uri_of(raw, n, id, idsize) < 0 || !tpid_sip_uri_safe(id)
+	/* canonical: the cache key, the hook's tpid and revoke_id all agree on
+	 * one spelling (host case, escapes, parameters) */
+	if(tpid_uri_canon_text(raw, (size_t)n, id, idsize) < 0
 			|| tpid_id_domain(id, strlen(id), domain, dsize) < 0)
 		return TPID_R_BAD_CLAIM;
 	return TPID_OK;

@@ -6,6 +6,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <ctype.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +19,7 @@
 #include "tpid_assert_ent.h"
 #include "tpid_assert_rpc.h"
 #include "tpid_assert_signer.h"
+#include "tpid_ident.h"
 
 typedef struct tpid_rpc_walk
 {
@@ -116,29 +118,38 @@ static int tpid_rpc_arg(rpc_t *rpc, void *ctx, char *buf, size_t size)
 
 static const char *tpid_rpc_revoke_id_doc[] = {
 		"Evict every decision about one third-party ID "
-		"(e.g. sip:e102938@acme.example).",
+		"(e.g. sip:e102938@acme.example; any spelling of it).",
 		0};
 
 static void tpid_rpc_revoke_id(rpc_t *rpc, void *ctx)
 {
-	char id[TPID_MAX_URI];
+	char arg[TPID_MAX_URI], id[TPID_MAX_URI];
 
-	if(tpid_rpc_arg(rpc, ctx, id, sizeof(id)) < 0)
+	if(tpid_rpc_arg(rpc, ctx, arg, sizeof(arg)) < 0)
 		return;
+	if(tpid_uri_canon_text(arg, strlen(arg), id, sizeof(id)) < 0) {
+		rpc->fault(ctx, 400, "not a sip, sips or tel URI");
+		return;
+	}
 	tpid_rpc_evicted(rpc, ctx, tpid_cache_evict(tpid_cache, NULL, id, NULL));
 }
 
 static const char *tpid_rpc_revoke_user_doc[] = {
 		"Evict every decision about one served user "
-		"(as cached: tel:+<digits> or the SIP URI).",
+		"(a tel or SIP URI, read as the cache keys it: tel:+<digits> "
+		"or the canonical SIP URI).",
 		0};
 
 static void tpid_rpc_revoke_user(rpc_t *rpc, void *ctx)
 {
-	char served[TPID_MAX_URI];
+	char arg[TPID_MAX_URI], served[TPID_MAX_URI];
 
-	if(tpid_rpc_arg(rpc, ctx, served, sizeof(served)) < 0)
+	if(tpid_rpc_arg(rpc, ctx, arg, sizeof(arg)) < 0)
 		return;
+	if(tpid_uri_ident_text(arg, strlen(arg), served, sizeof(served)) < 0) {
+		rpc->fault(ctx, 400, "not a sip, sips or tel URI");
+		return;
+	}
 	tpid_rpc_evicted(
 			rpc, ctx, tpid_cache_evict(tpid_cache, served, NULL, NULL));
 }
@@ -149,9 +160,17 @@ static const char *tpid_rpc_revoke_enterprise_doc[] = {
 static void tpid_rpc_revoke_enterprise(rpc_t *rpc, void *ctx)
 {
 	char domain[TPID_MAX_DOMAIN];
+	size_t i;
 
 	if(tpid_rpc_arg(rpc, ctx, domain, sizeof(domain)) < 0)
 		return;
+	if(!tpid_dns_name_ok(domain, strlen(domain))) {
+		rpc->fault(ctx, 400, "not a DNS name");
+		return;
+	}
+	/* the table keeps domains lower-cased */
+	for(i = 0; domain[i]; i++)
+		domain[i] = (char)tolower((unsigned char)domain[i]);
 	tpid_rpc_evicted(
 			rpc, ctx, tpid_cache_evict(tpid_cache, NULL, NULL, domain));
 }

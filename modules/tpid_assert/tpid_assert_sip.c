@@ -167,11 +167,17 @@ int tpid_sip_get_identity(
 	return 0;
 }
 
+/* A URI Kamailio parsed out of a header or the R-URI, by the one
+ * grammar, into the orig/dest form. */
 static int tpid_sip_norm(str *uri, tpid_ident_t *id)
 {
-	if(uri->s == NULL || uri->len <= 0)
+	tpid_uri_t u;
+
+	memset(id, 0, sizeof(*id));
+	if(uri->s == NULL || uri->len <= 0
+			|| tpid_uri_from_text(uri->s, (size_t)uri->len, &u) < 0)
 		return -1;
-	return tpid_ident_from_uri(uri->s, uri->len, id);
+	return tpid_uri_ident(&u, id);
 }
 
 int tpid_sip_pai(
@@ -219,50 +225,10 @@ int tpid_sip_ruri(sip_msg_t *msg, tpid_ident_t *id)
 	return tpid_sip_norm(ruri, id);
 }
 
-int tpid_sip_uri_safe(const char *s)
-{
-	for(; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if(ch <= 0x20 || ch == '<' || ch == '>' || ch == '"' || ch == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
-int tpid_sip_uri_of(const char *s, size_t len, char *out, size_t outsize)
-{
-	const char *b, *e, *end = s + len;
-	size_t n;
-
-	b = memchr(s, '<', len);
-	if(b != NULL) {
-		b++;
-		e = memchr(b, '>', end - b);
-		if(e == NULL)
-			return -1;
-	} else {
-		/* addr-spec: up to the first parameter or blank */
-		b = s;
-		while(b < end && (*b == ' ' || *b == '\t'))
-			b++;
-		e = b;
-		while(e < end && *e != ';' && *e != ' ' && *e != '\t')
-			e++;
-	}
-	n = e - b;
-	if(n == 0 || n >= outsize)
-		return -1;
-	memcpy(out, b, n);
-	out[n] = '\0';
-	return 0;
-}
-
 void tpid_sip_ident_uri(const tpid_ident_t *id, char *out, size_t outsize)
 {
-	if(id->is_tn)
-		snprintf(out, outsize, "tel:+%s", id->value);
-	else
-		snprintf(out, outsize, "%s", id->value);
+	if(tpid_ident_text(id, out, outsize) < 0 && outsize > 0)
+		out[0] = '\0';
 }
 
 int tpid_sip_reply(sip_msg_t *msg, int code, const char *phrase)

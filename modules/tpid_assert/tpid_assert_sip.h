@@ -9,6 +9,7 @@
 #include "core/parser/msg_parser.h"
 #include "core/str.h"
 
+#include "tpid_ident.h"
 #include "tpid_passport.h"
 
 #define TPID_IDENTITY_HDR "Identity"
@@ -36,7 +37,7 @@ int tpid_sip_get_identity(
 		sip_msg_t *msg, const char *ppt, char *out, size_t outsize);
 
 /* The URIs of the P-Asserted-Identity headers, at most max, each
- * normalised; raw copies into raw[i] when raw is not NULL. Returns how many
+ * read by the one grammar (tpid_ident.h) into the orig/dest form; raw copies into raw[i] when raw is not NULL. Returns how many
  * (0 when there is no usable PAI). */
 int tpid_sip_pai(
 		sip_msg_t *msg, tpid_ident_t *ids, char (*raw)[TPID_MAX_URI], int max);
@@ -48,15 +49,8 @@ int tpid_sip_from(sip_msg_t *msg, tpid_ident_t *id);
 int tpid_sip_ruri(sip_msg_t *msg, tpid_ident_t *id);
 int tpid_sip_to(sip_msg_t *msg, tpid_ident_t *id);
 
-/* Extracts the URI from a name-addr or addr-spec ("Name" <uri>;p, <uri>,
- * uri) into out. 0 or -1 if malformed or too long. */
-int tpid_sip_uri_of(const char *s, size_t len, char *out, size_t outsize);
-
-/* A URI we put between <> (or into a token) must not be able to end a
- * header field early: no blanks, quotes, <> or control characters. */
-int tpid_sip_uri_safe(const char *s);
-
-/* Formats an identity back into a URI: tel:+<digits> or the uri. */
+/* Formats an identity back into a URI: tel:+<digits> or the uri (""
+ * if it does not fit). */
 void tpid_sip_ident_uri(const tpid_ident_t *id, char *out, size_t outsize);
 
 /* Sends a stateless (or transaction, if one exists) reply. 0 or -1. */

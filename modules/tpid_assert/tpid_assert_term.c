@@ -21,6 +21,7 @@
 #include "tpid_assert_stats.h"
 #include "tpid_assert_term.h"
 #include "tpid_assert_x5u.h"
+#include "tpid_ident.h"
 
 #define TPID_TERM_MAX_PAI 4
 
@@ -146,9 +147,11 @@ static int tpid_term_present(sip_msg_t *msg, const tpid_claims_t *c)
 {
 	char name[2 * TPID_MAX_NAME];
 	char value[2 * TPID_MAX_NAME + 2 * TPID_MAX_URI + 32];
+	/* id and iss go into a header: the one grammar decides them */
+	int rc = tpid_claim_rules(c->id, c->iss);
 
-	if(!tpid_sip_uri_safe(c->id) || !tpid_sip_uri_safe(c->iss))
-		return TPID_R_BAD_CLAIMS;
+	if(rc != TPID_OK)
+		return rc;
 	tpid_term_quote(c->name, name, sizeof(name));
 	snprintf(value, sizeof(value), "\"%s\" <%s>;verified=yes;iss=%s", name,
 			c->id, c->iss);

@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "tpid_enterprise.h"
+#include "tpid_ident.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -164,18 +165,12 @@ static int tpid_ent_bool(const tpid_ent_ctx_t *c, json_t *obj, const char *key,
 	return 0;
 }
 
+/* A domain of the one identity grammar, short enough for the table. */
 static int tpid_ent_domain_ok(const char *d)
 {
-	size_t i, len = strlen(d);
+	size_t len = strlen(d);
 
-	if(len == 0 || len >= TPID_MAX_DOMAIN)
-		return 0;
-	for(i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)d[i];
-		if(!(islower(ch) || isdigit(ch) || ch == '.' || ch == '-'))
-			return 0;
-	}
-	return 1;
+	return len < TPID_MAX_DOMAIN && tpid_dns_name_ok(d, len);
 }
 
 /* The token goes into an HTTP header: trailing whitespace (the newline an
@@ -238,6 +233,7 @@ static int tpid_ent_parse_entry(tpid_ent_ctx_t *c, json_t *obj,
 	char tokfile[TPID_MAX_PATH];
 	const char *key;
 	json_t *v;
+	tpid_url_t url;
 	size_t i, len;
 	int rc, rk, j;
 
@@ -280,7 +276,9 @@ static int tpid_ent_parse_entry(tpid_ent_ctx_t *c, json_t *obj,
 	for(i = 0; e->domain[i]; i++)
 		e->domain[i] = (char)tolower((unsigned char)e->domain[i]);
 	if(!tpid_ent_domain_ok(e->domain)) {
-		tpid_ent_err(c, "domain '%s' invalid (1..%d chars of a-z 0-9 . -)",
+		tpid_ent_err(c,
+				"domain '%s' invalid (a DNS name of at most %d chars: labels "
+				"of a-z 0-9 -, no empty label, TLD not all digits)",
 				e->domain, TPID_MAX_DOMAIN - 1);
 		return -1;
 	}
@@ -305,17 +303,12 @@ static int tpid_ent_parse_entry(tpid_ent_ctx_t *c, json_t *obj,
 		tpid_ent_err(c, "api_root '%s' must be an https:// URL", e->api_root);
 		return -1;
 	}
-	for(i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)e->api_root[i];
-		if(ch <= 0x20 || ch >= 0x7f) {
-			tpid_ent_err(c, "api_root contains a space or control character");
-			return -1;
-		}
-	}
 	if(e->api_root[len - 1] == '/')
 		e->api_root[--len] = '\0';
-	if(len <= 8 || e->api_root[8] == '/') {
-		tpid_ent_err(c, "api_root '%s' has no host", e->api_root);
+	if(tpid_url_parse(e->api_root, len, &url) < 0) {
+		tpid_ent_err(c,
+				"api_root must be https://host[:port][/path] (no userinfo, "
+				"query, fragment, dot segment, blank or control)");
 		return -1;
 	}
 
@@ -477,93 +470,18 @@ const tpid_enterprise_t *tpid_enterprise_find(
 	return NULL;
 }
 
-static int tpid_host_char(unsigned char ch)
-{
-	return isalnum(ch) || ch == '.' || ch == '-';
-}
-
 int tpid_id_domain(const char *id, size_t len, char *out, size_t outsize)
 {
-	const char *p, *end, *at, *h, *hend, *q;
-	size_t hlen, i;
+	tpid_uri_t u;
+	size_t n;
 
-	if(id == NULL || out == NULL || outsize == 0)
+	if(id == NULL || out == NULL || outsize == 0
+			|| tpid_uri_from_text(id, len, &u) < 0 || u.scheme == TPID_URI_TEL
+			|| u.user[0] == '\0')
 		return -1;
-	p = id;
-	end = id + len;
-	if(p < end && *p == '<') {
-		/* tolerated: the URI as it appears inside name-addr brackets */
-		if(end - p < 2 || end[-1] != '>')
-			return -1;
-		p++;
-		end--;
-	}
-	if(end - p >= 4 && strncasecmp(p, "sip:", 4) == 0)
-		p += 4;
-	else if(end - p >= 5 && strncasecmp(p, "sips:", 5) == 0)
-		p += 5;
-	else
+	n = strlen(u.host);
+	if(n >= outsize)
 		return -1;
-
-	/* '@' never appears unescaped in a valid SIP URI except before the host;
-	 * two of them would let the claim pick which one we treat as domain. */
-	at = memchr(p, '@', (size_t)(end - p));
-	if(at == NULL || at == p)
-		return -1;
-	if(memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL)
-		return -1;
-	for(q = p; q < at; q++) {
-		unsigned char ch = (unsigned char)*q;
-		if(ch <= 0x20 || ch >= 0x7f || ch == '<' || ch == '>' || ch == '"')
-			return -1;
-	}
-
-	h = at + 1;
-	if(h < end && *h == '[') {
-		/* IPv6 reference */
-		for(hend = h + 1; hend < end && *hend != ']'; hend++) {
-			unsigned char ch = (unsigned char)*hend;
-			if(!(isxdigit(ch) || ch == ':' || ch == '.'))
-				return -1;
-		}
-		if(hend >= end || hend == h + 1)
-			return -1;
-		hend++;
-	} else {
-		for(hend = h; hend < end; hend++) {
-			unsigned char ch = (unsigned char)*hend;
-			if(ch == ':' || ch == ';' || ch == '?' || ch == '>')
-				break;
-			if(!tpid_host_char(ch))
-				return -1;
-		}
-		if(hend == h)
-			return -1;
-		/* no empty labels: ".a", "a..b", "a." */
-		if(*h == '.' || hend[-1] == '.')
-			return -1;
-		for(q = h; q + 1 < hend; q++) {
-			if(q[0] == '.' && q[1] == '.')
-				return -1;
-		}
-	}
-
-	q = hend;
-	if(q < end && *q == ':') {
-		const char *ps = ++q;
-		while(q < end && isdigit((unsigned char)*q))
-			q++;
-		if(q == ps || q - ps > 5)
-			return -1;
-	}
-	if(q < end && *q != ';' && *q != '?' && *q != '>')
-		return -1;
-
-	hlen = (size_t)(hend - h);
-	if(hlen + 1 > outsize)
-		return -1;
-	for(i = 0; i < hlen; i++)
-		out[i] = (char)tolower((unsigned char)h[i]);
-	out[hlen] = '\0';
+	memcpy(out, u.host, n + 1);
 	return 0;
 }

@@ -52,7 +52,10 @@ typedef enum tpid_reason
 			44, /* orig does not match P-Asserted-Identity/From */
 	TPID_R_DEST_MISMATCH = 45, /* dest does not match Request-URI/To */
 	TPID_R_REPLAY = 46,		   /* same token already seen in another call */
-	TPID_R_NO_PAI = 47, /* no usable P-Asserted-Identity to bind orig to */
+	TPID_R_NO_PAI = 47,		 /* no usable P-Asserted-Identity to bind orig to */
+	TPID_R_BAD_TPID_ID = 48, /* tpid.id not a sip/sips/tel URI */
+	TPID_R_BAD_TPID_ISS = 49, /* tpid.iss not a DNS name */
+	TPID_R_ISS_MISMATCH = 50, /* host of a SIP tpid.id not under tpid.iss */
 	TPID_R_ISSUER_NOT_ALLOWED = 51, /* signer may not assert tpid.iss */
 	TPID_R_CLAIM_CONSTRAINTS = 52,	/* payload breaks the certificate's
 									 * JWT claim constraints */

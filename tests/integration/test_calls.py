@@ -10,6 +10,8 @@ import json
 import os
 import re
 
+import pytest
+
 from conftest import now, sign
 import stack as S
 
@@ -278,3 +280,29 @@ def test_presentation_from_network_is_never_passed_on(stack):
                          extra_headers=[f'{PRESENT}: "ACME CEO" <sip:ceo@acme.example>;verified=yes'])
     assert c.code == 200
     assert c.callee_header(PRESENT) == []
+
+
+# The terminating claim rules: tpid.id of the identity grammar, tpid.iss a DNS
+# name, the host of a SIP tpid.id equal to iss or under it. A valid signature
+# alone does not let a signer present an ID of another enterprise.
+@pytest.mark.parametrize("tpid_id,iss,reason", [
+    ("sip:e102938@evilacme.example", "acme.example", "ISS_MISMATCH"),
+    ("sip:e102938@acme.example", "sub.acme.example", "ISS_MISMATCH"),
+    ("sip:e102938@acme..example", "example", "BAD_TPID_ID"),
+    ("sip:e1;x=\"y\"@acme.example", "acme.example", "BAD_TPID_ID"),
+    ("sip:e102938@acme.example", "acme.example;x=1", "BAD_TPID_ISS"),
+    ("sip:e102938@acme.example", "acme.example.", "BAD_TPID_ISS"),
+])
+def test_claim_rules_refuse_438(stack, tpid_id, iss, reason):
+    c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
+                         extra_headers=["Identity: " + sign(id=tpid_id, iss=iss)],
+                         expect=438)
+    assert c.code == 438 and c.callee is None
+    assert log_reason(stack, "term", c.call_id) == reason
+
+
+def test_claim_of_a_subdomain_is_presented(stack):
+    c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
+                         extra_headers=["Identity: " + sign(id="sip:e1@Sales.Acme.example")])
+    assert c.code == 200
+    assert "<sip:e1@Sales.Acme.example>;verified=yes;iss=acme.example" in c.callee_header(PRESENT)[0]

@@ -116,6 +116,37 @@ def test_employee_leaves_refused_at_once_after_rpc_eviction(stack, directory):
     assert log_reason(stack, c.call_id) == "UNKNOWN_ID"
 
 
+# The claim and the revoke_id argument are both read by the one identity grammar
+# and matched in canonical form: host case, <>, escapes and parameters do not count.
+@pytest.mark.parametrize("claim,arg", [
+    ("sip:e102938@ACME.Example", S.ALICE_ID),
+    (S.ALICE_ID, "sip:e102938@Acme.EXAMPLE"),
+    (S.ALICE_ID, "<SIP:e%31%302938@acme.example;transport=tls>"),
+])
+def test_revoke_id_matches_any_spelling(stack, directory, claim, arg):
+    data, write_dir = directory
+    kamcmd(stack, "tpid_assert.cache_flush")
+    assert stack.place_call(served=S.ALICE, claim=claim).code == 200
+    write_dir(drop_user(data, S.ALICE))
+    ok, out = kamcmd(stack, "tpid_assert.revoke_id", arg)
+    assert ok and "evicted: 1" in out, out
+    c = stack.place_call(served=S.ALICE, claim=S.ALICE_ID, expect=403)
+    assert c.code == 403 and log_reason(stack, c.call_id) == "UNKNOWN_ID"
+
+
+@pytest.mark.parametrize("cmd,arg", [
+    ("revoke_id", "sip:e102938@acme..example"),
+    ("revoke_id", "e102938@acme.example"),
+    ("revoke_id", "sip:e1 02938@acme.example"),
+    ("revoke_user", "tel:4961519876543"),
+    ("revoke_enterprise", "acme.example."),
+    ("revoke_enterprise", "acme_example"),
+])
+def test_revoke_refuses_what_does_not_parse(stack, cmd, arg):
+    ok, out = kamcmd(stack, f"tpid_assert.{cmd}", arg)
+    assert not ok, out
+
+
 @pytest.mark.parametrize("how", ["revoke_user", "revoke_enterprise", "cache_flush"])
 def test_other_evictions(stack, directory, how):
     data, write_dir = directory

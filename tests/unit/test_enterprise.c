@@ -542,8 +542,8 @@ static void test_id_domain_ok(void **state)
 	assert_string_equal(out, "acme.example");
 	assert_int_equal(dom("SIP:alice@acme.example:5061", out, sizeof(out)), 0);
 	assert_string_equal(out, "acme.example");
-	assert_int_equal(dom("sip:alice@acme.example:5061;transport=tls?h=v", out,
-							 sizeof(out)),
+	assert_int_equal(
+			dom("sip:alice@acme.example:5061;transport=tls", out, sizeof(out)),
 			0);
 	assert_string_equal(out, "acme.example");
 	assert_int_equal(dom("<sip:bob@Beta.Example>", out, sizeof(out)), 0);
@@ -551,8 +551,12 @@ static void test_id_domain_ok(void **state)
 	assert_int_equal(
 			dom("sip:+4961511234567;npdi@acme.example", out, sizeof(out)), 0);
 	assert_string_equal(out, "acme.example");
-	assert_int_equal(dom("sip:bob:pw@10.0.0.1", out, sizeof(out)), 0);
+	assert_int_equal(dom("sip:bob@10.0.0.1", out, sizeof(out)), 0);
 	assert_string_equal(out, "10.0.0.1");
+	assert_int_equal(
+			dom("\"Bob <x>\" <sip:bob@Acme.Example>;tag=1", out, sizeof(out)),
+			0);
+	assert_string_equal(out, "acme.example");
 	assert_int_equal(dom("sip:bob@[2001:DB8::1]:5060", out, sizeof(out)), 0);
 	assert_string_equal(out, "[2001:db8::1]");
 	/* len bounds the input: what follows is not looked at */
@@ -597,6 +601,108 @@ static void test_id_domain_refused(void **state)
 	assert_int_equal(tpid_id_domain(NULL, 0, out, sizeof(out)), -1);
 }
 
+/* The enterprise file speaks the one identity grammar: each domain and
+ * api_root alone in an otherwise valid entry, accepted or refused. */
+typedef struct ent_row
+{
+	const char *domain;
+	const char *api_root;
+	int ok;
+} ent_row_t;
+
+static const ent_row_t ent_rows[] = {
+		{"acme.example", "https://a.example", 0},
+		{"ACME.Example", "https://127.0.0.1:8443/acme/", 0},
+		{"a-b.example", "https://[::1]:8443/x/y%2F", 0},
+		{"acme.example", "HTTPS://Hook.Example/v1", 0},
+		{"a..example", "https://a.example", -1},
+		{".acme.example", "https://a.example", -1},
+		{"acme.example.", "https://a.example", -1},
+		{"-acme.example", "https://a.example", -1},
+		{"acme-.example", "https://a.example", -1},
+		{"10.0.0.1", "https://a.example", -1},
+		{"acme.123", "https://a.example", -1},
+		{"acme.ex\u00e4mple", "https://a.example", -1},
+		{"acme.example", "https://u:p@a.example/x", -1},
+		{"acme.example", "https://a.example/x?q=1", -1},
+		{"acme.example", "https://a.example/x#f", -1},
+		{"acme.example", "https://a.example/a/../b", -1},
+		{"acme.example", "https://a.example/a/%2e/b", -1},
+		{"acme.example", "https://a..example/x", -1},
+		{"acme.example", "https://a.example:0/x", -1},
+		{"acme.example", "https://a.example:99999/x", -1},
+		{"acme.example", "https://a.example/\u00e4", -1},
+		{"acme.example", "https://a.example/a\\b", -1},
+		{"acme.example", "https://a.example/a\\u0000b", -1},
+		{"acme.example", "https://a.example/a\"b", -1},
+		{"acme.example", "https://a.example/\r\n", -1},
+};
+
+static void test_load_grammar_table(void **state)
+{
+	tpid_enterprise_set_t set = {0, NULL};
+	char json[512], err[256];
+	size_t i;
+	int rc;
+
+	(void)state;
+	for(i = 0; i < sizeof(ent_rows) / sizeof(ent_rows[0]); i++) {
+		snprintf(json, sizeof(json),
+				"{\"enterprises\":[{\"domain\":\"%s\",\"api_root\":\"%s\","
+				"\"ca_file\":\"@/ca.pem\"}]}",
+				ent_rows[i].domain, ent_rows[i].api_root);
+		rc = load(&set, err, sizeof(err), json);
+		if(rc != ent_rows[i].ok)
+			fail_msg("'%s' '%s': %d (%s)", ent_rows[i].domain,
+					ent_rows[i].api_root, rc, err);
+		if(rc == 0)
+			tpid_enterprise_free(&set);
+	}
+}
+
+/* ID domains: the host of a sip/sips URI with a user, by the grammar. */
+static const struct
+{
+	const char *id;
+	const char *domain; /* NULL: refused */
+} id_rows[] = {
+		{"sip:e1@Sales.ACME.example", "sales.acme.example"},
+		{"sips:e1@acme.example;transport=tls", "acme.example"},
+		{"<sip:e1@acme.example;user=phone>", NULL},
+		{"sip:+1@acme.example;user=phone", "acme.example"},
+		{"sip:e1@[2001:db8::1]", "[2001:db8::1]"},
+		{"sip:e1@acme..example", NULL},
+		{"sip:e1@acme.example.", NULL},
+		{"sip:e1@-acme.example", NULL},
+		{"sip:e1@acme.123", NULL},
+		{"sip:e1:pw@acme.example", NULL},
+		{"sip:e1@acme.example?h=v", NULL},
+		{"sip:e\xc3\xa4@acme.example", NULL},
+		{"sip:e1@acme.ex\x7f"
+		 "ample",
+				NULL},
+		{"sip:e\"1@acme.example", NULL},
+		{"sip:e1@acme.example;lr", "acme.example"},
+		{"sip:e1@acme.example;", NULL},
+		{"tel:1234;phone-context=acme.example", NULL},
+};
+
+static void test_id_domain_table(void **state)
+{
+	char out[TPID_MAX_DOMAIN];
+	size_t i;
+	int rc;
+
+	(void)state;
+	for(i = 0; i < sizeof(id_rows) / sizeof(id_rows[0]); i++) {
+		rc = dom(id_rows[i].id, out, sizeof(out));
+		if(rc != (id_rows[i].domain ? 0 : -1))
+			fail_msg("'%s': %d", id_rows[i].id, rc);
+		if(rc == 0)
+			assert_string_equal(out, id_rows[i].domain);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,6 +723,8 @@ int main(void)
 			cmocka_unit_test(test_find),
 			cmocka_unit_test(test_id_domain_ok),
 			cmocka_unit_test(test_id_domain_refused),
+			cmocka_unit_test(test_load_grammar_table),
+			cmocka_unit_test(test_id_domain_table),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -23,6 +23,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "tpid_reason.h"
+#include "tpid_ident.h"
 #include "tpid_passport.h"
 
 #define EXIT_REFUSED 1
@@ -84,17 +85,22 @@ static int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 	return 0;
 }
 
-/* A URI or a bare number ('+', digits, visual separators) as orig/dest. */
+/* A URI (the module's grammar, tpid_ident.h) or a bare global number ('+'
+ * optional, digits, visual separators) as orig/dest. */
 static int ident_arg(const char *s, tpid_ident_t *out)
 {
 	char tel[TPID_MAX_URI + 8];
+	tpid_uri_t u;
 
-	if(strchr("+0123456789", s[0]) != NULL && s[0] != '\0') {
-		if(snprintf(tel, sizeof(tel), "tel:%s", s) >= (int)sizeof(tel))
+	if(s[0] != '\0' && strchr("+0123456789", s[0]) != NULL) {
+		if(snprintf(tel, sizeof(tel), "tel:%s%s", s[0] == '+' ? "" : "+", s)
+				>= (int)sizeof(tel))
 			return -1;
-		return tpid_ident_from_uri(tel, strlen(tel), out);
+		s = tel;
 	}
-	return tpid_ident_from_uri(s, strlen(s), out);
+	if(tpid_uri_from_text(s, strlen(s), &u) < 0)
+		return -1;
+	return tpid_uri_ident(&u, out);
 }
 
 static int set_str(char *dst, size_t size, const char *src, const char *opt)
