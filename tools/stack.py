@@ -261,7 +261,10 @@ class Stack:
         term = {"CA_FILE": self._q(os.path.join(PKI, "sign-ca.pem")),
                 "X5U_CERT": self._q(SIGN_X5U + "=" + os.path.join(PKI, "sign.pem")),
                 "X5U_CERT2": self._q(SIGN2_X5U + "=" + os.path.join(PKI, "sign2.pem")),
-                "TERM_POLICY": self._q(self.term_policy)}
+                "TERM_POLICY": self._q(self.term_policy),
+                # the test operator's signer vouches for every enterprise of the stack
+                "X5U_SIGNER": self._q("https://cert.example.net/=" + ",".join(
+                    ["acme.example"] + [n + ".example" for n in EXTRA_HOOKS]))}
         term.update(self.term_extra)
         self._kamailio("orig", "orig-scscf.cfg", ORIG_PORT, orig)
         self._kamailio("term", "term-scscf.cfg", TERM_PORT, term)

@@ -16,6 +16,7 @@
 
 #include "tpid_enterprise.h"
 #include "tpid_passport.h"
+#include "tpid_signers.h"
 #include "tpid_trust.h"
 
 /* What to do when a check fails (documented in tpid_assert_admin.xml). */
@@ -49,6 +50,7 @@ typedef struct tpid_mod_cfg
 	int cache_size, cache_locks;
 	/* terminating */
 	tpid_trust_t *trust;
+	tpid_signers_t *signers; /* what each signer may assert */
 	int iat_max_age, iat_max_future;
 	int term_policy;
 	int require_identity;

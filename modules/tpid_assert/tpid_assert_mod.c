@@ -6,10 +6,11 @@
  *
  * Includes among the glue files (a DAG: roles call down into the runner,
  * the runner calls back only through the kind callbacks of its header):
- *   mod.c   -> orig, term, replay, boundary, rpc, async, ent, signer, stats,
- *              cfg
+ *   mod.c   -> orig, term, trustcfg, replay, boundary, rpc, async, ent,
+ *              signer, stats, cfg
  *   orig.c  -> async, ent, signer, sip, stats, cfg   (+ plain tpid_hook)
  *   term.c  -> x5u, replay, sip, stats, cfg
+ *   trustcfg.c -> cfg                         (+ plain tpid_trust, signers)
  *   replay.c -> shm, cfg                     (+ plain tpid_replay)
  *   boundary.c -> sip, cfg
  *   rpc.c   -> async, ent, signer, cfg
@@ -48,12 +49,12 @@
 #include "tpid_assert_signer.h"
 #include "tpid_assert_stats.h"
 #include "tpid_assert_term.h"
+#include "tpid_assert_trustcfg.h"
 #include "tpid_hook.h"
 #include "tpid_https.h"
 
 MODULE_VERSION
 
-#define TPID_MAX_X5U_PARAMS TPID_TRUST_MAX_CERTS
 
 tpid_mod_cfg_t tpid_cfg;
 sl_api_t tpid_slb;
@@ -62,14 +63,9 @@ tpid_result_t tpid_res;
 /* raw parameter values, turned into tpid_cfg in mod_init */
 static char *tpid_p_sign_key = NULL;
 static char *tpid_p_sign_cert = NULL;
-static char *tpid_p_ca_file = NULL;
 static char *tpid_p_deny_policy = "reject";
 static char *tpid_p_fail_policy = "strip";
 static char *tpid_p_term_policy = "continue";
-static char *tpid_p_x5u_cert[TPID_MAX_X5U_PARAMS];
-static int tpid_p_nx5u_cert = 0;
-static char *tpid_p_x5u_allow[TPID_TRUST_MAX_ALLOW];
-static int tpid_p_nx5u_allow = 0;
 
 static int mod_init(void);
 static int child_init(int rank);
@@ -84,27 +80,6 @@ static int w_tpid_assert_term_route(sip_msg_t *msg, char *rt, char *p2);
 static int w_tpid_assert_strip(sip_msg_t *msg, char *p1, char *p2);
 static int pv_get_tpid(sip_msg_t *msg, pv_param_t *param, pv_value_t *res);
 static int pv_parse_tpid_name(pv_spec_p sp, str *in);
-
-static int tpid_param_x5u_cert(modparam_t type, void *val)
-{
-	if(tpid_p_nx5u_cert >= TPID_MAX_X5U_PARAMS) {
-		LM_ERR("too many x5u_cert parameters (max %d)\n", TPID_MAX_X5U_PARAMS);
-		return -1;
-	}
-	tpid_p_x5u_cert[tpid_p_nx5u_cert++] = (char *)val;
-	return 0;
-}
-
-static int tpid_param_x5u_allow(modparam_t type, void *val)
-{
-	if(tpid_p_nx5u_allow >= TPID_TRUST_MAX_ALLOW) {
-		LM_ERR("too many x5u_allow parameters (max %d)\n",
-				TPID_TRUST_MAX_ALLOW);
-		return -1;
-	}
-	tpid_p_x5u_allow[tpid_p_nx5u_allow++] = (char *)val;
-	return 0;
-}
 
 /* clang-format off */
 static cmd_export_t cmds[] = {
@@ -140,11 +115,14 @@ static param_export_t params[] = {
 	{"max_inflight",     PARAM_INT,    &tpid_cfg.max_inflight},
 	{"cache_size",       PARAM_INT,    &tpid_cfg.cache_size},
 	{"cache_locks",      PARAM_INT,    &tpid_cfg.cache_locks},
-	{"ca_file",          PARAM_STRING, &tpid_p_ca_file},
+	{"ca_file",          PARAM_STRING|USE_FUNC_PARAM,
+		(void *)tpid_trustcfg_param_ca_file},
 	{"x5u_cert",         PARAM_STRING|USE_FUNC_PARAM,
-		(void *)tpid_param_x5u_cert},
+		(void *)tpid_trustcfg_param_cert},
 	{"x5u_allow",        PARAM_STRING|USE_FUNC_PARAM,
-		(void *)tpid_param_x5u_allow},
+		(void *)tpid_trustcfg_param_allow},
+	{"x5u_signer",       PARAM_STRING|USE_FUNC_PARAM,
+		(void *)tpid_trustcfg_param_signer},
 	{"iat_max_age",      PARAM_INT,    &tpid_cfg.iat_max_age},
 	{"iat_max_future",   PARAM_INT,    &tpid_cfg.iat_max_future},
 	{"term_policy",      PARAM_STRING, &tpid_p_term_policy},
@@ -232,59 +210,6 @@ static int tpid_load_sign_key(void)
 	return 0;
 }
 
-static int tpid_load_trust(void)
-{
-	EVP_PKEY *pub;
-	char err[512];
-	char *eq;
-	int i;
-
-	if(tpid_p_ca_file == NULL && tpid_p_nx5u_cert == 0)
-		return 0;
-	tpid_cfg.trust = tpid_trust_new();
-	if(tpid_cfg.trust == NULL)
-		return -1;
-	if(tpid_p_ca_file == NULL) {
-		LM_ERR("x5u_cert needs ca_file (the trust anchors)\n");
-		return -1;
-	}
-	if(tpid_trust_load_ca(tpid_cfg.trust, tpid_p_ca_file, err, sizeof(err))
-			< 0) {
-		LM_ERR("ca_file: %s\n", err);
-		return -1;
-	}
-	for(i = 0; i < tpid_p_nx5u_cert; i++) {
-		/* "URL=path": the URL may hold '=', the path is after the last. */
-		eq = strrchr(tpid_p_x5u_cert[i], '=');
-		if(eq == NULL) {
-			LM_ERR("x5u_cert '%s': expected URL=PEM-file\n",
-					tpid_p_x5u_cert[i]);
-			return -1;
-		}
-		*eq = '\0';
-		if(tpid_trust_add_cert(
-				   tpid_cfg.trust, tpid_p_x5u_cert[i], eq + 1, err, sizeof(err))
-				< 0) {
-			LM_ERR("x5u_cert: %s\n", err);
-			return -1;
-		}
-		/* Kept (so the reason says CERT_INVALID), but said now rather
-		 * than discovered on every call. */
-		if(tpid_trust_get_key(tpid_cfg.trust, tpid_p_x5u_cert[i],
-				   (int64_t)time(NULL), &pub)
-				!= TPID_OK)
-			LM_WARN("x5u_cert %s: certificate %s does not chain to ca_file or "
-					"is not valid now: tokens naming it will fail "
-					"CERT_INVALID\n",
-					tpid_p_x5u_cert[i], eq + 1);
-	}
-	for(i = 0; i < tpid_p_nx5u_allow; i++) {
-		if(tpid_trust_allow(tpid_cfg.trust, tpid_p_x5u_allow[i]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int mod_init(void)
 {
 	char err[512];
@@ -335,7 +260,7 @@ static int mod_init(void)
 	for(p = 1; p < tpid_cfg.cache_locks && p < 4096; p <<= 1)
 		;
 	tpid_cfg.cache_locks = p;
-	if(tpid_load_sign_key() < 0 || tpid_load_trust() < 0
+	if(tpid_load_sign_key() < 0 || tpid_trustcfg_init() < 0
 			|| tpid_term_init() < 0)
 		return -1;
 	if(tpid_stats_register() < 0 || tpid_rpc_register() < 0
@@ -369,8 +294,7 @@ static int child_init(int rank)
 
 static void mod_destroy(void)
 {
-	tpid_trust_free(tpid_cfg.trust);
-	tpid_cfg.trust = NULL;
+	tpid_trustcfg_destroy();
 	tpid_signer_destroy();
 	tpid_https_global_cleanup();
 }

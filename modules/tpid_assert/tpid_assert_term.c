@@ -69,6 +69,18 @@ static int tpid_term_check_dest(sip_msg_t *msg, const tpid_claims_t *c)
 	return TPID_R_DEST_MISMATCH;
 }
 
+/* Who may assert what: the claims are of the one grammar (tpid.id a
+ * sip/sips/tel URI whose host is iss or under it, iss a DNS name), and the
+ * signer is listed for iss (x5u_signer). */
+static int tpid_term_check_issuer(const tpid_passport_t *t)
+{
+	int rc = tpid_claim_rules(t->claims.id, t->claims.iss);
+
+	if(rc != TPID_OK)
+		return rc;
+	return tpid_signers_check(tpid_cfg.signers, t->claims.x5u, t->claims.iss);
+}
+
 /* The key behind x5u: a pinned certificate, else a fetched one (cached);
  * TPID_X5U_MISS when it must be fetched first. */
 static int tpid_term_key(const tpid_passport_t *t, int64_t now, EVP_PKEY **pub)
@@ -105,6 +117,9 @@ static int tpid_term_verify(sip_msg_t *msg, const char *hdr, size_t len,
 	if(rc != TPID_OK)
 		return rc;
 	rc = tpid_passport_verify_sig(&t, pub);
+	if(rc != TPID_OK)
+		return rc;
+	rc = tpid_term_check_issuer(&t);
 	if(rc != TPID_OK)
 		return rc;
 	rc = tpid_passport_check_time(
@@ -147,11 +162,9 @@ static int tpid_term_present(sip_msg_t *msg, const tpid_claims_t *c)
 {
 	char name[2 * TPID_MAX_NAME];
 	char value[2 * TPID_MAX_NAME + 2 * TPID_MAX_URI + 32];
-	/* id and iss go into a header: the one grammar decides them */
-	int rc = tpid_claim_rules(c->id, c->iss);
 
-	if(rc != TPID_OK)
-		return rc;
+	/* id and iss passed tpid_claim_rules(): no quote, blank, ';' or ','
+	 * can reach the header from them. */
 	tpid_term_quote(c->name, name, sizeof(name));
 	snprintf(value, sizeof(value), "\"%s\" <%s>;verified=yes;iss=%s", name,
 			c->id, c->iss);

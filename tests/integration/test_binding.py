@@ -65,3 +65,24 @@ def test_verified_call_carries_no_reason_upstream(stack):
                          extra_headers=["Identity: " + sign()])
     assert c.code == 200
     assert "reason" not in c.final["headers"]
+
+
+def test_signer_may_assert_only_its_listed_enterprises(stack):
+    # a valid signature by the test operator, for an enterprise it is not
+    # listed for (x5u_signer): nothing is presented
+    token = sign(id="sip:ceo@globex.example", iss="globex.example", name="Globex CEO")
+    c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
+                         extra_headers=["Identity: " + token], expect=437)
+    assert (c.code, c.phrase) == (437, "Unsupported Credential")
+    assert c.callee is None
+    assert log_reason(stack, c.call_id, log="term", role="term") == "ISSUER_NOT_ALLOWED"
+
+
+def test_listed_enterprise_passes(stack):
+    # the positive control: the same signer for an enterprise it is listed for
+    token = sign(id="sip:e102938@" + S.extra_hook_id("slow").split("@")[1],
+                 iss="slow.example")
+    c = stack.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
+                         extra_headers=["Identity: " + token])
+    assert c.code == 200
+    assert "<sip:e102938@slow.example>" in c.callee_header(PRESENT)[0]
