@@ -38,7 +38,7 @@ $(BUILD)/tpid-token: tools/tpid-token/main.c $(CORE_SRCS) $(CORE_HDRS) | $(DEPS_
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_CORE) $(shell pkg-config --cflags $(PKGS)) -o $@ tools/tpid-token/main.c $(CORE_SRCS) $(shell pkg-config --libs $(PKGS))
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/test_net.h $(CORE_SRCS) $(CORE_HDRS) | $(DEPS_STAMP)
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(CORE_SRCS) $(CORE_HDRS) | $(DEPS_STAMP)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(CFLAGS_CORE) -fsanitize=address,undefined -fno-omit-frame-pointer -pthread $(shell pkg-config --cflags $(PKGS) cmocka) -o $@ $< $(CORE_SRCS) $(shell pkg-config --libs $(PKGS) cmocka)
 

@@ -47,6 +47,7 @@ static const tpid_reason_info_t tpid_reasons[] = {
 	{TPID_R_DEST_MISMATCH,      "DEST_MISMATCH",     438, "Invalid Identity Header",        "dest_mismatch"},
 	{TPID_R_REPLAY,             "REPLAY",            438, "Invalid Identity Header",        "replay"},
 	{TPID_R_NO_PAI,             "NO_PAI",            438, "Invalid Identity Header",        "no_pai"},
+	{TPID_R_CERT_FETCH,         "CERT_FETCH",        436, "Bad Identity Info",              "cert_fetch"},
 	{TPID_R_INTERNAL,           "INTERNAL",          500, "Server Internal Error",          "internal"},
 };
 /* clang-format on */

@@ -52,7 +52,8 @@ typedef enum tpid_reason
 			44, /* orig does not match P-Asserted-Identity/From */
 	TPID_R_DEST_MISMATCH = 45, /* dest does not match Request-URI/To */
 	TPID_R_REPLAY = 46,		   /* same token already seen in another call */
-	TPID_R_NO_PAI = 47, /* no usable P-Asserted-Identity to bind orig to */
+	TPID_R_NO_PAI = 47,		/* no usable P-Asserted-Identity to bind orig to */
+	TPID_R_CERT_FETCH = 53, /* x5u fetch failed (or failed recently) */
 
 	TPID_R_INTERNAL = 99 /* out of memory, bad state: never the peer's fault */
 } tpid_reason_t;

@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "test_pki.h"
 #include "tpid_reason.h"
 #include "tpid_trust.h"
 
@@ -68,46 +69,6 @@ static EVP_PKEY *ca_key, *other_ca_key, *inter_key, *leaf_key, *other_key,
 
 /* ---- fixtures ------------------------------------------------------------- */
 
-/* issuer NULL: self-signed with key. */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
-		EVP_PKEY *issuer_key, int ca, int64_t nb, int64_t na, long serial)
-{
-	X509 *x = X509_new();
-	X509_NAME *name;
-	X509_EXTENSION *ext;
-
-	if(x == NULL)
-		return NULL;
-	name = X509_get_subject_name(x);
-	if(X509_set_version(x, X509_VERSION_3) != 1
-			|| ASN1_INTEGER_set(X509_get_serialNumber(x), serial) != 1
-			|| ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) == NULL
-			|| ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na) == NULL
-			|| X509_set_pubkey(x, key) != 1
-			|| X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					   (const unsigned char *)cn, -1, -1, 0)
-					   != 1
-			|| X509_set_issuer_name(
-					   x, issuer ? X509_get_subject_name(issuer) : name)
-					   != 1)
-		goto fail;
-	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
-			ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-	if(ext == NULL)
-		goto fail;
-	if(X509_add_ext(x, ext, -1) != 1) {
-		X509_EXTENSION_free(ext);
-		goto fail;
-	}
-	X509_EXTENSION_free(ext);
-	if(X509_sign(x, issuer ? issuer_key : key, EVP_sha256()) <= 0)
-		goto fail;
-	return x;
-fail:
-	X509_free(x);
-	return NULL;
-}
-
 /* Writes the certificates in order; a NULL entry ends the list. */
 static int write_pem(const char *file, X509 *a, X509 *b)
 {
@@ -142,11 +103,19 @@ static int write_key(const char *file, EVP_PKEY *key)
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
+/* issuer NULL: self-signed. */
+static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
+		EVP_PKEY *issuer_key, int ca, int64_t nb, int64_t na, long serial)
+{
+	return ca ? pki_ca(key, cn, issuer, issuer_key, nb, na, serial)
+			  : pki_leaf(key, cn, issuer, issuer_key, nb, na, serial);
+}
+
+/* Certificates kept for the in-memory cases (tpid_trust_validate). */
+static X509 *ca, *other_ca, *inter, *leaf, *other, *sub, *rsa, *p384;
+
 static int make_files(void)
 {
-	X509 *ca, *other_ca, *inter, *leaf, *other, *sub, *rsa, *p384;
-	int rc = -1;
-
 	/* the other root has the root's name, so only the signature can tell
 	 * their leaves apart */
 	ca = make_cert(ca_key, "TPID Test Root", NULL, NULL, 1, T0 - 10 * YEAR,
@@ -174,16 +143,8 @@ static int make_files(void)
 			&& write_pem(path[F_P384], p384, NULL) == 0
 			&& write_text(path[F_NOCERT], "not a certificate\n") == 0
 			&& write_key(path[F_KEYONLY], leaf_key) == 0)
-		rc = 0;
-	X509_free(ca);
-	X509_free(other_ca);
-	X509_free(inter);
-	X509_free(leaf);
-	X509_free(other);
-	X509_free(sub);
-	X509_free(rsa);
-	X509_free(p384);
-	return rc;
+		return 0;
+	return -1;
 }
 
 static int group_setup(void **state)
@@ -227,6 +188,14 @@ static int group_teardown(void **state)
 	EVP_PKEY_free(sub_key);
 	EVP_PKEY_free(rsa_key);
 	EVP_PKEY_free(p384_key);
+	X509_free(ca);
+	X509_free(other_ca);
+	X509_free(inter);
+	X509_free(leaf);
+	X509_free(other);
+	X509_free(sub);
+	X509_free(rsa);
+	X509_free(p384);
 	return 0;
 }
 
@@ -387,10 +356,11 @@ static void test_ca_after_cert(void **state)
 
 	(void)state;
 	assert_non_null(t);
-	/* the chain is checked when the certificate is added: no anchors yet */
+	/* the chain is checked per call, against the anchors of that moment */
 	add(t, X5U_LEAF, F_LEAF);
-	assert_int_equal(tpid_trust_load_ca(t, path[F_CA], err, sizeof(err)), 0);
 	assert_int_equal(get_key(t, X5U_LEAF, T0), TPID_R_CERT_INVALID);
+	assert_int_equal(tpid_trust_load_ca(t, path[F_CA], err, sizeof(err)), 0);
+	assert_int_equal(get_key(t, X5U_LEAF, T0), TPID_OK);
 	tpid_trust_free(t);
 }
 
