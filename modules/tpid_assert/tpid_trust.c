@@ -352,7 +352,11 @@ static int tpid_trust_verify_cb(int ok, X509_STORE_CTX *ctx)
 /* RFC 8226 profile: a signing key, not a CA; ES256 needs P-256. */
 static int tpid_trust_leaf_ok(X509 *leaf)
 {
-	return (X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) != 0
+	uint32_t flags = X509_get_extension_flags(leaf);
+
+	/* EXFLAG_CA too: X509_check_ca() says 0 for CA:TRUE without
+	 * keyCertSign, which is still a CA certificate */
+	return (flags & EXFLAG_KUSAGE) != 0 && (flags & EXFLAG_CA) == 0
 		   && (X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE) != 0
 		   && X509_check_ca(leaf) == 0
 		   && tpid_jose_key_is_p256(X509_get0_pubkey(leaf));
