@@ -31,7 +31,7 @@ struct tpid_cache
 	tpid_cache_entry_t **buckets;
 };
 
-static unsigned int tpid_pow2(unsigned int n)
+unsigned int tpid_cache_pow2(unsigned int n)
 {
 	unsigned int p = 1;
 
@@ -40,18 +40,20 @@ static unsigned int tpid_pow2(unsigned int n)
 	return p;
 }
 
-/* FNV-1a over "served\0id". */
+unsigned int tpid_cache_fnv(unsigned int h, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	do
+		h = (h ^ *p) * 16777619u;
+	while(*p++ != '\0');
+	return h;
+}
+
+/* FNV-1a over "served\0id\0". */
 static unsigned int tpid_cache_hash(const char *served, const char *id)
 {
-	unsigned int h = 2166136261u;
-	const unsigned char *p;
-
-	for(p = (const unsigned char *)served; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	h = (h ^ 0) * 16777619u;
-	for(p = (const unsigned char *)id; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h;
+	return tpid_cache_fnv(tpid_cache_fnv(TPID_CACHE_FNV_INIT, served), id);
 }
 
 tpid_cache_t *tpid_cache_new(const tpid_cache_ops_t *ops, unsigned int nbuckets,
@@ -67,8 +69,8 @@ tpid_cache_t *tpid_cache_new(const tpid_cache_ops_t *ops, unsigned int nbuckets,
 		return NULL;
 	memset(c, 0, sizeof(*c));
 	c->ops = *ops;
-	c->nbuckets = tpid_pow2(nbuckets ? nbuckets : 1);
-	c->nstripes = tpid_pow2(nstripes ? nstripes : 1);
+	c->nbuckets = tpid_cache_pow2(nbuckets ? nbuckets : 1);
+	c->nstripes = tpid_cache_pow2(nstripes ? nstripes : 1);
 	if(c->nstripes > c->nbuckets)
 		c->nstripes = c->nbuckets;
 	c->max_entries = max_entries;

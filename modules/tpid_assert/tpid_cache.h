@@ -113,4 +113,14 @@ int tpid_cache_purge(tpid_cache_t *c, int64_t now, tpid_waiter_t **late);
 /* Number of entries (PENDING and DONE) at this moment. */
 unsigned int tpid_cache_count(const tpid_cache_t *c);
 
+/* Helpers shared with the other caches built on tpid_cache_ops_t. */
+
+/* n rounded up to a power of two (1 .. 2^30). */
+unsigned int tpid_cache_pow2(unsigned int n);
+
+/* FNV-1a of s (with its terminating NUL, so that "a","bc" and "ab","c"
+ * differ) continuing from h; start with TPID_CACHE_FNV_INIT. */
+#define TPID_CACHE_FNV_INIT 2166136261u
+unsigned int tpid_cache_fnv(unsigned int h, const char *s);
+
 #endif
