@@ -3,9 +3,10 @@
  *
  * Keyed by (served user, third-party ID). An entry is either DONE (an
  * answer with an expiry) or PENDING (a query is out; later askers join its
- * waiter list instead of asking again, until the query's deadline). Buckets are guarded by a striped
- * set of locks; the total number of entries is bounded, expired and then
- * soonest-expiring answers are evicted first.
+ * waiter list instead of asking again, until the query's deadline). Buckets
+ * are guarded by a striped set of locks (tpid_table.h); the total number of
+ * entries is bounded, expired and then soonest-expiring answers are evicted
+ * first.
  *
  * Plain C: memory and locks come from the caller (Kamailio shared memory and
  * gen_lock_set in the module, malloc and pthread mutexes in the tests), so
@@ -21,22 +22,7 @@
 
 #include "tpid_enterprise.h"
 #include "tpid_passport.h"
-
-typedef struct tpid_cache_ops
-{
-	void *(*alloc)(size_t size); /* zeroed or not: the cache clears */
-	void (*free)(void *p);
-	void (*lock)(void *ctx, unsigned int stripe);
-	void (*unlock)(void *ctx, unsigned int stripe);
-	void *ctx;
-} tpid_cache_ops_t;
-
-/* A suspended request waiting for an answer; the caller embeds this at the
- * start of its own struct. */
-typedef struct tpid_waiter
-{
-	struct tpid_waiter *next;
-} tpid_waiter_t;
+#include "tpid_table.h"
 
 typedef enum tpid_cache_state
 {
@@ -112,15 +98,5 @@ int tpid_cache_purge(tpid_cache_t *c, int64_t now, tpid_waiter_t **late);
 
 /* Number of entries (PENDING and DONE) at this moment. */
 unsigned int tpid_cache_count(const tpid_cache_t *c);
-
-/* Helpers shared with the other caches built on tpid_cache_ops_t. */
-
-/* n rounded up to a power of two (1 .. 2^30). */
-unsigned int tpid_cache_pow2(unsigned int n);
-
-/* FNV-1a of s (with its terminating NUL, so that "a","bc" and "ab","c"
- * differ) continuing from h; start with TPID_CACHE_FNV_INIT. */
-#define TPID_CACHE_FNV_INIT 2166136261u
-unsigned int tpid_cache_fnv(unsigned int h, const char *s);
 
 #endif

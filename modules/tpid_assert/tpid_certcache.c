@@ -10,100 +10,47 @@
 
 typedef struct tpid_certcache_entry
 {
-	struct tpid_certcache_entry *next;
-	unsigned int hash;
-	int flushed; /* flushed while PENDING: deliver, do not store */
-	char *bytes; /* GOOD (and PENDING after GOOD): shared memory */
+	tpid_node_t node; /* first */
+	int flushed;	  /* flushed while PENDING: deliver, do not store */
+	char *bytes;	  /* GOOD (and PENDING after GOOD): shared memory */
 	const tpid_waiter_t *owner; /* PENDING: names the entry to complete */
-	tpid_waiter_t *waiters;
-	tpid_waiter_t **waiters_tail;
+	tpid_wlist_t waiters;
 	tpid_certcache_view_t v; /* v.expires is the deadline while PENDING */
 } tpid_certcache_entry_t;
 
 struct tpid_certcache
 {
-	tpid_cache_ops_t ops;
-	unsigned int nbuckets; /* power of two */
-	unsigned int nstripes; /* power of two, <= nbuckets */
-	unsigned int max_entries;
+	tpid_table_t t; /* first */
 	size_t max_bytes;
-	unsigned int count;	 /* atomic */
-	uint64_t generation; /* atomic: last one given */
-	tpid_certcache_entry_t **buckets;
+	uint64_t generation; /* atomic: the last one given */
 };
+
+#define TPID_CC_E(n) ((tpid_certcache_entry_t *)(n))
+
+static void tpid_certcache_free_node(tpid_table_t *t, tpid_node_t *n)
+{
+	if(TPID_CC_E(n)->bytes != NULL)
+		t->ops.free(TPID_CC_E(n)->bytes);
+	t->ops.free(n);
+}
 
 tpid_certcache_t *tpid_certcache_new(const tpid_cache_ops_t *ops,
 		unsigned int nbuckets, unsigned int nstripes, unsigned int max_entries,
 		size_t max_bytes)
 {
-	tpid_certcache_t *c;
+	tpid_certcache_t *c = NULL;
 
-	if(ops == NULL || ops->alloc == NULL || ops->free == NULL
-			|| max_entries == 0 || max_bytes == 0)
-		return NULL;
-	c = ops->alloc(sizeof(*c));
-	if(c == NULL)
-		return NULL;
-	memset(c, 0, sizeof(*c));
-	c->ops = *ops;
-	c->nbuckets = tpid_cache_pow2(nbuckets ? nbuckets : 1);
-	c->nstripes = tpid_cache_pow2(nstripes ? nstripes : 1);
-	if(c->nstripes > c->nbuckets)
-		c->nstripes = c->nbuckets;
-	c->max_entries = max_entries;
-	c->max_bytes = max_bytes;
-	c->buckets = ops->alloc(c->nbuckets * sizeof(*c->buckets));
-	if(c->buckets == NULL) {
-		ops->free(c);
-		return NULL;
-	}
-	memset(c->buckets, 0, c->nbuckets * sizeof(*c->buckets));
+	if(max_bytes > 0)
+		c = tpid_table_new(ops, sizeof(*c), nbuckets, nstripes, max_entries,
+				tpid_certcache_free_node);
+	if(c != NULL)
+		c->max_bytes = max_bytes;
 	return c;
-}
-
-static void tpid_certcache_free_entry(
-		tpid_certcache_t *c, tpid_certcache_entry_t *e)
-{
-	if(e->bytes != NULL)
-		c->ops.free(e->bytes);
-	c->ops.free(e);
 }
 
 void tpid_certcache_destroy(tpid_certcache_t *c)
 {
-	tpid_certcache_entry_t *e, *n;
-	unsigned int i;
-
-	if(c == NULL)
-		return;
-	for(i = 0; i < c->nbuckets; i++) {
-		for(e = c->buckets[i]; e; e = n) {
-			n = e->next;
-			tpid_certcache_free_entry(c, e);
-		}
-	}
-	c->ops.free(c->buckets);
-	c->ops.free(c);
-}
-
-static void tpid_certcache_lock(tpid_certcache_t *c, unsigned int b)
-{
-	if(c->ops.lock)
-		c->ops.lock(c->ops.ctx, b & (c->nstripes - 1));
-}
-
-static void tpid_certcache_unlock(tpid_certcache_t *c, unsigned int b)
-{
-	if(c->ops.unlock)
-		c->ops.unlock(c->ops.ctx, b & (c->nstripes - 1));
-}
-
-static void tpid_certcache_unlink(tpid_certcache_t *c,
-		tpid_certcache_entry_t **pp, tpid_certcache_entry_t *e)
-{
-	*pp = e->next;
-	__atomic_sub_fetch(&c->count, 1, __ATOMIC_RELAXED);
-	tpid_certcache_free_entry(c, e);
+	tpid_table_destroy(c ? &c->t : NULL);
 }
 
 static int tpid_certcache_expired(const tpid_certcache_entry_t *e, int64_t now)
@@ -111,26 +58,12 @@ static int tpid_certcache_expired(const tpid_certcache_entry_t *e, int64_t now)
 	return e->v.state != TPID_CERTCACHE_PENDING && e->v.expires <= now;
 }
 
-/* Makes room from bucket b (lock held): expired first, else the entry that
- * expires soonest; never a PENDING one. 0 if room was made. */
-static int tpid_certcache_evict_one(
-		tpid_certcache_t *c, unsigned int b, int64_t now)
+/* Eviction order: soonest expiry (so expired ones first); never PENDING. */
+static int64_t tpid_certcache_expiry(const tpid_node_t *n)
 {
-	tpid_certcache_entry_t **pp, **victim = NULL;
+	const tpid_certcache_entry_t *e = (const tpid_certcache_entry_t *)n;
 
-	for(pp = &c->buckets[b]; *pp; pp = &(*pp)->next) {
-		if((*pp)->v.state == TPID_CERTCACHE_PENDING)
-			continue;
-		if(tpid_certcache_expired(*pp, now) || victim == NULL
-				|| (*pp)->v.expires < (*victim)->v.expires)
-			victim = pp;
-		if(tpid_certcache_expired(*victim, now))
-			break;
-	}
-	if(victim == NULL)
-		return -1;
-	tpid_certcache_unlink(c, victim, *victim);
-	return 0;
+	return e->v.state != TPID_CERTCACHE_PENDING ? e->v.expires : -1;
 }
 
 static int tpid_certcache_url_ok(const char *url)
@@ -139,25 +72,32 @@ static int tpid_certcache_url_ok(const char *url)
 		   && strnlen(url, TPID_MAX_URI) < TPID_MAX_URI;
 }
 
-/* The live (not flushed) entry of url in bucket b, NULL if none. */
-static tpid_certcache_entry_t *tpid_certcache_find(
-		tpid_certcache_t *c, unsigned int b, unsigned int h, const char *url)
+/* The bucket of url, locked; *h its hash. */
+static unsigned int tpid_certcache_lock(
+		tpid_certcache_t *c, const char *url, unsigned int *h)
 {
-	tpid_certcache_entry_t *e;
-
-	for(e = c->buckets[b]; e; e = e->next) {
-		if(e->hash == h && !e->flushed && strcmp(e->v.url, url) == 0)
-			return e;
-	}
-	return NULL;
+	*h = tpid_table_hash(TPID_TABLE_HASH_INIT, url);
+	return tpid_table_lock(&c->t, *h);
 }
 
-static void tpid_certcache_add_waiter(
-		tpid_certcache_entry_t *e, tpid_waiter_t *w)
+/* The link to the entry of url in bucket b (lock held): the live one, or
+ * with owner the PENDING one it owns. NULL if none. */
+static tpid_node_t **tpid_certcache_find(tpid_certcache_t *c, unsigned int b,
+		unsigned int h, const char *url, const tpid_waiter_t *owner)
 {
-	w->next = NULL;
-	*e->waiters_tail = w;
-	e->waiters_tail = &w->next;
+	tpid_node_t **pp;
+	tpid_certcache_entry_t *e;
+
+	for(pp = &c->t.buckets[b]; (e = TPID_CC_E(*pp)) != NULL;
+			pp = &e->node.next) {
+		if(e->node.hash != h || strcmp(e->v.url, url) != 0)
+			continue;
+		if(owner == NULL ? !e->flushed
+						 : e->v.state == TPID_CERTCACHE_PENDING
+								   && e->owner == owner)
+			return pp;
+	}
+	return NULL;
 }
 
 /* e becomes PENDING with owner w (its bytes, if any, kept). */
@@ -167,9 +107,8 @@ static void tpid_certcache_pend(
 	e->v.state = TPID_CERTCACHE_PENDING;
 	e->v.expires = deadline;
 	e->owner = w;
-	e->waiters = NULL;
-	e->waiters_tail = &e->waiters;
-	tpid_certcache_add_waiter(e, w);
+	tpid_wlist_init(&e->waiters);
+	tpid_wlist_add(&e->waiters, w);
 }
 
 /* A hit: the view, and the bytes if buf can hold them. */
@@ -191,25 +130,22 @@ static int tpid_certcache_hit(tpid_certcache_entry_t *e,
 											 : TPID_CERTCACHE_HIT_BAD;
 }
 
-/* A new PENDING entry for url in bucket b (lock held); NULL if no room. */
+/* A new entry for url in bucket b (lock held); NULL if no room. */
 static tpid_certcache_entry_t *tpid_certcache_insert(tpid_certcache_t *c,
 		unsigned int b, unsigned int h, const char *url, int64_t now)
 {
 	tpid_certcache_entry_t *e;
 
-	if(__atomic_load_n(&c->count, __ATOMIC_RELAXED) >= c->max_entries
-			&& tpid_certcache_evict_one(c, b, now) < 0)
+	if(tpid_table_room(&c->t, b, tpid_certcache_expiry) < 0)
 		return NULL;
-	e = c->ops.alloc(sizeof(*e));
+	e = c->t.ops.alloc(sizeof(*e));
 	if(e == NULL)
 		return NULL;
 	memset(e, 0, sizeof(*e));
-	e->hash = h;
+	e->node.hash = h;
 	e->v.created = now;
 	strcpy(e->v.url, url); /* length checked by the caller */
-	e->next = c->buckets[b];
-	c->buckets[b] = e;
-	__atomic_add_fetch(&c->count, 1, __ATOMIC_RELAXED);
+	tpid_table_link(&c->t, b, &e->node);
 	return e;
 }
 
@@ -217,30 +153,30 @@ int tpid_certcache_lookup(tpid_certcache_t *c, const char *url, int64_t now,
 		int64_t deadline, tpid_waiter_t *w, tpid_certcache_view_t *view,
 		char *buf, size_t bufsize)
 {
-	tpid_certcache_entry_t *e;
+	tpid_certcache_entry_t *e = NULL;
+	tpid_node_t **pp;
 	unsigned int h, b;
 	int rc = TPID_CERTCACHE_FULL;
 
 	if(!tpid_certcache_url_ok(url))
 		return TPID_CERTCACHE_FULL;
-	h = tpid_cache_fnv(TPID_CACHE_FNV_INIT, url);
-	b = h & (c->nbuckets - 1);
-	tpid_certcache_lock(c, b);
-	e = tpid_certcache_find(c, b, h, url);
+	b = tpid_certcache_lock(c, url, &h);
+	if((pp = tpid_certcache_find(c, b, h, url, NULL)) != NULL)
+		e = TPID_CC_E(*pp);
 	if(e != NULL && e->v.state != TPID_CERTCACHE_PENDING
 			&& !tpid_certcache_expired(e, now)) {
 		rc = tpid_certcache_hit(e, view, buf, bufsize);
 	} else if(w == NULL) {
 		rc = TPID_CERTCACHE_FULL;
 	} else if(e != NULL && e->v.state == TPID_CERTCACHE_PENDING) {
-		tpid_certcache_add_waiter(e, w);
+		tpid_wlist_add(&e->waiters, w);
 		rc = TPID_CERTCACHE_JOINED;
 	} else if(e != NULL
 			  || (e = tpid_certcache_insert(c, b, h, url, now)) != NULL) {
 		tpid_certcache_pend(e, w, deadline);
 		rc = TPID_CERTCACHE_OWNER;
 	}
-	tpid_certcache_unlock(c, b);
+	tpid_table_unlock(&c->t, b);
 	return rc;
 }
 
@@ -253,12 +189,12 @@ static int tpid_certcache_store(tpid_certcache_t *c, tpid_certcache_entry_t *e,
 
 	if(e->bytes == NULL || e->v.len != len
 			|| memcmp(e->bytes, bytes, len) != 0) {
-		copy = c->ops.alloc(len);
+		copy = c->t.ops.alloc(len);
 		if(copy == NULL)
 			return -1;
 		memcpy(copy, bytes, len);
 		if(e->bytes != NULL)
-			c->ops.free(e->bytes);
+			c->t.ops.free(e->bytes);
 		e->bytes = copy;
 		e->v.len = len;
 		e->v.generation =
@@ -274,7 +210,7 @@ static void tpid_certcache_fail(
 		tpid_certcache_t *c, tpid_certcache_entry_t *e, int reason)
 {
 	if(e->bytes != NULL)
-		c->ops.free(e->bytes);
+		c->t.ops.free(e->bytes);
 	e->bytes = NULL;
 	e->v.len = 0;
 	e->v.generation = 0;
@@ -282,168 +218,141 @@ static void tpid_certcache_fail(
 	e->v.reason = reason;
 }
 
-/* The PENDING entry of url owned by owner, as a link (lock held). */
-static tpid_certcache_entry_t **tpid_certcache_find_pending(tpid_certcache_t *c,
-		unsigned int b, unsigned int h, const char *url,
-		const tpid_waiter_t *owner)
-{
-	tpid_certcache_entry_t **pp;
-
-	for(pp = &c->buckets[b]; *pp; pp = &(*pp)->next) {
-		if((*pp)->hash == h && (*pp)->v.state == TPID_CERTCACHE_PENDING
-				&& (*pp)->owner == owner && strcmp((*pp)->v.url, url) == 0)
-			return pp;
-	}
-	return NULL;
-}
-
 tpid_waiter_t *tpid_certcache_complete(tpid_certcache_t *c, const char *url,
 		const tpid_waiter_t *owner, int reason, const char *bytes, size_t len,
 		int64_t now, int ttl)
 {
-	tpid_certcache_entry_t **pp, *e;
+	tpid_certcache_entry_t *e;
 	tpid_waiter_t *w = NULL;
+	tpid_node_t **pp;
 	unsigned int h, b;
 
-	if(!tpid_certcache_url_ok(url))
+	if(!tpid_certcache_url_ok(url) || owner == NULL)
 		return NULL;
 	if(reason == TPID_OK && (bytes == NULL || len == 0 || len > c->max_bytes))
 		reason = TPID_R_CERT_FETCH;
-	h = tpid_cache_fnv(TPID_CACHE_FNV_INIT, url);
-	b = h & (c->nbuckets - 1);
-	tpid_certcache_lock(c, b);
-	pp = tpid_certcache_find_pending(c, b, h, url, owner);
+	b = tpid_certcache_lock(c, url, &h);
+	pp = tpid_certcache_find(c, b, h, url, owner);
 	if(pp != NULL) {
-		e = *pp;
-		w = e->waiters;
+		e = TPID_CC_E(*pp);
+		w = tpid_wlist_take(&e->waiters);
 		e->owner = NULL;
-		e->waiters = NULL;
-		e->waiters_tail = &e->waiters;
 		e->v.expires = now + ttl;
 		if(reason != TPID_OK)
 			tpid_certcache_fail(c, e, reason);
 		if(ttl <= 0 || e->flushed
 				|| (reason == TPID_OK
 						&& tpid_certcache_store(c, e, bytes, len) < 0))
-			tpid_certcache_unlink(c, pp, e);
+			tpid_table_unlink(&c->t, pp);
 	}
-	tpid_certcache_unlock(c, b);
+	tpid_table_unlock(&c->t, b);
 	return w;
 }
 
-/* Appends the waiters of e at **tail (the end of a list being built). */
-static void tpid_certcache_hand_back(
-		tpid_certcache_entry_t *e, tpid_waiter_t ***tail)
+typedef struct tpid_certcache_sweep
 {
-	**tail = e->waiters;
-	if(e->waiters != NULL)
-		*tail = e->waiters_tail;
+	int64_t now;
+	const char *url; /* flush: this URL, NULL every one */
+	int flush;		 /* else: expire (PENDING past deadline or GOOD/BAD) */
+	int pending;	 /* expire PENDING entries (else GOOD/BAD ones) */
+	tpid_wlist_t late;
+	int n;
+} tpid_certcache_sweep_t;
+
+static int tpid_certcache_flush_node(
+		tpid_certcache_entry_t *e, tpid_certcache_sweep_t *s)
+{
+	if(e->flushed || (s->url != NULL && strcmp(e->v.url, s->url) != 0))
+		return TPID_TABLE_NEXT;
+	s->n++;
+	if(e->v.state != TPID_CERTCACHE_PENDING)
+		return TPID_TABLE_DROP;
+	e->flushed = 1;
+	return TPID_TABLE_NEXT;
+}
+
+static int tpid_certcache_sweep_node(tpid_node_t *n, void *arg)
+{
+	tpid_certcache_sweep_t *s = arg;
+	tpid_certcache_entry_t *e = TPID_CC_E(n);
+
+	if(s->flush)
+		return tpid_certcache_flush_node(e, s);
+	if(s->pending ? e->v.state != TPID_CERTCACHE_PENDING || e->v.expires <= 0
+							|| e->v.expires > s->now
+				  : !tpid_certcache_expired(e, s->now))
+		return TPID_TABLE_NEXT;
+	tpid_wlist_splice(&s->late, &e->waiters);
+	s->n++;
+	return TPID_TABLE_DROP;
+}
+
+/* Runs one sweep over the whole cache; returns how many matched. */
+static int tpid_certcache_sweep(tpid_certcache_t *c, tpid_certcache_sweep_t *s)
+{
+	tpid_wlist_init(&s->late);
+	s->n = 0;
+	tpid_table_visit(&c->t, tpid_certcache_sweep_node, s);
+	return s->n;
 }
 
 tpid_waiter_t *tpid_certcache_expire_pending(
 		tpid_certcache_t *c, int64_t now, int *n)
 {
-	tpid_certcache_entry_t **pp, *e;
-	tpid_waiter_t *late = NULL, **tail = &late;
-	unsigned int b;
-	int k = 0;
+	tpid_certcache_sweep_t s = {.now = now, .pending = 1};
+	int k = tpid_certcache_sweep(c, &s);
 
-	for(b = 0; b < c->nbuckets; b++) {
-		tpid_certcache_lock(c, b);
-		pp = &c->buckets[b];
-		while((e = *pp) != NULL) {
-			if(e->v.state == TPID_CERTCACHE_PENDING && e->v.expires > 0
-					&& e->v.expires <= now) {
-				tpid_certcache_hand_back(e, &tail);
-				tpid_certcache_unlink(c, pp, e);
-				k++;
-			} else {
-				pp = &e->next;
-			}
-		}
-		tpid_certcache_unlock(c, b);
-	}
 	if(n != NULL)
 		*n = k;
-	return late;
-}
-
-/* Bucket b (lock held): with flush, removes url's entry (every entry with
- * url NULL), marking PENDING ones flushed; else removes the GOOD and BAD
- * entries expired at now. Returns how many matched. */
-static int tpid_certcache_sweep(tpid_certcache_t *c, unsigned int b,
-		const char *url, int64_t now, int flush)
-{
-	tpid_certcache_entry_t **pp = &c->buckets[b], *e;
-	int n = 0;
-
-	while((e = *pp) != NULL) {
-		int hit = flush ? !e->flushed
-								  && (url == NULL || strcmp(e->v.url, url) == 0)
-						: tpid_certcache_expired(e, now);
-		if(hit)
-			n++;
-		if(hit && e->v.state == TPID_CERTCACHE_PENDING) {
-			e->flushed = 1;
-			pp = &e->next;
-		} else if(hit) {
-			tpid_certcache_unlink(c, pp, e);
-		} else {
-			pp = &e->next;
-		}
-	}
-	return n;
-}
-
-/* Runs the sweep over every bucket. */
-static int tpid_certcache_sweep_all(
-		tpid_certcache_t *c, const char *url, int64_t now, int flush)
-{
-	unsigned int b;
-	int n = 0;
-
-	for(b = 0; b < c->nbuckets; b++) {
-		tpid_certcache_lock(c, b);
-		n += tpid_certcache_sweep(c, b, url, now, flush);
-		tpid_certcache_unlock(c, b);
-	}
-	return n;
+	return tpid_wlist_take(&s.late);
 }
 
 int tpid_certcache_flush(tpid_certcache_t *c, const char *url)
 {
-	return tpid_certcache_sweep_all(c, url, 0, 1);
+	tpid_certcache_sweep_t s = {.url = url, .flush = 1};
+
+	return tpid_certcache_sweep(c, &s);
 }
 
 int tpid_certcache_purge(tpid_certcache_t *c, int64_t now)
 {
-	return tpid_certcache_sweep_all(c, NULL, now, 0);
+	tpid_certcache_sweep_t s = {.now = now};
+
+	return tpid_certcache_sweep(c, &s);
+}
+
+typedef struct tpid_certcache_walk_arg
+{
+	int64_t now;
+	int (*fn)(const tpid_certcache_view_t *v, void *arg);
+	void *arg;
+	int n;
+} tpid_certcache_walk_arg_t;
+
+static int tpid_certcache_walk_node(tpid_node_t *n, void *arg)
+{
+	tpid_certcache_walk_arg_t *a = arg;
+	tpid_certcache_entry_t *e = TPID_CC_E(n);
+	tpid_certcache_view_t v;
+
+	if(tpid_certcache_expired(e, a->now))
+		return TPID_TABLE_NEXT;
+	v = e->v;
+	v.copied = 0;
+	a->n++;
+	return a->fn(&v, a->arg) ? TPID_TABLE_STOP : TPID_TABLE_NEXT;
 }
 
 int tpid_certcache_walk(tpid_certcache_t *c, int64_t now,
 		int (*fn)(const tpid_certcache_view_t *v, void *arg), void *arg)
 {
-	tpid_certcache_entry_t *e;
-	tpid_certcache_view_t v;
-	unsigned int b;
-	int n = 0, stop = 0;
+	tpid_certcache_walk_arg_t a = {now, fn, arg, 0};
 
-	for(b = 0; b < c->nbuckets && !stop; b++) {
-		tpid_certcache_lock(c, b);
-		for(e = c->buckets[b]; e && !stop; e = e->next) {
-			if(tpid_certcache_expired(e, now))
-				continue;
-			v = e->v;
-			v.copied = 0;
-			n++;
-			stop = fn(&v, arg);
-		}
-		tpid_certcache_unlock(c, b);
-	}
-	return n;
+	tpid_table_visit(&c->t, tpid_certcache_walk_node, &a);
+	return a.n;
 }
 
 unsigned int tpid_certcache_count(const tpid_certcache_t *c)
 {
-	return __atomic_load_n(&c->count, __ATOMIC_RELAXED);
+	return tpid_table_count(&c->t);
 }
