@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "test_locks.h"
+#include "test_threads.h"
 #include "tpid_certcache.h"
 #include "tpid_reason.h"
 
@@ -453,27 +454,8 @@ static void test_hostile_urls(void **state)
 
 /* ---- concurrent use ------------------------------------------------------ */
 
-#define NTHREADS 4
 #define NITER 3000
 #define NKEYS 16
-
-typedef struct cw
-{
-	tpid_waiter_t link; /* first */
-	int kept, returned, key;
-} cw_t;
-
-typedef struct cthread
-{
-	tpid_certcache_t *c;
-	int idx;
-	unsigned int seed;
-	int errors;
-	cw_t *pool;
-	cw_t *owned[NITER];
-	int nowned, first;
-	int counts[6];
-} cthread_t;
 
 static int64_t cclock; /* atomic: op counter, the clock */
 
@@ -482,37 +464,25 @@ static void ckey(int k, char *url)
 	snprintf(url, TPID_MAX_URI, "https://cert%d.example/k.pem", k);
 }
 
-static void cthread_complete(cthread_t *t)
+/* The oldest fetch of this thread ends: the bytes are the URL, so that a
+ * hit can tell it got its own. */
+static void cthread_complete(st_thread_t *t)
 {
 	char url[TPID_MAX_URI];
-	tpid_waiter_t *l;
-	cw_t *o = t->owned[t->first++];
+	st_waiter_t *o = t->owned[t->first++];
 	int64_t now = __atomic_load_n(&cclock, __ATOMIC_RELAXED) / 256;
 	int ttl = (int)(rand_r(&t->seed) % 4) - 1; /* -1 .. 2 */
 
 	ckey(o->key, url);
-	/* the bytes are the URL: a hit must hand back its own */
-	l = tpid_certcache_complete(t->c, url, &o->link,
-			ttl % 2 ? TPID_OK : TPID_R_CERT_FETCH, url, strlen(url), now, ttl);
-	if(l != &o->link && l != NULL)
-		t->errors++;
-	for(; l != NULL; l = l->next) {
-		if(((cw_t *)l)->key != o->key)
-			t->errors++;
-		__atomic_add_fetch(&((cw_t *)l)->returned, 1, __ATOMIC_RELAXED);
-	}
+	/* may be empty: the deadline handed the waiters back already */
+	st_returned(t,
+			tpid_certcache_complete(t->c, url, &o->link,
+					ttl % 2 ? TPID_OK : TPID_R_CERT_FETCH, url, strlen(url),
+					now, ttl),
+			o, 1);
 }
 
-/* Waiters of PENDING entries past their deadline come back here. */
-static void cthread_expire(cthread_t *t, int64_t now)
-{
-	tpid_waiter_t *l = tpid_certcache_expire_pending(t->c, now - 4, NULL);
-
-	for(; l != NULL; l = l->next)
-		__atomic_add_fetch(&((cw_t *)l)->returned, 1, __ATOMIC_RELAXED);
-}
-
-static void cthread_check_hit(cthread_t *t, int rc,
+static void cthread_check_hit(st_thread_t *t, int rc,
 		const tpid_certcache_view_t *v, const char *buf, const char *url)
 {
 	if(rc == TPID_CERTCACHE_HIT_GOOD
@@ -523,38 +493,38 @@ static void cthread_check_hit(cthread_t *t, int rc,
 		t->errors++;
 }
 
+/* Now and then: flush, give up late fetches, purge. */
+static void cthread_chores(st_thread_t *t, int i, const char *url, int64_t now)
+{
+	if(t->idx == 0 && i % 97 == 0)
+		tpid_certcache_flush(t->c, url);
+	if(t->idx == 1 && i % 53 == 0)
+		st_returned(
+				t, tpid_certcache_expire_pending(t->c, now - 4, NULL), NULL, 1);
+	if(t->idx == 2 && i % 61 == 0)
+		tpid_certcache_purge(t->c, now);
+}
+
 static void *cthread_run(void *arg)
 {
 	char url[TPID_MAX_URI], buf[TPID_MAX_URI];
-	cthread_t *t = arg;
+	st_thread_t *t = arg;
 	tpid_certcache_view_t v;
 	int i, rc;
 	int64_t now;
 
-	for(i = 0; i < NITER; i++) {
+	for(i = 0; i < t->niter; i++) {
 		t->pool[i].key = (int)(rand_r(&t->seed) % NKEYS);
 		ckey(t->pool[i].key, url);
 		now = __atomic_fetch_add(&cclock, 1, __ATOMIC_RELAXED) / 256;
 		rc = tpid_certcache_lookup(t->c, url, now, now + 4, &t->pool[i].link,
 				&v, buf, sizeof(buf));
-		if(rc < TPID_CERTCACHE_HIT_GOOD || rc > TPID_CERTCACHE_FULL) {
-			t->errors++;
-			continue;
-		}
-		t->counts[rc]++;
+		st_note(t, i, rc, TPID_CERTCACHE_OWNER, TPID_CERTCACHE_JOINED,
+				TPID_CERTCACHE_FULL);
 		cthread_check_hit(t, rc, &v, buf, url);
-		t->pool[i].kept =
-				rc == TPID_CERTCACHE_OWNER || rc == TPID_CERTCACHE_JOINED;
-		if(rc == TPID_CERTCACHE_OWNER)
-			t->owned[t->nowned++] = &t->pool[i];
 		while(t->nowned - t->first > 2)
 			cthread_complete(t);
-		if(t->idx == 0 && i % 97 == 0)
-			tpid_certcache_flush(t->c, url);
-		if(t->idx == 1 && i % 53 == 0)
-			cthread_expire(t, now);
-		if(t->idx == 2 && i % 61 == 0)
-			tpid_certcache_purge(t->c, now);
+		cthread_chores(t, i, url, now);
 	}
 	while(t->first < t->nowned)
 		cthread_complete(t);
@@ -564,47 +534,20 @@ static void *cthread_run(void *arg)
 static void test_concurrent(void **state)
 {
 	tpid_certcache_t *c = new_cc(8, 4, 12); /* 12 < 16 keys: FULL happens */
-	static cthread_t th[NTHREADS];
-	pthread_t tid[NTHREADS];
+	static st_thread_t th[ST_NTHREADS];
 	seen_t s;
-	int i, j, kept = 0, joined = 0, owners = 0;
 
 	(void)state;
-	for(i = 0; i < NTHREADS; i++) {
-		memset(&th[i], 0, sizeof(th[i]));
-		th[i].c = c;
-		th[i].idx = i;
-		th[i].seed = 4321u + (unsigned int)i;
-		th[i].pool = calloc(NITER, sizeof(cw_t));
-		assert_non_null(th[i].pool);
-	}
-	for(i = 0; i < NTHREADS; i++)
-		assert_int_equal(pthread_create(&tid[i], NULL, cthread_run, &th[i]), 0);
-	for(i = 0; i < NTHREADS; i++)
-		assert_int_equal(pthread_join(tid[i], NULL), 0);
-	for(i = 0; i < NTHREADS; i++) {
-		assert_int_equal(th[i].errors, 0);
-		owners += th[i].counts[TPID_CERTCACHE_OWNER];
-		joined += th[i].counts[TPID_CERTCACHE_JOINED];
-		for(j = 0; j < NITER; j++) {
-			/* every kept waiter back exactly once (by complete or by the
-			 * deadline), no other ever */
-			assert_int_equal(th[i].pool[j].returned, th[i].pool[j].kept);
-			kept += th[i].pool[j].kept;
-		}
-	}
-	assert_int_equal(kept, owners + joined);
-	assert_true(owners > 0 && joined > 0);
-	assert_true(th[0].counts[TPID_CERTCACHE_HIT_GOOD]
-						+ th[1].counts[TPID_CERTCACHE_HIT_GOOD]
-				> 0);
+	st_run(th, c, NITER, cthread_run);
+	assert_true(th[0].counts[TPID_CERTCACHE_HIT_GOOD] > 0);
+	assert_true(th[0].counts[TPID_CERTCACHE_HIT_BAD] > 0);
+	st_check(th, TPID_CERTCACHE_OWNER, TPID_CERTCACHE_JOINED);
+	/* all answered: no pending entry is left */
 	memset(&s, 0, sizeof(s));
 	tpid_certcache_walk(c, 0, walk_fn, &s);
 	assert_int_equal(s.pending, 0);
 	assert_true((int)tpid_certcache_count(c) == s.n);
 	assert_true(tpid_certcache_count(c) <= 12);
-	for(i = 0; i < NTHREADS; i++)
-		free(th[i].pool);
 	end_cc(c);
 }
 
