@@ -55,18 +55,6 @@ static int lookup(tpid_cache_t *c, const char *served, const char *id,
 	return tpid_cache_lookup(c, served, id, DOMAIN, now, 0, w, v);
 }
 
-/* The list's length; *ws (n of them) must be its members, in order. */
-static void assert_list(tpid_waiter_t *l, tpid_waiter_t **ws, int n)
-{
-	int i;
-
-	for(i = 0; i < n; i++) {
-		assert_ptr_equal(l, ws[i]);
-		l = l->next;
-	}
-	assert_null(l);
-}
-
 /* ---- construction -------------------------------------------------------- */
 
 static void test_new_bad_args(void **state)
@@ -681,16 +669,13 @@ static void *cthread_run(void *arg)
 		if(rc == TPID_CACHE_HIT
 				&& (v.state != TPID_CACHE_DONE || strcmp(v.id, id) != 0))
 			t->errors++;
-		/* answers come back a little later, so that others join */
-		while(t->nowned - t->first > 2)
-			cthread_complete(t);
+		st_settle(t, 2, cthread_complete);
 		if(t->idx == 0 && i % 97 == 0)
 			tpid_cache_evict(t->c, NULL, id, NULL); /* revocations too */
 		if(t->idx == 1 && i % 211 == 0)
 			tpid_cache_evict(t->c, NULL, NULL, "ACME.example");
 	}
-	while(t->first < t->nowned)
-		cthread_complete(t);
+	st_settle(t, 0, cthread_complete);
 	return NULL;
 }
 

@@ -65,17 +65,6 @@ static void fetched(tpid_certcache_t *c, const char *url, tpid_waiter_t *w,
 	assert_null(w->next);
 }
 
-static void assert_list(tpid_waiter_t *l, tpid_waiter_t **ws, int n)
-{
-	int i;
-
-	for(i = 0; i < n; i++) {
-		assert_ptr_equal(l, ws[i]);
-		l = l->next;
-	}
-	assert_null(l);
-}
-
 static void test_new_bad_args(void **state)
 {
 	tpid_cache_ops_t ops;
@@ -522,12 +511,10 @@ static void *cthread_run(void *arg)
 		st_note(t, i, rc, TPID_CERTCACHE_OWNER, TPID_CERTCACHE_JOINED,
 				TPID_CERTCACHE_FULL);
 		cthread_check_hit(t, rc, &v, buf, url);
-		while(t->nowned - t->first > 2)
-			cthread_complete(t);
+		st_settle(t, 2, cthread_complete);
 		cthread_chores(t, i, url, now);
 	}
-	while(t->first < t->nowned)
-		cthread_complete(t);
+	st_settle(t, 0, cthread_complete);
 	return NULL;
 }
 

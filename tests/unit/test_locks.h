@@ -1,6 +1,7 @@
 /*
  * tpid_assert unit tests - the memory and locks the caches take from their
- * caller (tpid_cache_ops_t): malloc and error-checking pthread mutexes.
+ * caller (tpid_cache_ops_t): malloc and error-checking pthread mutexes; and
+ * a check of their waiter lists.
  * Include after cmocka.h.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -97,6 +98,18 @@ static inline tpid_cache_ops_t locks_ops(locks_t *l)
 	ops.unlock = t_unlock;
 	ops.ctx = l;
 	return ops;
+}
+
+/* The waiter list l must be exactly ws[0..n-1], in order. */
+static inline void assert_list(tpid_waiter_t *l, tpid_waiter_t **ws, int n)
+{
+	int i;
+
+	for(i = 0; i < n; i++) {
+		assert_ptr_equal(l, ws[i]);
+		l = l->next;
+	}
+	assert_null(l);
 }
 
 #endif

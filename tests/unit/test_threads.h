@@ -68,6 +68,15 @@ static inline void st_note(
 		t->owned[t->nowned++] = &t->pool[i];
 }
 
+/* Completes t's oldest fetches with complete() until at most keep are
+ * out (answers come back a little later, so that others join). */
+static inline void st_settle(
+		st_thread_t *t, int keep, void (*complete)(st_thread_t *t))
+{
+	while(t->nowned - t->first > keep)
+		complete(t);
+}
+
 /* Runs fn on ST_NTHREADS threads over cache c, niter lookups each. */
 static inline void st_run(
 		st_thread_t *th, void *c, int niter, void *(*fn)(void *))
