@@ -92,9 +92,9 @@ bench: build
 # libFuzzer targets (clang only): FUZZ_SECONDS each, corpus kept in
 # build/fuzz/corpus-<target>. fuzz_idhdr aborts when the picker and the
 # tokenizer disagree.
-FUZZ_TARGETS := token idhdr
+FUZZ_TARGETS := token idhdr pem x5u
 FUZZ_SECONDS ?= 30
-FUZZ_SRCS   := $(MOD_DIR)/tpid_idhdr.c $(MOD_DIR)/tpid_jose.c $(MOD_DIR)/tpid_passport.c $(MOD_DIR)/tpid_reason.c
+FUZZ_SRCS   := $(MOD_DIR)/tpid_idhdr.c $(MOD_DIR)/tpid_jose.c $(MOD_DIR)/tpid_passport.c $(MOD_DIR)/tpid_reason.c $(MOD_DIR)/tpid_trust.c $(MOD_DIR)/tpid_x5u.c
 fuzz:
 	@command -v clang >/dev/null 2>&1 || { echo "fuzz: clang is required (apt-get install clang)"; exit 1; }
 	@set -e; for t in $(FUZZ_TARGETS); do \
