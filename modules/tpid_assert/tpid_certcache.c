@@ -271,6 +271,13 @@ static int tpid_certcache_flush_node(
 	return TPID_TABLE_NEXT;
 }
 
+/* A PENDING entry whose deadline has passed (deadline 0: never). */
+static int tpid_certcache_late(const tpid_certcache_entry_t *e, int64_t now)
+{
+	return e->v.state == TPID_CERTCACHE_PENDING && e->v.expires > 0
+		   && e->v.expires <= now;
+}
+
 static int tpid_certcache_sweep_node(tpid_node_t *n, void *arg)
 {
 	tpid_certcache_sweep_t *s = arg;
@@ -278,8 +285,7 @@ static int tpid_certcache_sweep_node(tpid_node_t *n, void *arg)
 
 	if(s->flush)
 		return tpid_certcache_flush_node(e, s);
-	if(s->pending ? e->v.state != TPID_CERTCACHE_PENDING || e->v.expires <= 0
-							|| e->v.expires > s->now
+	if(s->pending ? !tpid_certcache_late(e, s->now)
 				  : !tpid_certcache_expired(e, s->now))
 		return TPID_TABLE_NEXT;
 	tpid_wlist_splice(&s->late, &e->waiters);

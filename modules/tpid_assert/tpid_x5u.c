@@ -177,12 +177,23 @@ static int tpid_x5u_mdays(int y, int m)
 	return mdays[m - 1] + (m == 2 && leap);
 }
 
+/* 1..12 for the three letters at s ("Jan".."Dec", case counts), else 0. */
+static int tpid_x5u_month(const char *s)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int m;
+
+	for(m = 0; m < 12; m++) {
+		if(memcmp(s, months + 3 * m, 3) == 0)
+			return m + 1;
+	}
+	return 0;
+}
+
 /* "Sun, 06 Nov 1994 08:49:37 GMT": exactly 29 bytes. */
 static int tpid_x5u_fixdate(const char *s, int64_t *out)
 {
 	static const char wdays[] = "ThuFriSatSunMonTueWed"; /* 1970-01-01: Thu */
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	const char *mp;
 	int d, m, y, hh, mm, ss;
 	int64_t days;
 
@@ -190,17 +201,14 @@ static int tpid_x5u_fixdate(const char *s, int64_t *out)
 			|| s[19] != ':' || s[22] != ':' || s[25] != ' '
 			|| memcmp(s + 26, "GMT", 3) != 0)
 		return -1;
-	mp = strstr(months, (char[4]){s[8], s[9], s[10], '\0'});
 	d = tpid_x5u_num(s + 5, 2);
 	y = tpid_x5u_num(s + 12, 4);
 	hh = tpid_x5u_num(s + 17, 2);
 	mm = tpid_x5u_num(s + 20, 2);
 	ss = tpid_x5u_num(s + 23, 2);
-	if(mp == NULL || (mp - months) % 3 != 0 || y < 0 || hh < 0 || hh > 23
-			|| mm < 0 || mm > 59 || ss < 0 || ss > 60)
-		return -1;
-	m = (int)(mp - months) / 3 + 1;
-	if(d < 1 || d > tpid_x5u_mdays(y, m))
+	m = tpid_x5u_month(s + 8);
+	if(m < 1 || y < 0 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0
+			|| ss > 60 || d < 1 || d > tpid_x5u_mdays(y, m))
 		return -1;
 	days = tpid_x5u_days(y, m, d);
 	if(memcmp(s, wdays + 3 * (((days % 7) + 7) % 7), 3) != 0)
