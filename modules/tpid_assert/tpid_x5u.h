@@ -27,7 +27,8 @@
  * counts as stale: min_ttl. The result is clamped to [min_ttl, max_ttl]
  * (a negative min_ttl counts as 0, a max_ttl below min_ttl as min_ttl) and
  * never goes past not_after: 0 when not_after <= now. Either header may be
- * NULL (absent). */
+ * NULL (absent). Age is not subtracted: the engine fetches from the origin,
+ * not through caches. */
 int tpid_x5u_lifetime(const char *cache_control, const char *expires,
 		int64_t now, int min_ttl, int max_ttl, int64_t not_after);
 

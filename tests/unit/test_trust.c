@@ -833,6 +833,12 @@ static void test_pem_grammar(void **state)
 			{"", "", "BEGIN CERTIFICATE-----\n",
 					"BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\n\n", 0},
 			{"", "", "END CERTIFICATE", "END CRL", 0},
+			{"", "", "END CERTIFICATE-----\n", "END CERTIFICATE-----x\n", 0},
+			{"", "", "END CERTIFICATE-----\n", "END CERTIFICATE----- \n", 2},
+			{"", "", "BEGIN CERTIFICATE-----\n",
+					"BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"
+					"-----BEGIN CERTIFICATE-----\n",
+					0},							   /* an empty block */
 			{"", "", "\n-----END", "-----END", 0}, /* END not on its line */
 			{"", "", "\n-----END", "\n\x80-----END", 0},
 			{"", "", "\n-----END", "\n\x01-----END", 0},
