@@ -97,9 +97,9 @@ bench: build
 # libFuzzer targets (clang only): FUZZ_SECONDS each, corpus kept in
 # build/fuzz/corpus-<target>. fuzz_idhdr aborts when the picker and the
 # tokenizer disagree; fuzz_ident when a canonical text is no fixed point.
-FUZZ_TARGETS := token idhdr binding ident
+FUZZ_TARGETS := token idhdr binding ident pem x5u
 FUZZ_SECONDS ?= 30
-FUZZ_SRCS   := $(MOD_DIR)/tpid_ident.c $(MOD_DIR)/tpid_idhdr.c $(MOD_DIR)/tpid_jose.c $(MOD_DIR)/tpid_passport.c $(MOD_DIR)/tpid_reason.c $(MOD_DIR)/tpid_jcc.c $(MOD_DIR)/tpid_signers.c
+FUZZ_SRCS   := $(MOD_DIR)/tpid_ident.c $(MOD_DIR)/tpid_idhdr.c $(MOD_DIR)/tpid_jose.c $(MOD_DIR)/tpid_passport.c $(MOD_DIR)/tpid_reason.c $(MOD_DIR)/tpid_jcc.c $(MOD_DIR)/tpid_signers.c $(MOD_DIR)/tpid_trust.c $(MOD_DIR)/tpid_x5u.c
 fuzz:
 	@command -v clang >/dev/null 2>&1 || { echo "fuzz: clang is required (apt-get install clang)"; exit 1; }
 	@set -e; for t in $(FUZZ_TARGETS); do \

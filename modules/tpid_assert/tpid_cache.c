@@ -11,111 +11,42 @@
 
 typedef struct tpid_cache_entry
 {
-	struct tpid_cache_entry *next;
-	unsigned int hash;
+	tpid_node_t node; /* first */
 	int revoked;	  /* evicted while PENDING: deliver, do not store */
 	int64_t deadline; /* PENDING: given up then (0: never) */
 	const tpid_waiter_t *owner; /* PENDING: names the entry to complete */
-	tpid_waiter_t *waiters;
-	tpid_waiter_t **waiters_tail;
+	tpid_wlist_t waiters;
 	tpid_cache_view_t v;
 } tpid_cache_entry_t;
 
 struct tpid_cache
 {
-	tpid_cache_ops_t ops;
-	unsigned int nbuckets; /* power of two */
-	unsigned int nstripes; /* power of two, <= nbuckets */
-	unsigned int max_entries;
-	unsigned int count; /* atomic */
-	tpid_cache_entry_t **buckets;
+	tpid_table_t t; /* first */
 };
 
-static unsigned int tpid_pow2(unsigned int n)
-{
-	unsigned int p = 1;
+#define TPID_CACHE_E(n) ((tpid_cache_entry_t *)(n))
 
-	while(p < n && p < (1u << 30))
-		p <<= 1;
-	return p;
-}
-
-/* FNV-1a over "served\0id". */
+/* FNV-1a over "served\0id\0". */
 static unsigned int tpid_cache_hash(const char *served, const char *id)
 {
-	unsigned int h = 2166136261u;
-	const unsigned char *p;
+	return tpid_table_hash(tpid_table_hash(TPID_TABLE_HASH_INIT, served), id);
+}
 
-	for(p = (const unsigned char *)served; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	h = (h ^ 0) * 16777619u;
-	for(p = (const unsigned char *)id; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h;
+static void tpid_cache_free_node(tpid_table_t *t, tpid_node_t *n)
+{
+	t->ops.free(n);
 }
 
 tpid_cache_t *tpid_cache_new(const tpid_cache_ops_t *ops, unsigned int nbuckets,
 		unsigned int nstripes, unsigned int max_entries)
 {
-	tpid_cache_t *c;
-
-	if(ops == NULL || ops->alloc == NULL || ops->free == NULL
-			|| max_entries == 0)
-		return NULL;
-	c = ops->alloc(sizeof(*c));
-	if(c == NULL)
-		return NULL;
-	memset(c, 0, sizeof(*c));
-	c->ops = *ops;
-	c->nbuckets = tpid_pow2(nbuckets ? nbuckets : 1);
-	c->nstripes = tpid_pow2(nstripes ? nstripes : 1);
-	if(c->nstripes > c->nbuckets)
-		c->nstripes = c->nbuckets;
-	c->max_entries = max_entries;
-	c->buckets = ops->alloc(c->nbuckets * sizeof(*c->buckets));
-	if(c->buckets == NULL) {
-		ops->free(c);
-		return NULL;
-	}
-	memset(c->buckets, 0, c->nbuckets * sizeof(*c->buckets));
-	return c;
+	return tpid_table_new(ops, sizeof(tpid_cache_t), nbuckets, nstripes,
+			max_entries, tpid_cache_free_node);
 }
 
 void tpid_cache_destroy(tpid_cache_t *c)
 {
-	tpid_cache_entry_t *e, *n;
-	unsigned int i;
-
-	if(c == NULL)
-		return;
-	for(i = 0; i < c->nbuckets; i++) {
-		for(e = c->buckets[i]; e; e = n) {
-			n = e->next;
-			c->ops.free(e);
-		}
-	}
-	c->ops.free(c->buckets);
-	c->ops.free(c);
-}
-
-static void tpid_cache_lock(tpid_cache_t *c, unsigned int b)
-{
-	if(c->ops.lock)
-		c->ops.lock(c->ops.ctx, b & (c->nstripes - 1));
-}
-
-static void tpid_cache_unlock(tpid_cache_t *c, unsigned int b)
-{
-	if(c->ops.unlock)
-		c->ops.unlock(c->ops.ctx, b & (c->nstripes - 1));
-}
-
-static void tpid_cache_unlink(
-		tpid_cache_t *c, tpid_cache_entry_t **pp, tpid_cache_entry_t *e)
-{
-	*pp = e->next;
-	__atomic_sub_fetch(&c->count, 1, __ATOMIC_RELAXED);
-	c->ops.free(e);
+	tpid_table_destroy(c ? &c->t : NULL);
 }
 
 static int tpid_cache_late(const tpid_cache_entry_t *e, int64_t now)
@@ -124,42 +55,34 @@ static int tpid_cache_late(const tpid_cache_entry_t *e, int64_t now)
 		   && e->deadline <= now;
 }
 
-/* Drops expired answers of one bucket (lock held); with late, also the
- * PENDING entries past their deadline, their waiters appended at *late. */
-static void tpid_cache_purge_bucket(
-		tpid_cache_t *c, unsigned int b, int64_t now, tpid_waiter_t ***late)
+typedef struct tpid_cache_purge_arg
 {
-	tpid_cache_entry_t **pp = &c->buckets[b], *e;
+	int64_t now;
+	tpid_wlist_t *late; /* NULL: PENDING entries stay */
+} tpid_cache_purge_arg_t;
 
-	while((e = *pp) != NULL) {
-		if(late != NULL && tpid_cache_late(e, now)) {
-			**late = e->waiters;
-			if(e->waiters != NULL)
-				*late = e->waiters_tail;
-			tpid_cache_unlink(c, pp, e);
-		} else if(e->v.state == TPID_CACHE_DONE && e->v.expires <= now) {
-			tpid_cache_unlink(c, pp, e);
-		} else {
-			pp = &e->next;
-		}
+/* Drops an expired answer; with late, also a PENDING entry past its
+ * deadline, its waiters appended to late. */
+static int tpid_cache_purge_node(tpid_node_t *n, void *arg)
+{
+	tpid_cache_purge_arg_t *a = arg;
+	tpid_cache_entry_t *e = TPID_CACHE_E(n);
+
+	if(a->late != NULL && tpid_cache_late(e, a->now)) {
+		tpid_wlist_splice(a->late, &e->waiters);
+		return TPID_TABLE_DROP;
 	}
+	return e->v.state == TPID_CACHE_DONE && e->v.expires <= a->now
+				   ? TPID_TABLE_DROP
+				   : TPID_TABLE_NEXT;
 }
 
-/* Makes room in a full cache from this bucket (lock held): the answer that
- * expires soonest goes. Returns 0 if room was made. */
-static int tpid_cache_evict_one(tpid_cache_t *c, unsigned int b)
+/* Eviction order: the answer that expires soonest; never a PENDING one. */
+static int64_t tpid_cache_expiry(const tpid_node_t *n)
 {
-	tpid_cache_entry_t **pp, **victim = NULL;
+	const tpid_cache_entry_t *e = (const tpid_cache_entry_t *)n;
 
-	for(pp = &c->buckets[b]; *pp; pp = &(*pp)->next) {
-		if((*pp)->v.state == TPID_CACHE_DONE
-				&& (victim == NULL || (*pp)->v.expires < (*victim)->v.expires))
-			victim = pp;
-	}
-	if(victim == NULL)
-		return -1;
-	tpid_cache_unlink(c, victim, *victim);
-	return 0;
+	return e->v.state == TPID_CACHE_DONE ? e->v.expires : -1;
 }
 
 static int tpid_cache_fits(const char *s, size_t size)
@@ -167,68 +90,68 @@ static int tpid_cache_fits(const char *s, size_t size)
 	return s != NULL && strlen(s) < size;
 }
 
-int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
-		const char *domain, int64_t now, int64_t deadline, tpid_waiter_t *w,
-		tpid_cache_view_t *view)
+/* The PENDING entry made for (served, id, domain) with w (lock held). */
+static int tpid_cache_insert(tpid_cache_t *c, unsigned int b, unsigned int h,
+		const char *served, const char *id, const char *domain, int64_t now,
+		int64_t deadline, tpid_waiter_t *w)
 {
-	unsigned int h, b;
 	tpid_cache_entry_t *e;
-	int rc;
 
-	if(!tpid_cache_fits(served, TPID_MAX_URI)
-			|| !tpid_cache_fits(id, TPID_MAX_URI)
-			|| !tpid_cache_fits(domain, TPID_MAX_DOMAIN))
+	if(tpid_table_room(&c->t, b, tpid_cache_expiry) < 0)
 		return TPID_CACHE_FULL;
-	h = tpid_cache_hash(served, id);
-	b = h & (c->nbuckets - 1);
-	tpid_cache_lock(c, b);
-	tpid_cache_purge_bucket(c, b, now, NULL);
-	for(e = c->buckets[b]; e; e = e->next) {
-		if(e->hash != h || strcmp(e->v.served, served) != 0
-				|| strcmp(e->v.id, id) != 0 || e->revoked)
-			continue;
-		if(e->v.state == TPID_CACHE_DONE) {
-			e->v.hits++;
-			if(view)
-				*view = e->v;
-			tpid_cache_unlock(c, b);
-			return TPID_CACHE_HIT;
-		}
-		if(w == NULL)
-			break;
-		w->next = NULL;
-		*e->waiters_tail = w;
-		e->waiters_tail = &w->next;
-		tpid_cache_unlock(c, b);
-		return TPID_CACHE_JOINED;
-	}
-	rc = TPID_CACHE_FULL;
-	if(w == NULL)
-		goto done;
-	if(__atomic_load_n(&c->count, __ATOMIC_RELAXED) >= c->max_entries
-			&& tpid_cache_evict_one(c, b) < 0)
-		goto done;
-	e = c->ops.alloc(sizeof(*e));
+	e = c->t.ops.alloc(sizeof(*e));
 	if(e == NULL)
-		goto done;
+		return TPID_CACHE_FULL;
 	memset(e, 0, sizeof(*e));
-	e->hash = h;
+	e->node.hash = h;
 	e->v.state = TPID_CACHE_PENDING;
 	e->v.created = now;
 	e->deadline = deadline;
 	strcpy(e->v.served, served);
 	strcpy(e->v.id, id);
 	strcpy(e->v.domain, domain);
-	w->next = NULL;
 	e->owner = w;
-	e->waiters = w;
-	e->waiters_tail = &w->next;
-	e->next = c->buckets[b];
-	c->buckets[b] = e;
-	__atomic_add_fetch(&c->count, 1, __ATOMIC_RELAXED);
-	rc = TPID_CACHE_OWNER;
-done:
-	tpid_cache_unlock(c, b);
+	tpid_wlist_init(&e->waiters);
+	tpid_wlist_add(&e->waiters, w);
+	tpid_table_link(&c->t, b, &e->node);
+	return TPID_CACHE_OWNER;
+}
+
+int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
+		const char *domain, int64_t now, int64_t deadline, tpid_waiter_t *w,
+		tpid_cache_view_t *view)
+{
+	tpid_cache_purge_arg_t purge = {now, NULL};
+	unsigned int h, b;
+	tpid_cache_entry_t *e;
+	int rc = TPID_CACHE_FULL;
+
+	if(!tpid_cache_fits(served, TPID_MAX_URI)
+			|| !tpid_cache_fits(id, TPID_MAX_URI)
+			|| !tpid_cache_fits(domain, TPID_MAX_DOMAIN))
+		return TPID_CACHE_FULL;
+	h = tpid_cache_hash(served, id);
+	b = tpid_table_lock(&c->t, h);
+	tpid_table_visit_bucket(&c->t, b, tpid_cache_purge_node, &purge);
+	for(e = TPID_CACHE_E(c->t.buckets[b]); e; e = TPID_CACHE_E(e->node.next)) {
+		if(e->node.hash == h && strcmp(e->v.served, served) == 0
+				&& strcmp(e->v.id, id) == 0 && !e->revoked)
+			break;
+	}
+	if(e != NULL && e->v.state == TPID_CACHE_DONE) {
+		e->v.hits++;
+		if(view)
+			*view = e->v;
+		rc = TPID_CACHE_HIT;
+	} else if(w == NULL) {
+		rc = TPID_CACHE_FULL;
+	} else if(e != NULL) {
+		tpid_wlist_add(&e->waiters, w);
+		rc = TPID_CACHE_JOINED;
+	} else {
+		rc = tpid_cache_insert(c, b, h, served, id, domain, now, deadline, w);
+	}
+	tpid_table_unlock(&c->t, b);
 	return rc;
 }
 
@@ -236,7 +159,8 @@ tpid_waiter_t *tpid_cache_complete(tpid_cache_t *c, const char *served,
 		const char *id, const tpid_waiter_t *owner, int reason,
 		const char *name, int64_t now, int ttl)
 {
-	tpid_cache_entry_t **pp, *e;
+	tpid_node_t **pp;
+	tpid_cache_entry_t *e;
 	tpid_waiter_t *w = NULL;
 	unsigned int h, b;
 
@@ -244,18 +168,17 @@ tpid_waiter_t *tpid_cache_complete(tpid_cache_t *c, const char *served,
 			|| !tpid_cache_fits(id, TPID_MAX_URI))
 		return NULL;
 	h = tpid_cache_hash(served, id);
-	b = h & (c->nbuckets - 1);
-	tpid_cache_lock(c, b);
-	for(pp = &c->buckets[b]; (e = *pp) != NULL; pp = &e->next) {
-		if(e->hash != h || e->v.state != TPID_CACHE_PENDING || e->owner != owner
-				|| strcmp(e->v.served, served) != 0 || strcmp(e->v.id, id) != 0)
+	b = tpid_table_lock(&c->t, h);
+	for(pp = &c->t.buckets[b]; (e = TPID_CACHE_E(*pp)) != NULL;
+			pp = &e->node.next) {
+		if(e->node.hash != h || e->v.state != TPID_CACHE_PENDING
+				|| e->owner != owner || strcmp(e->v.served, served) != 0
+				|| strcmp(e->v.id, id) != 0)
 			continue;
-		w = e->waiters;
+		w = tpid_wlist_take(&e->waiters);
 		e->owner = NULL;
-		e->waiters = NULL;
-		e->waiters_tail = &e->waiters;
 		if(ttl <= 0 || e->revoked) {
-			tpid_cache_unlink(c, pp, e);
+			tpid_table_unlink(&c->t, pp);
 		} else {
 			e->v.state = TPID_CACHE_DONE;
 			e->v.reason = reason;
@@ -267,84 +190,93 @@ tpid_waiter_t *tpid_cache_complete(tpid_cache_t *c, const char *served,
 		}
 		break;
 	}
-	tpid_cache_unlock(c, b);
+	tpid_table_unlock(&c->t, b);
 	return w;
 }
 
-static int tpid_cache_matches(const tpid_cache_entry_t *e, const char *served,
-		const char *id, const char *domain)
+typedef struct tpid_cache_evict_arg
 {
-	return (served == NULL || strcmp(e->v.served, served) == 0)
-		   && (id == NULL || strcmp(e->v.id, id) == 0)
-		   && (domain == NULL || strcasecmp(e->v.domain, domain) == 0);
+	const char *served, *id, *domain;
+	int n;
+} tpid_cache_evict_arg_t;
+
+static int tpid_cache_matches(
+		const tpid_cache_entry_t *e, const tpid_cache_evict_arg_t *a)
+{
+	return !e->revoked
+		   && (a->served == NULL || strcmp(e->v.served, a->served) == 0)
+		   && (a->id == NULL || strcmp(e->v.id, a->id) == 0)
+		   && (a->domain == NULL || strcasecmp(e->v.domain, a->domain) == 0);
+}
+
+/* Removes a matching answer; a matching PENDING entry is marked. */
+static int tpid_cache_evict_node(tpid_node_t *n, void *arg)
+{
+	tpid_cache_evict_arg_t *a = arg;
+	tpid_cache_entry_t *e = TPID_CACHE_E(n);
+
+	if(!tpid_cache_matches(e, a))
+		return TPID_TABLE_NEXT;
+	a->n++;
+	if(e->v.state != TPID_CACHE_PENDING)
+		return TPID_TABLE_DROP;
+	e->revoked = 1;
+	return TPID_TABLE_NEXT;
 }
 
 int tpid_cache_evict(
 		tpid_cache_t *c, const char *served, const char *id, const char *domain)
 {
-	tpid_cache_entry_t **pp, *e;
-	unsigned int b;
-	int n = 0;
+	tpid_cache_evict_arg_t a = {served, id, domain, 0};
 
-	for(b = 0; b < c->nbuckets; b++) {
-		tpid_cache_lock(c, b);
-		pp = &c->buckets[b];
-		while((e = *pp) != NULL) {
-			if(!tpid_cache_matches(e, served, id, domain) || e->revoked) {
-				pp = &e->next;
-				continue;
-			}
-			n++;
-			if(e->v.state == TPID_CACHE_PENDING) {
-				e->revoked = 1;
-				pp = &e->next;
-			} else {
-				tpid_cache_unlink(c, pp, e);
-			}
-		}
-		tpid_cache_unlock(c, b);
-	}
-	return n;
+	tpid_table_visit(&c->t, tpid_cache_evict_node, &a);
+	return a.n;
+}
+
+typedef struct tpid_cache_walk_arg
+{
+	int64_t now;
+	int (*fn)(const tpid_cache_view_t *v, void *arg);
+	void *arg;
+	int n;
+} tpid_cache_walk_arg_t;
+
+static int tpid_cache_walk_node(tpid_node_t *n, void *arg)
+{
+	tpid_cache_walk_arg_t *a = arg;
+	tpid_cache_entry_t *e = TPID_CACHE_E(n);
+	tpid_cache_view_t v;
+
+	if(e->v.state == TPID_CACHE_DONE && e->v.expires <= a->now)
+		return TPID_TABLE_NEXT;
+	v = e->v; /* fn runs under the bucket lock: keep it short */
+	a->n++;
+	return a->fn(&v, a->arg) ? TPID_TABLE_STOP : TPID_TABLE_NEXT;
 }
 
 int tpid_cache_walk(tpid_cache_t *c, int64_t now,
 		int (*fn)(const tpid_cache_view_t *v, void *arg), void *arg)
 {
-	tpid_cache_entry_t *e;
-	tpid_cache_view_t v;
-	unsigned int b;
-	int n = 0, stop = 0;
+	tpid_cache_walk_arg_t a = {now, fn, arg, 0};
 
-	for(b = 0; b < c->nbuckets && !stop; b++) {
-		tpid_cache_lock(c, b);
-		for(e = c->buckets[b]; e && !stop; e = e->next) {
-			if(e->v.state == TPID_CACHE_DONE && e->v.expires <= now)
-				continue;
-			v = e->v; /* fn runs under the bucket lock: keep it short */
-			n++;
-			stop = fn(&v, arg);
-		}
-		tpid_cache_unlock(c, b);
-	}
-	return n;
+	tpid_table_visit(&c->t, tpid_cache_walk_node, &a);
+	return a.n;
 }
 
 int tpid_cache_purge(tpid_cache_t *c, int64_t now, tpid_waiter_t **late)
 {
-	unsigned int b, before = tpid_cache_count(c);
-	tpid_waiter_t **tail = late;
+	unsigned int before = tpid_cache_count(c);
+	tpid_wlist_t l;
+	tpid_cache_purge_arg_t a = {now, late != NULL ? &l : NULL};
 
+	tpid_wlist_init(&l);
+	tpid_table_visit(&c->t, tpid_cache_purge_node, &a);
 	if(late != NULL)
-		*late = NULL;
-	for(b = 0; b < c->nbuckets; b++) {
-		tpid_cache_lock(c, b);
-		tpid_cache_purge_bucket(c, b, now, late != NULL ? &tail : NULL);
-		tpid_cache_unlock(c, b);
-	}
+		*late = tpid_wlist_take(&l);
 	return (int)(before - tpid_cache_count(c));
 }
 
 unsigned int tpid_cache_count(const tpid_cache_t *c)
 {
-	return __atomic_load_n(&c->count, __ATOMIC_RELAXED);
+	return tpid_table_count(&c->t);
 }

@@ -3,9 +3,10 @@
  *
  * Keyed by (served user, third-party ID). An entry is either DONE (an
  * answer with an expiry) or PENDING (a query is out; later askers join its
- * waiter list instead of asking again, until the query's deadline). Buckets are guarded by a striped
- * set of locks; the total number of entries is bounded, expired and then
- * soonest-expiring answers are evicted first.
+ * waiter list instead of asking again, until the query's deadline). Buckets
+ * are guarded by a striped set of locks (tpid_table.h); the total number of
+ * entries is bounded, expired and then soonest-expiring answers are evicted
+ * first.
  *
  * Plain C: memory and locks come from the caller (Kamailio shared memory and
  * gen_lock_set in the module, malloc and pthread mutexes in the tests), so
@@ -21,22 +22,7 @@
 
 #include "tpid_enterprise.h"
 #include "tpid_passport.h"
-
-typedef struct tpid_cache_ops
-{
-	void *(*alloc)(size_t size); /* zeroed or not: the cache clears */
-	void (*free)(void *p);
-	void (*lock)(void *ctx, unsigned int stripe);
-	void (*unlock)(void *ctx, unsigned int stripe);
-	void *ctx;
-} tpid_cache_ops_t;
-
-/* A suspended request waiting for an answer; the caller embeds this at the
- * start of its own struct. */
-typedef struct tpid_waiter
-{
-	struct tpid_waiter *next;
-} tpid_waiter_t;
+#include "tpid_table.h"
 
 typedef enum tpid_cache_state
 {

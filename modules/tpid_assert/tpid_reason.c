@@ -52,6 +52,7 @@ static const tpid_reason_info_t tpid_reasons[] = {
 	{TPID_R_ISS_MISMATCH,       "ISS_MISMATCH",      438, "Invalid Identity Header",        "iss_mismatch"},
 	{TPID_R_ISSUER_NOT_ALLOWED, "ISSUER_NOT_ALLOWED", 437, "Unsupported Credential",      "issuer_not_allowed"},
 	{TPID_R_CLAIM_CONSTRAINTS,  "CLAIM_CONSTRAINTS", 438, "Invalid Identity Header",        "claim_constraints"},
+	{TPID_R_CERT_FETCH,         "CERT_FETCH",        436, "Bad Identity Info",              "cert_fetch"},
 	{TPID_R_INTERNAL,           "INTERNAL",          500, "Server Internal Error",          "internal"},
 };
 /* clang-format on */

@@ -59,6 +59,7 @@ typedef enum tpid_reason
 	TPID_R_ISSUER_NOT_ALLOWED = 51, /* signer may not assert tpid.iss */
 	TPID_R_CLAIM_CONSTRAINTS = 52,	/* payload breaks the certificate's
 									 * JWT claim constraints */
+	TPID_R_CERT_FETCH = 53,			/* x5u fetch failed (or failed recently) */
 
 	TPID_R_INTERNAL = 99 /* out of memory, bad state: never the peer's fault */
 } tpid_reason_t;

@@ -4,33 +4,28 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "tpid_trust.h"
+#include "tpid_jose.h"
 #include "tpid_reason.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 typedef struct tpid_trust_entry
 {
 	char *x5u;
-	X509 *leaf;
-	STACK_OF(X509) * chain; /* intermediates shipped with the leaf */
-	EVP_PKEY *pub;			/* borrowed from leaf */
-	int p256;				/* pub is EC P-256: decided once, at load */
-	/* leaf .. anchor as validated at load time (signatures checked once);
-	 * NULL when the chain did not validate. Validity periods are checked
-	 * per call, which costs no signature verification. */
-	STACK_OF(X509) * verified;
+	STACK_OF(X509) * chain; /* leaf first, then its intermediates */
 } tpid_trust_entry_t;
 
 struct tpid_trust
 {
-	X509_STORE *anchors;
+	X509_STORE *anchors; /* anchors and CRLs, nothing else */
+	int crl;			 /* CRLs loaded: check revocation */
 	int nentries;
 	tpid_trust_entry_t entries[TPID_TRUST_MAX_CERTS];
 	int nallow;
@@ -59,9 +54,7 @@ void tpid_trust_free(tpid_trust_t *t)
 		return;
 	for(i = 0; i < t->nentries; i++) {
 		free(t->entries[i].x5u);
-		X509_free(t->entries[i].leaf);
 		sk_X509_pop_free(t->entries[i].chain, X509_free);
-		sk_X509_pop_free(t->entries[i].verified, X509_free);
 	}
 	for(i = 0; i < t->nallow; i++)
 		free(t->allow[i]);
@@ -80,52 +73,67 @@ int tpid_trust_load_ca(
 	return 0;
 }
 
-/* Only EC P-256 keys can verify ES256. */
-static int tpid_trust_key_is_p256(EVP_PKEY *pub)
+int tpid_trust_load_crl(
+		tpid_trust_t *t, const char *crl_file, char *err, size_t errsize)
 {
-	char group[64];
-	size_t glen = 0;
+	BIO *bio = BIO_new_file(crl_file, "r");
+	X509_CRL *crl;
+	int n = 0, ok = 1;
 
-	if(pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_EC)
-		return 0;
-	if(EVP_PKEY_get_utf8_string_param(
-			   pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen)
-			!= 1)
-		return 0;
-	return strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0;
-}
-
-/* Validates the chain once, ignoring time (checked per call), and keeps
- * the path found so that per-call checks need no signature verification. */
-static STACK_OF(X509)
-		* tpid_trust_verify_chain(
-				const tpid_trust_t *t, X509 *leaf, STACK_OF(X509) * chain)
-{
-	X509_STORE_CTX *ctx;
-	STACK_OF(X509) *path = NULL;
-
-	ctx = X509_STORE_CTX_new();
-	if(ctx == NULL)
-		return NULL;
-	if(X509_STORE_CTX_init(ctx, t->anchors, leaf, chain) == 1) {
-		X509_VERIFY_PARAM_set_flags(
-				X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_NO_CHECK_TIME);
-		if(X509_verify_cert(ctx) == 1)
-			path = X509_STORE_CTX_get1_chain(ctx);
+	/* not X509_STORE_load_file: a certificate in this file must not
+	 * become an anchor */
+	while(bio != NULL && ok
+			&& (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+		ok = X509_STORE_add_crl(t->anchors, crl) == 1;
+		X509_CRL_free(crl);
+		n++;
 	}
-	X509_STORE_CTX_free(ctx);
-	ERR_clear_error();
-	return path;
+	BIO_free(bio);
+	ERR_clear_error(); /* end of file shows as an error */
+	if(n == 0 || !ok) {
+		snprintf(err, errsize, "cannot load CRLs from '%s'", crl_file);
+		return -1;
+	}
+	t->crl = 1;
+	return 0;
 }
 
-int tpid_trust_add_cert(tpid_trust_t *t, const char *x5u, const char *pem_file,
-		char *err, size_t errsize)
+/* Reads a whole file of at most max bytes; *len its size. NULL if it cannot
+ * be read or is bigger. */
+static char *tpid_trust_read_file(const char *file, size_t max, size_t *len)
 {
-	FILE *f;
-	X509 *leaf, *x;
-	STACK_OF(X509) * chain;
-	tpid_trust_entry_t *e;
+	FILE *f = fopen(file, "rb");
+	char *buf;
 
+	if(f == NULL)
+		return NULL;
+	buf = malloc(max + 1);
+	if(buf != NULL) {
+		*len = fread(buf, 1, max + 1, f);
+		if(ferror(f) || *len > max) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static int tpid_trust_find(const tpid_trust_t *t, const char *x5u)
+{
+	int i;
+
+	for(i = 0; i < t->nentries; i++) {
+		if(strcmp(t->entries[i].x5u, x5u) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* 0 when x5u may be added, else -1 with a reason in err. */
+static int tpid_trust_add_check(
+		const tpid_trust_t *t, const char *x5u, char *err, size_t errsize)
+{
 	if(t->nentries >= TPID_TRUST_MAX_CERTS) {
 		snprintf(err, errsize, "too many certificates (max %d)",
 				TPID_TRUST_MAX_CERTS);
@@ -135,49 +143,49 @@ int tpid_trust_add_cert(tpid_trust_t *t, const char *x5u, const char *pem_file,
 		snprintf(err, errsize, "x5u '%s' is not an https URL", x5u);
 		return -1;
 	}
-	for(int i = 0; i < t->nentries; i++) {
-		if(strcmp(t->entries[i].x5u, x5u) == 0) {
-			snprintf(err, errsize, "x5u '%s' configured twice", x5u);
-			return -1;
-		}
-	}
-	f = fopen(pem_file, "r");
-	if(f == NULL) {
-		snprintf(err, errsize, "cannot open certificate '%s'", pem_file);
+	if(tpid_trust_find(t, x5u) >= 0) {
+		snprintf(err, errsize, "x5u '%s' configured twice", x5u);
 		return -1;
 	}
-	leaf = PEM_read_X509(f, NULL, NULL, NULL);
-	chain = sk_X509_new_null();
-	while(leaf != NULL && chain != NULL
-			&& (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-		if(!sk_X509_push(chain, x)) {
-			X509_free(x);
-			break;
-		}
+	return 0;
+}
+
+int tpid_trust_add_cert(tpid_trust_t *t, const char *x5u, const char *pem_file,
+		char *err, size_t errsize)
+{
+	STACK_OF(X509) *chain = NULL;
+	tpid_trust_entry_t *e;
+	size_t len = 0;
+	char *buf;
+	int rc;
+
+	if(tpid_trust_add_check(t, x5u, err, errsize) < 0)
+		return -1;
+	buf = tpid_trust_read_file(pem_file, TPID_TRUST_MAX_PEM, &len);
+	if(buf == NULL) {
+		snprintf(err, errsize,
+				"cannot open certificate '%s' (or over %d bytes)", pem_file,
+				TPID_TRUST_MAX_PEM);
+		return -1;
 	}
-	fclose(f);
-	ERR_clear_error(); /* end of file shows as an error */
-	if(leaf == NULL || chain == NULL) {
-		snprintf(err, errsize, "no certificate in '%s'", pem_file);
-		X509_free(leaf);
-		sk_X509_pop_free(chain, X509_free);
+	rc = tpid_trust_parse_pem(buf, len, TPID_TRUST_MAX_CHAIN, &chain);
+	free(buf);
+	if(rc != TPID_OK) {
+		snprintf(err, errsize,
+				"no certificate in '%s' (1 to %d PEM CERTIFICATE blocks only)",
+				pem_file, TPID_TRUST_MAX_CHAIN);
 		return -1;
 	}
 	e = &t->entries[t->nentries];
 	e->x5u = strdup(x5u);
 	if(e->x5u == NULL) {
-		X509_free(leaf);
 		sk_X509_pop_free(chain, X509_free);
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
-	e->leaf = leaf;
+	/* kept even if it does not validate, so that the verifier can tell
+	 * CERT_INVALID from CERT_UNAVAILABLE */
 	e->chain = chain;
-	e->pub = X509_get0_pubkey(leaf);
-	e->p256 = tpid_trust_key_is_p256(e->pub);
-	/* A certificate that does not chain is kept, so that the verifier can
-	 * tell CERT_INVALID from CERT_UNAVAILABLE; load the anchors first. */
-	e->verified = tpid_trust_verify_chain(t, leaf, chain);
 	t->nentries++;
 	return 0;
 }
@@ -206,37 +214,202 @@ int tpid_trust_check_allowed(const tpid_trust_t *t, const char *x5u)
 	return TPID_R_X5U_NOT_ALLOWED;
 }
 
-static int tpid_trust_in_validity(STACK_OF(X509) * path, int64_t now)
+int tpid_trust_get_key(
+		const tpid_trust_t *t, const char *x5u, int64_t at, EVP_PKEY **pub)
 {
-	time_t tnow = (time_t)now;
-	int i;
+	int i = tpid_trust_find(t, x5u);
 
-	for(i = 0; i < sk_X509_num(path); i++) {
-		X509 *x = sk_X509_value(path, i);
-		if(X509_cmp_time(X509_get0_notBefore(x), &tnow) >= 0
-				|| X509_cmp_time(X509_get0_notAfter(x), &tnow) <= 0)
-			return 0;
-	}
-	return 1;
+	if(i < 0)
+		return TPID_R_CERT_UNAVAILABLE;
+	return tpid_trust_validate(t, t->entries[i].chain, at, pub);
 }
 
-int tpid_trust_get_key(
-		const tpid_trust_t *t, const char *x5u, int64_t now, EVP_PKEY **pub)
-{
-	int i;
-	const tpid_trust_entry_t *e;
+/* ---- PEM ------------------------------------------------------------------ */
 
-	for(i = 0; i < t->nentries; i++) {
-		e = &t->entries[i];
-		if(strcmp(e->x5u, x5u) != 0)
-			continue;
-		if(e->verified == NULL || !e->p256
-				|| !tpid_trust_in_validity(e->verified, now))
-			return TPID_R_CERT_INVALID;
-		*pub = e->pub;
-		return TPID_OK;
+static const char tpid_pem_begin[] = "-----BEGIN CERTIFICATE-----";
+static const char tpid_pem_end[] = "-----END CERTIFICATE-----";
+#define TPID_PEM_BEGIN_LEN (sizeof(tpid_pem_begin) - 1)
+#define TPID_PEM_END_LEN (sizeof(tpid_pem_end) - 1)
+
+static int tpid_pem_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int tpid_pem_b64(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+		   || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+}
+
+/* Length of the block starting at buf: the BEGIN line, base64 lines, the END
+ * marker at the start of a line. 0 when buf does not hold exactly that. */
+static size_t tpid_pem_block_len(const char *buf, size_t len)
+{
+	size_t i = TPID_PEM_BEGIN_LEN;
+
+	if(len <= i || memcmp(buf, tpid_pem_begin, i) != 0
+			|| (buf[i] != '\r' && buf[i] != '\n'))
+		return 0;
+	while(i < len && (tpid_pem_ws(buf[i]) || tpid_pem_b64(buf[i])))
+		i++;
+	if(len - i < TPID_PEM_END_LEN || buf[i - 1] != '\n'
+			|| memcmp(buf + i, tpid_pem_end, TPID_PEM_END_LEN) != 0)
+		return 0;
+	return i + TPID_PEM_END_LEN;
+}
+
+/* One block to a certificate: OpenSSL's PEM decoder, then DER that must be
+ * one certificate and nothing after it. NULL if not. */
+static X509 *tpid_pem_decode(const char *block, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(block, (int)len);
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	const unsigned char *p;
+	long dlen = 0;
+	X509 *x = NULL;
+
+	if(bio != NULL && PEM_read_bio(bio, &name, &header, &data, &dlen) == 1
+			&& strcmp(name, "CERTIFICATE") == 0 && header[0] == '\0') {
+		p = data;
+		x = d2i_X509(NULL, &p, dlen);
+		if(x != NULL && p != data + dlen) {
+			X509_free(x);
+			x = NULL;
+		}
 	}
-	return TPID_R_CERT_UNAVAILABLE;
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
+	BIO_free(bio);
+	return x;
+}
+
+/* The next certificate of buf at *pos (whitespace before it skipped), *pos
+ * moved past it. NULL if what follows is not one. */
+static X509 *tpid_pem_next(const char *buf, size_t len, size_t *pos)
+{
+	size_t n = tpid_pem_block_len(buf + *pos, len - *pos);
+	X509 *x;
+
+	if(n == 0)
+		return NULL;
+	x = tpid_pem_decode(buf + *pos, n);
+	*pos += n;
+	/* glued to what follows is not a block of its own */
+	if(x != NULL && *pos < len && !tpid_pem_ws(buf[*pos])) {
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
+int tpid_trust_parse_pem(
+		const char *buf, size_t len, int max_certs, STACK_OF(X509) * *out)
+{
+	STACK_OF(X509) *sk = NULL;
+	size_t pos = 0;
+	X509 *x;
+
+	*out = NULL;
+	if(buf == NULL || len > TPID_TRUST_MAX_PEM || max_certs < 1
+			|| (sk = sk_X509_new_null()) == NULL)
+		return TPID_R_CERT_INVALID;
+	for(;;) {
+		while(pos < len && tpid_pem_ws(buf[pos]))
+			pos++;
+		if(pos == len)
+			break;
+		if(sk_X509_num(sk) >= max_certs
+				|| (x = tpid_pem_next(buf, len, &pos)) == NULL)
+			goto fail;
+		if(!sk_X509_push(sk, x)) {
+			X509_free(x);
+			goto fail;
+		}
+	}
+	if(sk_X509_num(sk) == 0)
+		goto fail;
+	*out = sk;
+	return TPID_OK;
+fail:
+	sk_X509_pop_free(sk, X509_free);
+	ERR_clear_error();
+	return TPID_R_CERT_INVALID;
+}
+
+/* ---- validation ----------------------------------------------------------- */
+
+/* A CRL issued after the token's iat still tells what is revoked. */
+static int tpid_trust_verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	if(!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CRL_NOT_YET_VALID)
+		return 1;
+	return ok;
+}
+
+/* RFC 8226 profile: a signing key, not a CA; ES256 needs P-256. */
+static int tpid_trust_leaf_ok(X509 *leaf)
+{
+	uint32_t flags = X509_get_extension_flags(leaf);
+
+	/* EXFLAG_CA too: X509_check_ca() says 0 for CA:TRUE without
+	 * keyCertSign, which is still a CA certificate */
+	return (flags & EXFLAG_KUSAGE) != 0 && (flags & EXFLAG_CA) == 0
+		   && (X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE) != 0
+		   && X509_check_ca(leaf) == 0
+		   && tpid_jose_key_is_p256(X509_get0_pubkey(leaf));
+}
+
+int tpid_trust_validate(const tpid_trust_t *t, STACK_OF(X509) * chain,
+		int64_t at, EVP_PKEY **pub_out)
+{
+	X509_STORE_CTX *ctx;
+	X509 *leaf;
+	int ok = 0;
+
+	if(pub_out != NULL)
+		*pub_out = NULL;
+	if(t == NULL || chain == NULL || sk_X509_num(chain) < 1)
+		return TPID_R_CERT_INVALID;
+	leaf = sk_X509_value(chain, 0);
+	if(!tpid_trust_leaf_ok(leaf))
+		return TPID_R_CERT_INVALID;
+	ctx = X509_STORE_CTX_new();
+	if(ctx != NULL && X509_STORE_CTX_init(ctx, t->anchors, leaf, chain) == 1) {
+		X509_STORE_CTX_set_time(ctx, 0, (time_t)at);
+		X509_STORE_CTX_set_flags(ctx,
+				X509_V_FLAG_X509_STRICT | (t->crl ? X509_V_FLAG_CRL_CHECK : 0));
+		X509_STORE_CTX_set_verify_cb(ctx, tpid_trust_verify_cb);
+		ok = X509_verify_cert(ctx) == 1;
+	}
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	if(!ok)
+		return TPID_R_CERT_INVALID;
+	if(pub_out != NULL)
+		*pub_out = X509_get0_pubkey(leaf);
+	return TPID_OK;
+}
+
+int tpid_trust_not_after(STACK_OF(X509) * chain, int64_t *out)
+{
+	ASN1_TIME *epoch;
+	int days, secs, rc = -1;
+
+	if(chain == NULL || sk_X509_num(chain) < 1)
+		return -1;
+	epoch = ASN1_TIME_set(NULL, 0);
+	if(epoch != NULL
+			&& ASN1_TIME_diff(&days, &secs, epoch,
+					   X509_get0_notAfter(sk_X509_value(chain, 0)))
+					   == 1) {
+		*out = (int64_t)days * 86400 + secs;
+		rc = 0;
+	}
+	ASN1_TIME_free(epoch);
+	return rc;
 }
 
 int tpid_trust_count(const tpid_trust_t *t)

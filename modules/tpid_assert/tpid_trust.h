@@ -2,8 +2,8 @@
  * tpid_assert - trust store for the terminating side: which certificate
  * stands behind which x5u URL, and whether it chains to a trust anchor.
  *
- * In this release certificates are configured locally (x5u -> PEM file);
- * fetching x5u over HTTPS plugs in behind the same lookup. Plain C
+ * Certificates are pinned (x5u -> PEM file) or fetched from x5u by the
+ * caller; both go through one validation, tpid_trust_validate(). Plain C
  * (OpenSSL 3), no Kamailio dependency.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -14,9 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #define TPID_TRUST_MAX_CERTS 64
 #define TPID_TRUST_MAX_ALLOW 32
+/* A certificate chain as PEM: at most this many bytes and certificates. */
+#define TPID_TRUST_MAX_PEM 65536
+#define TPID_TRUST_MAX_CHAIN 8
 
 typedef struct tpid_trust tpid_trust_t;
 
@@ -28,8 +32,17 @@ void tpid_trust_free(tpid_trust_t *t);
 int tpid_trust_load_ca(
 		tpid_trust_t *t, const char *ca_file, char *err, size_t errsize);
 
+/* Certificate revocation lists (PEM, CRLs only); once loaded every chain
+ * is checked against them (X509_V_FLAG_CRL_CHECK: the leaf's issuer must
+ * have a CRL loaded). Returns 0 or -1 with a reason in err. */
+int tpid_trust_load_crl(
+		tpid_trust_t *t, const char *crl_file, char *err, size_t errsize);
+
 /* Maps an x5u URL to a PEM certificate file (leaf first, optional
- * intermediates after it). Returns 0 or -1 with a reason in err. */
+ * intermediates after it; the grammar of tpid_trust_parse_pem(), at most
+ * TPID_TRUST_MAX_CHAIN certificates). The chain is validated per call, so
+ * anchors and CRLs may be loaded after it. Returns 0 or -1 with a reason
+ * in err. */
 int tpid_trust_add_cert(tpid_trust_t *t, const char *x5u, const char *pem_file,
 		char *err, size_t errsize);
 
@@ -40,13 +53,35 @@ int tpid_trust_allow(tpid_trust_t *t, const char *prefix);
 /* TPID_OK or TPID_R_X5U_NOT_ALLOWED. */
 int tpid_trust_check_allowed(const tpid_trust_t *t, const char *x5u);
 
-/* The public key to verify tokens that name x5u, valid at time now:
- * TPID_OK (and *pub borrowed from the store, do not free), or
- * TPID_R_CERT_UNAVAILABLE (no certificate for this x5u) or
- * TPID_R_CERT_INVALID (does not chain to an anchor, expired, not yet valid,
- * not an EC P-256 key). */
+/* The public key of the pinned certificate for x5u, validated by
+ * tpid_trust_validate() at time at (the token's iat): TPID_OK (and *pub
+ * borrowed from the store, do not free), TPID_R_CERT_UNAVAILABLE (no
+ * certificate pinned for this x5u) or TPID_R_CERT_INVALID. */
 int tpid_trust_get_key(
-		const tpid_trust_t *t, const char *x5u, int64_t now, EVP_PKEY **pub);
+		const tpid_trust_t *t, const char *x5u, int64_t at, EVP_PKEY **pub);
+
+/* Parses len bytes (not NUL-terminated; embedded NULs refused) that must be
+ * nothing but one to max_certs PEM "CERTIFICATE" blocks (no headers, no
+ * other block types, no DER) with only whitespace around them, at most
+ * TPID_TRUST_MAX_PEM bytes. TPID_OK and *out a new stack (leaf first, the
+ * caller frees it with sk_X509_pop_free(*out, X509_free)), or
+ * TPID_R_CERT_INVALID and *out NULL. */
+int tpid_trust_parse_pem(
+		const char *buf, size_t len, int max_certs, STACK_OF(X509) * *out);
+
+/* Validates chain (leaf first, then intermediates; nothing else is taken as
+ * an intermediate) at time at against the anchors, with OpenSSL's strict
+ * checks (X509_V_FLAG_X509_STRICT: intermediates are CAs, validity of every
+ * certificate at at) and the CRLs if loaded; the leaf must carry keyUsage
+ * digitalSignature, must not be a CA and must hold an EC P-256 key.
+ * TPID_OK and *pub_out the leaf's key (borrowed from the chain: valid while
+ * it lives), or TPID_R_CERT_INVALID. pub_out may be NULL. */
+int tpid_trust_validate(const tpid_trust_t *t, STACK_OF(X509) * chain,
+		int64_t at, EVP_PKEY **pub_out);
+
+/* notAfter of the chain's leaf as Unix time in *out (to bound a cache
+ * lifetime). 0, or -1 (no leaf, unreadable time). */
+int tpid_trust_not_after(STACK_OF(X509) * chain, int64_t *out);
 
 /* Number of certificates mapped. */
 int tpid_trust_count(const tpid_trust_t *t);

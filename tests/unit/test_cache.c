@@ -16,11 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_locks.h"
+#include "test_threads.h"
 #include "tpid_cache.h"
 #include "tpid_reason.h"
-
-#include "test_locks.h"
-
 
 static locks_t lk;
 
@@ -54,18 +53,6 @@ static int lookup(tpid_cache_t *c, const char *served, const char *id,
 		int64_t now, tpid_waiter_t *w, tpid_cache_view_t *v)
 {
 	return tpid_cache_lookup(c, served, id, DOMAIN, now, 0, w, v);
-}
-
-/* The list's length; *ws (n of them) must be its members, in order. */
-static void assert_list(tpid_waiter_t *l, tpid_waiter_t **ws, int n)
-{
-	int i;
-
-	for(i = 0; i < n; i++) {
-		assert_ptr_equal(l, ws[i]);
-		l = l->next;
-	}
-	assert_null(l);
 }
 
 /* ---- construction -------------------------------------------------------- */
@@ -636,29 +623,8 @@ static void test_walk(void **state)
 
 /* ---- concurrency --------------------------------------------------------- */
 
-#define NTHREADS 4
 #define NITER 1000
 #define NKEYS 16
-
-typedef struct cw
-{
-	tpid_waiter_t link; /* first: the list hands back &link */
-	int kept;			/* lookup kept it (OWNER or JOINED) */
-	int returned;		/* atomic: how many times a complete handed it back */
-	int key;
-} cw_t;
-
-typedef struct cthread
-{
-	tpid_cache_t *c;
-	int idx;
-	unsigned int seed;
-	int errors;
-	cw_t *pool; /* NITER waiters of this thread */
-	cw_t *owned[NITER];
-	int nowned, first;
-	int counts[5];
-} cthread_t;
 
 static int64_t cclock; /* atomic: op counter, the clock */
 
@@ -669,110 +635,65 @@ static void ckey(int k, char *served, char *id)
 }
 
 /* The oldest owned query of this thread answers. */
-static void cthread_complete(cthread_t *t)
+static void cthread_complete(st_thread_t *t)
 {
 	char served[TPID_MAX_URI], id[TPID_MAX_URI];
-	tpid_waiter_t *l;
-	cw_t *o = t->owned[t->first++];
+	st_waiter_t *o = t->owned[t->first++];
 	int64_t now = __atomic_load_n(&cclock, __ATOMIC_RELAXED) / 256;
 	int ttl = (int)(rand_r(&t->seed) % 4) - 1; /* -1 .. 2 */
 
 	ckey(o->key, served, id);
-	l = tpid_cache_complete(t->c, served, id, &o->link,
-			ttl > 0 ? TPID_OK : TPID_R_HOOK_CONNECT, "N", now, ttl);
-	if(l != &o->link)
-		t->errors++; /* its own entry, owner first */
-	for(; l != NULL; l = l->next) {
-		cw_t *w = (cw_t *)l;
-		if(w->key != o->key)
-			t->errors++;
-		__atomic_add_fetch(&w->returned, 1, __ATOMIC_RELAXED);
-	}
+	/* its own entry, owner first */
+	st_returned(t,
+			tpid_cache_complete(t->c, served, id, &o->link,
+					ttl > 0 ? TPID_OK : TPID_R_HOOK_CONNECT, "N", now, ttl),
+			o, 0);
 }
 
 static void *cthread_run(void *arg)
 {
 	char served[TPID_MAX_URI], id[TPID_MAX_URI];
-	cthread_t *t = arg;
+	st_thread_t *t = arg;
 	tpid_cache_view_t v;
 	int i, rc, k;
 	int64_t now;
 
-	for(i = 0; i < NITER; i++) {
+	for(i = 0; i < t->niter; i++) {
 		k = (int)(rand_r(&t->seed) % NKEYS);
 		ckey(k, served, id);
 		now = __atomic_fetch_add(&cclock, 1, __ATOMIC_RELAXED) / 256;
 		t->pool[i].key = k;
 		rc = tpid_cache_lookup(
 				t->c, served, id, DOMAIN, now, 0, &t->pool[i].link, &v);
-		if(rc < TPID_CACHE_HIT || rc > TPID_CACHE_FULL) {
-			t->errors++;
-			continue;
-		}
-		t->counts[rc]++;
+		st_note(t, i, rc, TPID_CACHE_OWNER, TPID_CACHE_JOINED, TPID_CACHE_FULL);
 		if(rc == TPID_CACHE_HIT
 				&& (v.state != TPID_CACHE_DONE || strcmp(v.id, id) != 0))
 			t->errors++;
-		if(rc == TPID_CACHE_OWNER || rc == TPID_CACHE_JOINED)
-			t->pool[i].kept = 1;
-		if(rc == TPID_CACHE_OWNER)
-			t->owned[t->nowned++] = &t->pool[i];
-		/* answers come back a little later, so that others join */
-		while(t->nowned - t->first > 2)
-			cthread_complete(t);
+		st_settle(t, 2, cthread_complete);
 		if(t->idx == 0 && i % 97 == 0)
 			tpid_cache_evict(t->c, NULL, id, NULL); /* revocations too */
 		if(t->idx == 1 && i % 211 == 0)
 			tpid_cache_evict(t->c, NULL, NULL, "ACME.example");
 	}
-	while(t->first < t->nowned)
-		cthread_complete(t);
+	st_settle(t, 0, cthread_complete);
 	return NULL;
 }
 
 static void test_concurrent(void **state)
 {
 	tpid_cache_t *c = new_cache(8, 4, 12); /* 12 < 16 keys: FULL happens */
-	static cthread_t th[NTHREADS];
-	pthread_t tid[NTHREADS];
+	static st_thread_t th[ST_NTHREADS];
 	seen_t s;
-	int i, j, kept = 0, joined = 0, owners = 0;
+
 	(void)state;
-
-	for(i = 0; i < NTHREADS; i++) {
-		memset(&th[i], 0, sizeof(th[i]));
-		th[i].c = c;
-		th[i].idx = i;
-		th[i].seed = 1234u + (unsigned int)i;
-		th[i].pool = calloc(NITER, sizeof(cw_t));
-		assert_non_null(th[i].pool);
-	}
-	for(i = 0; i < NTHREADS; i++)
-		assert_int_equal(pthread_create(&tid[i], NULL, cthread_run, &th[i]), 0);
-	for(i = 0; i < NTHREADS; i++)
-		assert_int_equal(pthread_join(tid[i], NULL), 0);
-
-	for(i = 0; i < NTHREADS; i++) {
-		assert_int_equal(th[i].errors, 0);
-		owners += th[i].counts[TPID_CACHE_OWNER];
-		joined += th[i].counts[TPID_CACHE_JOINED];
-		for(j = 0; j < NITER; j++) {
-			/* every kept waiter exactly once, no other ever */
-			assert_int_equal(th[i].pool[j].returned, th[i].pool[j].kept);
-			kept += th[i].pool[j].kept;
-		}
-	}
-	assert_int_equal(kept, owners + joined);
-	assert_true(owners > 0);
-	assert_true(joined > 0); /* the single flight was exercised */
+	st_run(th, c, NITER, cthread_run);
+	st_check(th, TPID_CACHE_OWNER, TPID_CACHE_JOINED);
 	/* all answered: no pending entry is left, only DONE ones */
 	memset(&s, 0, sizeof(s));
 	tpid_cache_walk(c, 0, walk_fn, &s);
 	assert_int_equal(s.pending, 0);
-	assert_true(tpid_cache_count(c) <= 12 + NTHREADS);
+	assert_true(tpid_cache_count(c) <= 12 + ST_NTHREADS);
 	assert_true((int)tpid_cache_count(c) == s.n);
-	for(i = 0; i < NTHREADS; i++)
-		free(th[i].pool);
 	end_cache(c);
 }
 

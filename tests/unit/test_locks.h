@@ -1,18 +1,21 @@
 /*
- * tpid_assert - unit tests: memory and error-checking locks injected into
- * the shared-memory structures (decision, replay and certificate caches),
- * as Kamailio's shm and lock sets are in the module.
+ * tpid_assert unit tests - the memory and locks the caches take from their
+ * caller (tpid_cache_ops_t): malloc and error-checking pthread mutexes; and
+ * a check of their waiter lists.
+ * Include after cmocka.h.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#ifndef TEST_LOCKS_H
-#define TEST_LOCKS_H
+#ifndef TPID_TEST_LOCKS_H
+#define TPID_TEST_LOCKS_H
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tpid_cache.h"
+
+/* ---- injected memory and locks ------------------------------------------ */
 
 #define NLOCKS 16
 
@@ -26,17 +29,17 @@ typedef struct locks
 	long taken; /* atomic */
 } locks_t;
 
-static void *t_alloc(size_t size)
+static inline void *t_alloc(size_t size)
 {
 	return malloc(size);
 }
 
-static void t_free(void *p)
+static inline void t_free(void *p)
 {
 	free(p);
 }
 
-static void t_lock(void *ctx, unsigned int stripe)
+static inline void t_lock(void *ctx, unsigned int stripe)
 {
 	locks_t *l = ctx;
 
@@ -49,7 +52,7 @@ static void t_lock(void *ctx, unsigned int stripe)
 	__atomic_add_fetch(&l->taken, 1, __ATOMIC_RELAXED);
 }
 
-static void t_unlock(void *ctx, unsigned int stripe)
+static inline void t_unlock(void *ctx, unsigned int stripe)
 {
 	locks_t *l = ctx;
 
@@ -57,7 +60,7 @@ static void t_unlock(void *ctx, unsigned int stripe)
 		__atomic_add_fetch(&l->errors, 1, __ATOMIC_RELAXED);
 }
 
-static void locks_init(locks_t *l)
+static inline void locks_init(locks_t *l)
 {
 	pthread_mutexattr_t a;
 	int i;
@@ -72,7 +75,7 @@ static void locks_init(locks_t *l)
 }
 
 /* Every stripe must be free again: trylock succeeds. */
-static void locks_done(locks_t *l)
+static inline void locks_done(locks_t *l)
 {
 	int i;
 
@@ -84,7 +87,7 @@ static void locks_done(locks_t *l)
 	}
 }
 
-/* The ops of a cache using l. */
+/* ops over l */
 static inline tpid_cache_ops_t locks_ops(locks_t *l)
 {
 	tpid_cache_ops_t ops;
@@ -95,6 +98,18 @@ static inline tpid_cache_ops_t locks_ops(locks_t *l)
 	ops.unlock = t_unlock;
 	ops.ctx = l;
 	return ops;
+}
+
+/* The waiter list l must be exactly ws[0..n-1], in order. */
+static inline void assert_list(tpid_waiter_t *l, tpid_waiter_t **ws, int n)
+{
+	int i;
+
+	for(i = 0; i < n; i++) {
+		assert_ptr_equal(l, ws[i]);
+		l = l->next;
+	}
+	assert_null(l);
 }
 
 #endif

@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "test_pki.h"
 #include "tpid_reason.h"
 #include "tpid_trust.h"
 
@@ -68,46 +69,6 @@ static EVP_PKEY *ca_key, *other_ca_key, *inter_key, *leaf_key, *other_key,
 
 /* ---- fixtures ------------------------------------------------------------- */
 
-/* issuer NULL: self-signed with key. */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
-		EVP_PKEY *issuer_key, int ca, int64_t nb, int64_t na, long serial)
-{
-	X509 *x = X509_new();
-	X509_NAME *name;
-	X509_EXTENSION *ext;
-
-	if(x == NULL)
-		return NULL;
-	name = X509_get_subject_name(x);
-	if(X509_set_version(x, X509_VERSION_3) != 1
-			|| ASN1_INTEGER_set(X509_get_serialNumber(x), serial) != 1
-			|| ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) == NULL
-			|| ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na) == NULL
-			|| X509_set_pubkey(x, key) != 1
-			|| X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					   (const unsigned char *)cn, -1, -1, 0)
-					   != 1
-			|| X509_set_issuer_name(
-					   x, issuer ? X509_get_subject_name(issuer) : name)
-					   != 1)
-		goto fail;
-	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
-			ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-	if(ext == NULL)
-		goto fail;
-	if(X509_add_ext(x, ext, -1) != 1) {
-		X509_EXTENSION_free(ext);
-		goto fail;
-	}
-	X509_EXTENSION_free(ext);
-	if(X509_sign(x, issuer ? issuer_key : key, EVP_sha256()) <= 0)
-		goto fail;
-	return x;
-fail:
-	X509_free(x);
-	return NULL;
-}
-
 /* Writes the certificates in order; a NULL entry ends the list. */
 static int write_pem(const char *file, X509 *a, X509 *b)
 {
@@ -142,11 +103,19 @@ static int write_key(const char *file, EVP_PKEY *key)
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
+/* issuer NULL: self-signed. */
+static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
+		EVP_PKEY *issuer_key, int ca, int64_t nb, int64_t na, long serial)
+{
+	return ca ? pki_ca(key, cn, issuer, issuer_key, nb, na, serial)
+			  : pki_leaf(key, cn, issuer, issuer_key, nb, na, serial);
+}
+
+/* Certificates kept for the in-memory cases (tpid_trust_validate). */
+static X509 *ca, *other_ca, *inter, *leaf, *other, *sub, *rsa, *p384;
+
 static int make_files(void)
 {
-	X509 *ca, *other_ca, *inter, *leaf, *other, *sub, *rsa, *p384;
-	int rc = -1;
-
 	/* the other root has the root's name, so only the signature can tell
 	 * their leaves apart */
 	ca = make_cert(ca_key, "TPID Test Root", NULL, NULL, 1, T0 - 10 * YEAR,
@@ -174,16 +143,8 @@ static int make_files(void)
 			&& write_pem(path[F_P384], p384, NULL) == 0
 			&& write_text(path[F_NOCERT], "not a certificate\n") == 0
 			&& write_key(path[F_KEYONLY], leaf_key) == 0)
-		rc = 0;
-	X509_free(ca);
-	X509_free(other_ca);
-	X509_free(inter);
-	X509_free(leaf);
-	X509_free(other);
-	X509_free(sub);
-	X509_free(rsa);
-	X509_free(p384);
-	return rc;
+		return 0;
+	return -1;
 }
 
 static int group_setup(void **state)
@@ -227,6 +188,14 @@ static int group_teardown(void **state)
 	EVP_PKEY_free(sub_key);
 	EVP_PKEY_free(rsa_key);
 	EVP_PKEY_free(p384_key);
+	X509_free(ca);
+	X509_free(other_ca);
+	X509_free(inter);
+	X509_free(leaf);
+	X509_free(other);
+	X509_free(sub);
+	X509_free(rsa);
+	X509_free(p384);
 	return 0;
 }
 
@@ -387,10 +356,11 @@ static void test_ca_after_cert(void **state)
 
 	(void)state;
 	assert_non_null(t);
-	/* the chain is checked when the certificate is added: no anchors yet */
+	/* the chain is checked per call, against the anchors of that moment */
 	add(t, X5U_LEAF, F_LEAF);
-	assert_int_equal(tpid_trust_load_ca(t, path[F_CA], err, sizeof(err)), 0);
 	assert_int_equal(get_key(t, X5U_LEAF, T0), TPID_R_CERT_INVALID);
+	assert_int_equal(tpid_trust_load_ca(t, path[F_CA], err, sizeof(err)), 0);
+	assert_int_equal(get_key(t, X5U_LEAF, T0), TPID_OK);
 	tpid_trust_free(t);
 }
 
@@ -592,6 +562,346 @@ static void test_allow_max(void **state)
 	tpid_trust_free(t);
 }
 
+/* ---- validate (chains in memory) ------------------------------------------ */
+
+#define PEMBUF 65600
+
+/* PEM of up to three certificates (NULL ends the list), into buf. */
+static size_t pem_of(char *buf, X509 *a, X509 *b, X509 *c)
+{
+	X509 *xs[3] = {a, b, c};
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for(i = 0; i < 3 && xs[i] != NULL; i++)
+		assert_int_equal(pki_pem_append(xs[i], buf, PEMBUF, &len), 0);
+	return len;
+}
+
+/* Validates the chain a[, b] at time at, through the PEM parser. */
+static int validate_at(const tpid_trust_t *t, X509 *a, X509 *b, int64_t at)
+{
+	static char buf[PEMBUF];
+	STACK_OF(X509) *chain = NULL;
+	EVP_PKEY *pub = NULL;
+	size_t len = pem_of(buf, a, b, NULL);
+	int rc;
+
+	assert_int_equal(tpid_trust_parse_pem(buf, len, 4, &chain), TPID_OK);
+	rc = tpid_trust_validate(t, chain, at, &pub);
+	assert_true(rc == TPID_OK ? EVP_PKEY_eq(pub, X509_get0_pubkey(a)) == 1
+							  : pub == NULL);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
+
+static X509 *leaf_with(const char *bc, const char *ku, long serial)
+{
+	pki_spec_t s = {leaf_key, "variant", ca, ca_key, bc, ku, T0 - YEAR,
+			T0 + YEAR, serial};
+	X509 *x = pki_cert(&s);
+
+	assert_non_null(x);
+	return x;
+}
+
+/* Validity is judged at the token's iat, not at the time of the call. */
+static void test_validate_at_iat(void **state)
+{
+	tpid_trust_t *t = store();
+	static const struct
+	{
+		int64_t at;
+		int rc;
+	} cases[] = {
+			{LEAF_NB - YEAR, TPID_R_CERT_INVALID}, /* not yet valid */
+			{LEAF_NB - 1, TPID_R_CERT_INVALID},
+			{LEAF_NB, TPID_OK},
+			{T0, TPID_OK},
+			{LEAF_NA - 1, TPID_OK},
+			{LEAF_NA + 1, TPID_R_CERT_INVALID}, /* expired at iat */
+			{LEAF_NA + YEAR, TPID_R_CERT_INVALID},
+	};
+	size_t i;
+
+	(void)state;
+	for(i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(validate_at(t, leaf, NULL, cases[i].at), cases[i].rc);
+	tpid_trust_free(t);
+}
+
+/* The leaf's profile: digitalSignature, not a CA, P-256. */
+static void test_validate_leaf_profile(void **state)
+{
+	tpid_trust_t *t = store();
+	static const struct
+	{
+		const char *bc, *ku;
+		int rc;
+	} cases[] = {
+			{"critical,CA:FALSE", PKI_KU_LEAF, TPID_OK},
+			{"CA:FALSE", "digitalSignature", TPID_OK},
+			{NULL, PKI_KU_LEAF, TPID_OK}, /* no basicConstraints: not a CA */
+			{"critical,CA:FALSE", NULL, TPID_R_CERT_INVALID}, /* no keyUsage */
+			{"critical,CA:FALSE", "critical,keyEncipherment",
+					TPID_R_CERT_INVALID},
+			{"critical,CA:FALSE", "critical,nonRepudiation",
+					TPID_R_CERT_INVALID},
+			{"critical,CA:TRUE", "critical,digitalSignature,keyCertSign",
+					TPID_R_CERT_INVALID},
+			{"critical,CA:TRUE", PKI_KU_LEAF, TPID_R_CERT_INVALID},
+			{NULL, "critical,digitalSignature,keyCertSign",
+					TPID_R_CERT_INVALID},
+	};
+	size_t i;
+	X509 *x;
+
+	(void)state;
+	for(i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		x = leaf_with(cases[i].bc, cases[i].ku, 100 + (long)i);
+		if(validate_at(t, x, NULL, T0) != cases[i].rc)
+			fail_msg("case %zu\n", i);
+		X509_free(x);
+	}
+	/* chains to the root, refused for the key alone */
+	assert_int_equal(validate_at(t, rsa, NULL, T0), TPID_R_CERT_INVALID);
+	assert_int_equal(validate_at(t, p384, NULL, T0), TPID_R_CERT_INVALID);
+	tpid_trust_free(t);
+}
+
+static void test_validate_chain(void **state)
+{
+	tpid_trust_t *t = store();
+	tpid_trust_t *empty = tpid_trust_new();
+	X509 *plain, *under;
+
+	(void)state;
+	assert_non_null(empty);
+	assert_int_equal(validate_at(t, sub, inter, T0), TPID_OK);
+	/* the intermediate comes from the chain only */
+	assert_int_equal(validate_at(t, sub, NULL, T0), TPID_R_CERT_INVALID);
+	/* wrong anchor, even with that anchor shipped in the chain */
+	assert_int_equal(validate_at(t, other, NULL, T0), TPID_R_CERT_INVALID);
+	assert_int_equal(validate_at(t, other, other_ca, T0), TPID_R_CERT_INVALID);
+	assert_int_equal(validate_at(empty, leaf, NULL, T0), TPID_R_CERT_INVALID);
+	/* a leaf's key signing another leaf: the issuer is no CA */
+	plain = leaf_with("critical,CA:FALSE", PKI_KU_LEAF, 200);
+	under = pki_leaf(
+			sub_key, "under", plain, leaf_key, T0 - YEAR, T0 + YEAR, 201);
+	assert_non_null(under);
+	assert_int_equal(validate_at(t, under, plain, T0), TPID_R_CERT_INVALID);
+	/* an anchor is not a signing certificate */
+	assert_int_equal(validate_at(t, ca, NULL, T0), TPID_R_CERT_INVALID);
+	assert_int_equal(
+			tpid_trust_validate(t, NULL, T0, NULL), TPID_R_CERT_INVALID);
+	assert_int_equal(
+			tpid_trust_validate(NULL, NULL, T0, NULL), TPID_R_CERT_INVALID);
+	X509_free(plain);
+	X509_free(under);
+	tpid_trust_free(empty);
+	tpid_trust_free(t);
+}
+
+static void write_crl(const char *file, X509_CRL *crl)
+{
+	FILE *f = fopen(file, "w");
+
+	assert_non_null(f);
+	assert_non_null(crl);
+	assert_int_equal(PEM_write_X509_CRL(f, crl), 1);
+	assert_int_equal(fclose(f), 0);
+	X509_CRL_free(crl);
+}
+
+static void test_validate_crl(void **state)
+{
+	tpid_trust_t *t = store(), *t2 = store(), *t3 = store();
+	char file[160], err[256];
+	X509 *x;
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s/revoked.crl", dir);
+	/* revokes the leaf (serial 3); issued after the token's iat */
+	write_crl(file, pki_crl(ca, ca_key, 3, T0 + 60, T0 + 30 * DAY));
+	assert_int_equal(tpid_trust_load_crl(t, file, err, sizeof(err)), 0);
+	assert_int_equal(validate_at(t, leaf, NULL, T0), TPID_R_CERT_INVALID);
+	add(t, X5U_LEAF, F_LEAF);
+	assert_int_equal(get_key(t, X5U_LEAF, T0), TPID_R_CERT_INVALID);
+	/* other leaves of the root pass */
+	x = leaf_with("critical,CA:FALSE", PKI_KU_LEAF, 300);
+	assert_int_equal(validate_at(t, x, NULL, T0), TPID_OK);
+	X509_free(x);
+	/* with CRLs on, an issuer without one fails (the intermediate) */
+	assert_int_equal(validate_at(t, sub, inter, T0), TPID_R_CERT_INVALID);
+	/* a CRL that revokes nothing */
+	write_crl(file, pki_crl(ca, ca_key, 0, T0 - DAY, T0 + 30 * DAY));
+	assert_int_equal(tpid_trust_load_crl(t2, file, err, sizeof(err)), 0);
+	assert_int_equal(validate_at(t2, leaf, NULL, T0), TPID_OK);
+	/* a CRL signed by another root does not count */
+	write_crl(file, pki_crl(other_ca, other_ca_key, 0, T0 - DAY, T0 + DAY));
+	assert_int_equal(tpid_trust_load_crl(t3, file, err, sizeof(err)), 0);
+	assert_int_equal(validate_at(t3, leaf, NULL, T0), TPID_R_CERT_INVALID);
+	/* files without a CRL */
+	err[0] = '\0';
+	assert_int_equal(tpid_trust_load_crl(t, path[F_CA], err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot load CRLs"));
+	assert_int_equal(tpid_trust_load_crl(t, missing, err, sizeof(err)), -1);
+	unlink(file);
+	tpid_trust_free(t);
+	tpid_trust_free(t2);
+	tpid_trust_free(t3);
+}
+
+static void test_not_after(void **state)
+{
+	static char buf[PEMBUF];
+	STACK_OF(X509) *chain = NULL;
+	int64_t na = 0;
+	size_t len = pem_of(buf, sub, inter, NULL);
+
+	(void)state;
+	assert_int_equal(tpid_trust_parse_pem(buf, len, 4, &chain), TPID_OK);
+	/* the leaf's, not the intermediate's (which ends sooner) */
+	assert_int_equal(tpid_trust_not_after(chain, &na), 0);
+	assert_int_equal(na, T0 + YEAR);
+	sk_X509_pop_free(chain, X509_free);
+	len = pem_of(buf, leaf, NULL, NULL);
+	assert_int_equal(tpid_trust_parse_pem(buf, len, 4, &chain), TPID_OK);
+	assert_int_equal(tpid_trust_not_after(chain, &na), 0);
+	assert_int_equal(na, LEAF_NA);
+	sk_X509_pop_free(chain, X509_free);
+	assert_int_equal(tpid_trust_not_after(NULL, &na), -1);
+}
+
+/* ---- PEM grammar ---------------------------------------------------------- */
+
+static int parse(const char *buf, size_t len, int max)
+{
+	STACK_OF(X509) *chain = (STACK_OF(X509) *)1;
+	int rc = tpid_trust_parse_pem(buf, len, max, &chain);
+
+	if(rc == TPID_OK) {
+		assert_non_null(chain);
+		rc = sk_X509_num(chain);
+		sk_X509_pop_free(chain, X509_free);
+		return rc;
+	}
+	assert_null(chain);
+	assert_int_equal(rc, TPID_R_CERT_INVALID);
+	return 0;
+}
+
+/* buf = prefix + PEM(leaf, inter) with edit applied + suffix. */
+static size_t variant(char *buf, const char *prefix, const char *suffix,
+		const char *from, const char *to)
+{
+	static char pem[PEMBUF];
+	char *at;
+	size_t len = pem_of(pem, leaf, inter, NULL);
+
+	(void)len;
+	if(from != NULL && (at = strstr(pem, from)) != NULL)
+		snprintf(buf, PEMBUF, "%s%.*s%s%s%s", prefix, (int)(at - pem), pem, to,
+				at + strlen(from), suffix);
+	else
+		snprintf(buf, PEMBUF, "%s%s%s", prefix, pem, suffix);
+	return strlen(buf);
+}
+
+static void test_pem_grammar(void **state)
+{
+	static const struct
+	{
+		const char *prefix, *suffix, *from, *to;
+		int n; /* certificates parsed, 0: refused */
+	} cases[] = {
+			{"", "", NULL, NULL, 2}, {"\r\n \t\n", "\n\n  \r\n", NULL, NULL, 2},
+			{"", "", "\n", "\r\n", 2}, /* first line break CRLF */
+			{"", "", "-----\n-----BEGIN", "-----\n\n \n-----BEGIN", 2},
+			{"x", "", NULL, NULL, 0},	/* leading garbage */
+			{"", "x", NULL, NULL, 0},	/* trailing garbage */
+			{"", "\n.", NULL, NULL, 0}, /* trailing garbage on a line */
+			{"", "\n-----BEGIN CERTIFICATE-----\n", NULL, NULL, 0},
+			{"", "-----END CERTIFICATE-----\n", NULL, NULL, 0},
+			{"", "", "-----\n-----BEGIN", "-----\nhello\n-----BEGIN", 0},
+			{"", "", "-----\n-----BEGIN", "----------BEGIN", 0}, /* glued */
+			{"", "", "BEGIN CERTIFICATE", "BEGIN X509 CERTIFICATE", 0},
+			{"", "", "BEGIN CERTIFICATE", "BEGIN TRUSTED CERTIFICATE", 0},
+			{"", "", "BEGIN CERTIFICATE", "BEGIN certificate", 0},
+			{"", "", "BEGIN CERTIFICATE-----", "BEGIN CERTIFICATE----- ", 0},
+			{"", "", "BEGIN CERTIFICATE-----\n",
+					"BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\n\n", 0},
+			{"", "", "END CERTIFICATE", "END CRL", 0},
+			{"", "", "END CERTIFICATE-----\n", "END CERTIFICATE-----x\n", 0},
+			{"", "", "END CERTIFICATE-----\n", "END CERTIFICATE----- \n", 2},
+			{"", "", "BEGIN CERTIFICATE-----\n",
+					"BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"
+					"-----BEGIN CERTIFICATE-----\n",
+					0},							   /* an empty block */
+			{"", "", "\n-----END", "-----END", 0}, /* END not on its line */
+			{"", "", "\n-----END", "\n\x80-----END", 0},
+			{"", "", "\n-----END", "\n\x01-----END", 0},
+			{"", "", "\n-----END", "\n\"-----END", 0},
+			{"", "", "\n-----END", "\n====\n-----END", 0},
+			{"", "", "\n-----END", "\nAAAA\n-----END", 0}, /* DER + more */
+			{"", "", "MII", "MIJ", 0},			 /* DER length changed */
+			{"", "", "MII", "", 0},				 /* base64 not aligned */
+			{"\xef\xbb\xbf", "", NULL, NULL, 0}, /* BOM */
+	};
+	static char buf[PEMBUF];
+	size_t i, len;
+
+	(void)state;
+	for(i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = variant(buf, cases[i].prefix, cases[i].suffix, cases[i].from,
+				cases[i].to);
+		if(parse(buf, len, 4) != cases[i].n)
+			fail_msg("case %zu\n", i);
+	}
+}
+
+static void test_pem_bounds(void **state)
+{
+	static char buf[PEMBUF], der[4096];
+	unsigned char *p = (unsigned char *)der;
+	size_t len;
+	int i, dlen;
+
+	(void)state;
+	len = pem_of(buf, leaf, NULL, NULL);
+	/* embedded NUL: the length given counts, not the string */
+	buf[len] = '\0';
+	buf[len + 1] = ' ';
+	assert_int_equal(parse(buf, len + 2, 4), 0);
+	assert_int_equal(parse(buf, len, 4), 1);
+	assert_int_equal(parse(buf, len - 1, 4), 1); /* no final line break */
+	assert_int_equal(parse(buf, len - 2, 4), 0); /* truncated */
+	assert_int_equal(parse(buf, len / 2, 4), 0);
+	assert_int_equal(parse(buf, 0, 4), 0);
+	assert_int_equal(parse("  \n", 3, 4), 0); /* nothing */
+	assert_int_equal(parse(NULL, 0, 4), 0);
+	assert_int_equal(parse(buf, len, 0), 0);
+	/* DER instead of PEM */
+	dlen = i2d_X509(leaf, &p);
+	assert_true(dlen > 0 && dlen < (int)sizeof(der));
+	assert_int_equal(parse(der, (size_t)dlen, 4), 0);
+	/* 10 certificates, max 4: refused, not cut */
+	len = 0;
+	for(i = 0; i < 10; i++)
+		assert_int_equal(pki_pem_append(leaf, buf, PEMBUF, &len), 0);
+	assert_int_equal(parse(buf, len, 4), 0);
+	assert_int_equal(parse(buf, len, 10), 10);
+	len = pem_of(buf, leaf, inter, sub);
+	assert_int_equal(parse(buf, len, 3), 3);
+	assert_int_equal(parse(buf, len, 2), 0);
+	/* over the size cap, even when made of whitespace after a good block */
+	len = pem_of(buf, leaf, NULL, NULL);
+	memset(buf + len, '\n', TPID_TRUST_MAX_PEM + 1 - len);
+	assert_int_equal(parse(buf, TPID_TRUST_MAX_PEM, 4), 1);
+	assert_int_equal(parse(buf, TPID_TRUST_MAX_PEM + 1, 4), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -611,6 +921,13 @@ int main(void)
 			cmocka_unit_test(test_allow_none),
 			cmocka_unit_test(test_allow_prefixes),
 			cmocka_unit_test(test_allow_max),
+			cmocka_unit_test(test_validate_at_iat),
+			cmocka_unit_test(test_validate_leaf_profile),
+			cmocka_unit_test(test_validate_chain),
+			cmocka_unit_test(test_validate_crl),
+			cmocka_unit_test(test_not_after),
+			cmocka_unit_test(test_pem_grammar),
+			cmocka_unit_test(test_pem_bounds),
 	};
 	return cmocka_run_group_tests_name(
 			"tpid_trust", tests, group_setup, group_teardown);
