@@ -19,7 +19,7 @@
 typedef struct tpid_trust_entry
 {
 	char *x5u;
-	STACK_OF(X509) * chain; /* leaf first, then its intermediates */
+	tpid_cert_t *cert;
 } tpid_trust_entry_t;
 
 struct tpid_trust
@@ -54,7 +54,7 @@ void tpid_trust_free(tpid_trust_t *t)
 		return;
 	for(i = 0; i < t->nentries; i++) {
 		free(t->entries[i].x5u);
-		sk_X509_pop_free(t->entries[i].chain, X509_free);
+		tpid_cert_free(t->entries[i].cert);
 	}
 	for(i = 0; i < t->nallow; i++)
 		free(t->allow[i]);
@@ -178,14 +178,15 @@ int tpid_trust_add_cert(tpid_trust_t *t, const char *x5u, const char *pem_file,
 	}
 	e = &t->entries[t->nentries];
 	e->x5u = strdup(x5u);
-	if(e->x5u == NULL) {
-		sk_X509_pop_free(chain, X509_free);
+	/* kept even if it does not validate, so that the verifier can tell
+	 * CERT_INVALID from CERT_UNAVAILABLE */
+	e->cert = tpid_cert_new(chain);
+	if(e->x5u == NULL || e->cert == NULL) {
+		free(e->x5u);
+		tpid_cert_free(e->cert);
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
-	/* kept even if it does not validate, so that the verifier can tell
-	 * CERT_INVALID from CERT_UNAVAILABLE */
-	e->chain = chain;
 	t->nentries++;
 	return 0;
 }
@@ -214,14 +215,21 @@ int tpid_trust_check_allowed(const tpid_trust_t *t, const char *x5u)
 	return TPID_R_X5U_NOT_ALLOWED;
 }
 
-int tpid_trust_get_key(
-		const tpid_trust_t *t, const char *x5u, int64_t at, EVP_PKEY **pub)
+tpid_cert_t *tpid_trust_pinned(const tpid_trust_t *t, const char *x5u)
 {
 	int i = tpid_trust_find(t, x5u);
 
-	if(i < 0)
+	return i < 0 ? NULL : t->entries[i].cert;
+}
+
+int tpid_trust_get_key(
+		const tpid_trust_t *t, const char *x5u, int64_t at, EVP_PKEY **pub)
+{
+	tpid_cert_t *c = tpid_trust_pinned(t, x5u);
+
+	if(c == NULL)
 		return TPID_R_CERT_UNAVAILABLE;
-	return tpid_trust_validate(t, t->entries[i].chain, at, pub);
+	return tpid_trust_check_cert(t, c, at, pub);
 }
 
 /* ---- PEM ------------------------------------------------------------------ */
@@ -362,8 +370,46 @@ static int tpid_trust_leaf_ok(X509 *leaf)
 		   && tpid_jose_key_is_p256(X509_get0_pubkey(leaf));
 }
 
-int tpid_trust_validate(const tpid_trust_t *t, STACK_OF(X509) * chain,
-		int64_t at, EVP_PKEY **pub_out)
+static int tpid_trust_time(const ASN1_TIME *tm, int64_t *out)
+{
+	ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
+	int days, secs, rc = -1;
+
+	if(epoch != NULL && ASN1_TIME_diff(&days, &secs, epoch, tm) == 1) {
+		*out = (int64_t)days * 86400 + secs;
+		rc = 0;
+	}
+	ASN1_TIME_free(epoch);
+	return rc;
+}
+
+/* The times at which every certificate of the verified chain (anchor
+ * included) is within its validity. 0 or -1. */
+static int tpid_trust_window(
+		STACK_OF(X509) * verified, int64_t *from, int64_t *until)
+{
+	int64_t nb, na;
+	X509 *x;
+	int i;
+
+	*from = INT64_MIN;
+	*until = INT64_MAX;
+	for(i = 0; i < sk_X509_num(verified); i++) {
+		x = sk_X509_value(verified, i);
+		if(tpid_trust_time(X509_get0_notBefore(x), &nb) < 0
+				|| tpid_trust_time(X509_get0_notAfter(x), &na) < 0)
+			return -1;
+		/* OpenSSL: valid from notBefore, expired at notAfter itself */
+		*from = nb > *from ? nb : *from;
+		*until = na - 1 < *until ? na - 1 : *until;
+	}
+	return 0;
+}
+
+/* Validates chain at time at; with c, remembers the window in which the
+ * result holds. */
+static int tpid_trust_run(const tpid_trust_t *t, STACK_OF(X509) * chain,
+		int64_t at, EVP_PKEY **pub_out, tpid_cert_t *c)
 {
 	X509_STORE_CTX *ctx;
 	X509 *leaf;
@@ -383,6 +429,10 @@ int tpid_trust_validate(const tpid_trust_t *t, STACK_OF(X509) * chain,
 				X509_V_FLAG_X509_STRICT | (t->crl ? X509_V_FLAG_CRL_CHECK : 0));
 		X509_STORE_CTX_set_verify_cb(ctx, tpid_trust_verify_cb);
 		ok = X509_verify_cert(ctx) == 1;
+		if(ok && c != NULL && !t->crl)
+			c->ok = tpid_trust_window(X509_STORE_CTX_get0_chain(ctx),
+							&c->ok_from, &c->ok_until)
+					== 0;
 	}
 	X509_STORE_CTX_free(ctx);
 	ERR_clear_error();
@@ -393,23 +443,54 @@ int tpid_trust_validate(const tpid_trust_t *t, STACK_OF(X509) * chain,
 	return TPID_OK;
 }
 
+int tpid_trust_validate(const tpid_trust_t *t, STACK_OF(X509) * chain,
+		int64_t at, EVP_PKEY **pub_out)
+{
+	return tpid_trust_run(t, chain, at, pub_out, NULL);
+}
+
+int tpid_trust_check_cert(
+		const tpid_trust_t *t, tpid_cert_t *c, int64_t at, EVP_PKEY **pub)
+{
+	*pub = NULL;
+	if(c == NULL || c->jcc_bad)
+		return TPID_R_CERT_INVALID;
+	if(c->ok && at >= c->ok_from && at <= c->ok_until) {
+		*pub = X509_get0_pubkey(sk_X509_value(c->chain, 0));
+		return *pub != NULL ? TPID_OK : TPID_R_CERT_INVALID;
+	}
+	c->ok = 0;
+	return tpid_trust_run(t, c->chain, at, pub, c);
+}
+
+tpid_cert_t *tpid_cert_new(STACK_OF(X509) * chain)
+{
+	tpid_cert_t *c = calloc(1, sizeof(*c));
+
+	if(c == NULL || chain == NULL || sk_X509_num(chain) < 1) {
+		free(c);
+		sk_X509_pop_free(chain, X509_free);
+		return NULL;
+	}
+	c->chain = chain;
+	c->jcc_bad = tpid_jcc_from_cert(sk_X509_value(chain, 0), &c->jcc) < 0;
+	return c;
+}
+
+void tpid_cert_free(tpid_cert_t *c)
+{
+	if(c == NULL)
+		return;
+	sk_X509_pop_free(c->chain, X509_free);
+	tpid_jcc_free(c->jcc);
+	free(c);
+}
+
 int tpid_trust_not_after(STACK_OF(X509) * chain, int64_t *out)
 {
-	ASN1_TIME *epoch;
-	int days, secs, rc = -1;
-
 	if(chain == NULL || sk_X509_num(chain) < 1)
 		return -1;
-	epoch = ASN1_TIME_set(NULL, 0);
-	if(epoch != NULL
-			&& ASN1_TIME_diff(&days, &secs, epoch,
-					   X509_get0_notAfter(sk_X509_value(chain, 0)))
-					   == 1) {
-		*out = (int64_t)days * 86400 + secs;
-		rc = 0;
-	}
-	ASN1_TIME_free(epoch);
-	return rc;
+	return tpid_trust_time(X509_get0_notAfter(sk_X509_value(chain, 0)), out);
 }
 
 int tpid_trust_count(const tpid_trust_t *t)

@@ -16,6 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "tpid_jcc.h"
+
 #define TPID_TRUST_MAX_CERTS 64
 #define TPID_TRUST_MAX_ALLOW 32
 /* A certificate chain as PEM: at most this many bytes and certificates. */
@@ -23,6 +25,24 @@
 #define TPID_TRUST_MAX_CHAIN 8
 
 typedef struct tpid_trust tpid_trust_t;
+
+/* A certificate chain as the verifier uses it, pinned or fetched: the
+ * claim constraints of its leaf read once, and the window in which its
+ * last validation holds (validity depends on time only through the
+ * notBefore/notAfter of the certificates, so a chain valid at one time is
+ * valid at any time within all their validity periods). */
+typedef struct tpid_cert
+{
+	STACK_OF(X509) * chain;	   /* leaf first, then its intermediates */
+	tpid_jcc_t *jcc;		   /* NULL: the leaf has no claim constraints */
+	int jcc_bad;			   /* constraints present but malformed */
+	int64_t ok_from, ok_until; /* validated for [ok_from, ok_until] */
+	int ok;					   /* the window is set */
+} tpid_cert_t;
+
+/* Takes chain over (freed on failure). NULL on allocation failure. */
+tpid_cert_t *tpid_cert_new(STACK_OF(X509) * chain);
+void tpid_cert_free(tpid_cert_t *c);
 
 tpid_trust_t *tpid_trust_new(void);
 void tpid_trust_free(tpid_trust_t *t);
@@ -82,6 +102,17 @@ int tpid_trust_validate(const tpid_trust_t *t, STACK_OF(X509) * chain,
 /* notAfter of the chain's leaf as Unix time in *out (to bound a cache
  * lifetime). 0, or -1 (no leaf, unreadable time). */
 int tpid_trust_not_after(STACK_OF(X509) * chain, int64_t *out);
+
+/* c validated at time at, as tpid_trust_validate() does, but only when at
+ * lies outside the window of its last successful validation (with CRLs
+ * loaded, every call validates: a CRL's own validity is not remembered).
+ * A leaf whose claim constraints are malformed is CERT_INVALID. TPID_OK
+ * and *pub (borrowed from c) or TPID_R_CERT_INVALID. */
+int tpid_trust_check_cert(
+		const tpid_trust_t *t, tpid_cert_t *c, int64_t at, EVP_PKEY **pub);
+
+/* The pinned certificate for x5u, or NULL. Valid while t lives. */
+tpid_cert_t *tpid_trust_pinned(const tpid_trust_t *t, const char *x5u);
 
 /* Number of certificates mapped. */
 int tpid_trust_count(const tpid_trust_t *t);

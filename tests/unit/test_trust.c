@@ -631,6 +631,35 @@ static void test_validate_at_iat(void **state)
 	tpid_trust_free(t);
 }
 
+/* The pinned path remembers the window of its last validation: times in
+ * it pass without validating again, times out of it are judged afresh,
+ * in any order. */
+static void test_remembered_window(void **state)
+{
+	tpid_trust_t *t = store();
+	static const struct
+	{
+		int64_t at;
+		int rc;
+	} seq[] = {
+			{T0, TPID_OK},
+			{LEAF_NA + 1, TPID_R_CERT_INVALID},
+			{T0 + 1, TPID_OK},
+			{LEAF_NB - 1, TPID_R_CERT_INVALID},
+			{LEAF_NA, TPID_R_CERT_INVALID}, /* OpenSSL: expired at notAfter */
+			{LEAF_NB, TPID_OK},
+			{LEAF_NA + YEAR, TPID_R_CERT_INVALID},
+			{LEAF_NA - 1, TPID_OK},
+	};
+	size_t i;
+
+	(void)state;
+	add(t, X5U_LEAF, F_LEAF);
+	for(i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+		assert_int_equal(get_key(t, X5U_LEAF, seq[i].at), seq[i].rc);
+	tpid_trust_free(t);
+}
+
 /* The leaf's profile: digitalSignature, not a CA, P-256. */
 static void test_validate_leaf_profile(void **state)
 {
@@ -922,6 +951,7 @@ int main(void)
 			cmocka_unit_test(test_allow_prefixes),
 			cmocka_unit_test(test_allow_max),
 			cmocka_unit_test(test_validate_at_iat),
+			cmocka_unit_test(test_remembered_window),
 			cmocka_unit_test(test_validate_leaf_profile),
 			cmocka_unit_test(test_validate_chain),
 			cmocka_unit_test(test_validate_crl),
