@@ -24,6 +24,7 @@ sets SO_REUSEADDR, so a leftover instance would silently share the traffic.
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -45,6 +46,12 @@ SCENARIOS = os.path.join(ROOT, "tests", "integration", "scenarios")
 
 HOST = "127.0.0.1"
 ORIG_PORT, TERM_PORT, UAS_PORT, HOOK_PORT = 5060, 5070, 5080, 8443
+CERT_PORT = 8470  # the certificate repository (tools/cert_server.py)
+CERT_URL = f"https://127.0.0.1:{CERT_PORT}/"
+# certificates the repository serves (from build/pki); tokens name them by x5u
+CERT_FILES = ("sign.pem", "sign2.pem", "sign-expired.pem", "sign-noDS.pem",
+              "sign-noTPID.pem", "sign-pinrcd.pem", "sign-revoked.pem", "rogue.pem")
+CERT_SLOW_MS = 4000  # /slow/ answers this late: past the module's 2 s timeout
 DOWN_PORT = 8444  # an enterprise whose hook is down: nothing listens here
 SIGN_X5U = "https://cert.example.net/tpid.pem"
 SIGN2_X5U = "https://cert.example.net/tpid2.pem"  # the key-rotation test's second key
@@ -104,6 +111,11 @@ def extra_hook_id(name):
     return f"sip:e102938@{name}.example"
 
 
+# the enterprises the test operator's signers may vouch for (x5u_signer)
+DOMAINS = ",".join(["acme.example"] + [n + ".example" for n in EXTRA_HOOKS])
+REVOKED_X5U = "https://cert.example.net/revoked.pem"  # pinned on termr, with the CRL
+
+
 class StackError(RuntimeError):
     pass
 
@@ -155,7 +167,7 @@ class Stack:
     @staticmethod
     def names():
         """Every process name the stack may run (pid files build/run/<name>.pid)."""
-        return (["uas", "orig", "trunk", "kemi", "term", "termr", "hook"]
+        return (["uas", "orig", "trunk", "kemi", "term", "termr", "hook", "certs"]
                 + ["hook-" + n for n in EXTRA_HOOKS])
 
     # ---- set-up -------------------------------------------------------
@@ -163,7 +175,7 @@ class Stack:
         udp = ([ORIG_PORT, TERM_PORT, UAS_PORT] + ([TRUNK_PORT] if self.trunk else [])
                + ([KEMI_PORT] if self.kemi else [])
                + ([TERM_REASON_PORT] if self.term_reason else []))
-        tcp = [HOOK_PORT, DOWN_PORT] + \
+        tcp = [HOOK_PORT, DOWN_PORT, CERT_PORT] + \
             ([h[0] for h in EXTRA_HOOKS.values()] if self.fault_hooks else [])
         busy = [f"udp {p}" for p in udp if port_busy(p, True)]
         busy += [f"tcp {p}" for p in tcp if port_busy(p, False)]
@@ -251,6 +263,7 @@ class Stack:
         open(self.uas_trace, "w").close()
         open(self.hook_bodies, "w").close()
         self.start_hook()
+        self.start_cert_server()
         if self.fault_hooks:
             self.start_extra_hooks()
         orig = {"SIGN_KEY": self._q(os.path.join(PKI, "sign.key")),
@@ -262,9 +275,13 @@ class Stack:
                 "X5U_CERT": self._q(SIGN_X5U + "=" + os.path.join(PKI, "sign.pem")),
                 "X5U_CERT2": self._q(SIGN2_X5U + "=" + os.path.join(PKI, "sign2.pem")),
                 "TERM_POLICY": self._q(self.term_policy),
-                # the test operator's signer vouches for every enterprise of the stack
-                "X5U_SIGNER": self._q("https://cert.example.net/=" + ",".join(
-                    ["acme.example"] + [n + ".example" for n in EXTRA_HOOKS]))}
+                # the test operator's signer vouches for every enterprise of the stack,
+                # whether its certificate is pinned or fetched from the repository
+                "X5U_SIGNER": self._q("https://cert.example.net/=" + DOMAINS),
+                "X5U_SIGNER2": self._q(CERT_URL + "=" + DOMAINS),
+                "X5U_ALLOW2": self._q(CERT_URL),
+                "X5U_CA_FILE": self._q(os.path.join(PKI, "hook-ca.pem")),
+                "X5U_ALLOW_PRIVATE": "1"}
         term.update(self.term_extra)
         self._kamailio("orig", "orig-scscf.cfg", ORIG_PORT, orig)
         self._kamailio("term", "term-scscf.cfg", TERM_PORT, term)
@@ -278,8 +295,13 @@ class Stack:
             self._kamailio("trunk", "orig-scscf.cfg", TRUNK_PORT, trunk)
             waits.append(("trunk", TRUNK_PORT))
         if self.term_reason:
+            # ... which also refuses to fetch from loopback, and checks the CRL
             termr = dict(term, LISTEN=f"udp:{HOST}:{TERM_REASON_PORT}",
-                         TERM_POLICY=self._q("reason"), TERM_ORIG_FROM="1")
+                         TERM_POLICY=self._q("reason"), TERM_ORIG_FROM="1",
+                         X5U_ALLOW_PRIVATE="0",
+                         CRL_FILE=self._q(os.path.join(PKI, "sign-ca.crl")),
+                         X5U_CERT3=self._q(REVOKED_X5U + "=" +
+                                           os.path.join(PKI, "sign-revoked.pem")))
             self._kamailio("termr", "term-scscf.cfg", TERM_REASON_PORT, termr)
             waits.append(("termr", TERM_REASON_PORT))
         if self.kemi:
@@ -332,6 +354,29 @@ class Stack:
         ctx.load_cert_chain(os.path.join(PKI, "client.pem"), os.path.join(PKI, "client.key"))
         for name, (port, _, _, _) in EXTRA_HOOKS.items():
             self._wait_https("hook-" + name, port, ctx)
+
+    def start_cert_server(self):
+        certs = os.path.join(self.run, "certs")
+        os.makedirs(certs, exist_ok=True)
+        for f in CERT_FILES:
+            shutil.copyfile(os.path.join(PKI, f), os.path.join(certs, f))
+        self._spawn("certs", [PY, os.path.join(ROOT, "tools", "cert_server.py"),
+                              "--listen", f"{HOST}:{CERT_PORT}",
+                              "--cert", os.path.join(PKI, "hook.pem"),
+                              "--key", os.path.join(PKI, "hook.key"), "--dir", certs,
+                              "--slow-ms", str(CERT_SLOW_MS)], "certs.log")
+        ctx = ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem"))
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(CERT_URL + "sign.pem", context=ctx, timeout=1):
+                    return
+            except OSError:
+                if self.procs["certs"].poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise StackError("certificate repository did not come up; see "
+                         + os.path.join(self.run, "certs.log"))
 
     def stop_hook(self):
         self._stop_one("hook")

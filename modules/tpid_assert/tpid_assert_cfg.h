@@ -56,6 +56,13 @@ typedef struct tpid_mod_cfg
 	int require_identity;
 	int term_orig_from;	   /* From may stand in for a missing PAI */
 	int replay_cache_size; /* 0: no replay check */
+	/* certificates fetched from x5u */
+	int x5u_fetch;
+	char *x5u_ca_file; /* trust anchors of the repositories' TLS */
+	int x5u_allow_private;
+	int x5u_timeout_ms, x5u_connect_timeout_ms;
+	int x5u_max_size, x5u_cache_size;
+	int x5u_min_ttl, x5u_max_ttl, x5u_fail_ttl;
 } tpid_mod_cfg_t;
 
 extern tpid_mod_cfg_t tpid_cfg;

@@ -129,6 +129,18 @@ static param_export_t params[] = {
 	{"require_identity", PARAM_INT,    &tpid_cfg.require_identity},
 	{"term_orig_from",   PARAM_INT,    &tpid_cfg.term_orig_from},
 	{"replay_cache_size", PARAM_INT,   &tpid_cfg.replay_cache_size},
+	{"crl_file",         PARAM_STRING|USE_FUNC_PARAM,
+		(void *)tpid_trustcfg_param_crl_file},
+	{"x5u_fetch",        PARAM_INT,    &tpid_cfg.x5u_fetch},
+	{"x5u_ca_file",      PARAM_STRING, &tpid_cfg.x5u_ca_file},
+	{"x5u_allow_private", PARAM_INT,   &tpid_cfg.x5u_allow_private},
+	{"x5u_timeout_ms",   PARAM_INT,    &tpid_cfg.x5u_timeout_ms},
+	{"x5u_connect_timeout_ms", PARAM_INT, &tpid_cfg.x5u_connect_timeout_ms},
+	{"x5u_max_size",     PARAM_INT,    &tpid_cfg.x5u_max_size},
+	{"x5u_cache_size",   PARAM_INT,    &tpid_cfg.x5u_cache_size},
+	{"x5u_min_ttl",      PARAM_INT,    &tpid_cfg.x5u_min_ttl},
+	{"x5u_max_ttl",      PARAM_INT,    &tpid_cfg.x5u_max_ttl},
+	{"x5u_fail_ttl",     PARAM_INT,    &tpid_cfg.x5u_fail_ttl},
 	{0, 0, 0}
 };
 
@@ -177,6 +189,15 @@ static void tpid_cfg_defaults(void)
 	tpid_cfg.iat_max_age = 60;
 	tpid_cfg.iat_max_future = 15;
 	tpid_cfg.replay_cache_size = 32768;
+	tpid_cfg.x5u_fetch = 1;
+	tpid_cfg.x5u_ca_file = "/etc/ssl/certs/ca-certificates.crt";
+	tpid_cfg.x5u_timeout_ms = 2000;
+	tpid_cfg.x5u_connect_timeout_ms = 1000;
+	tpid_cfg.x5u_max_size = 16384;
+	tpid_cfg.x5u_cache_size = 256;
+	tpid_cfg.x5u_min_ttl = 60;
+	tpid_cfg.x5u_max_ttl = 86400;
+	tpid_cfg.x5u_fail_ttl = 10;
 }
 
 int mod_register(char *path, int *dlflags, void *p1, void *p2);
@@ -249,6 +270,19 @@ static int mod_init(void)
 			|| tpid_cfg.cache_size < 1 || tpid_cfg.cache_locks < 1) {
 		LM_ERR("hook_workers must be 1..16, max_inflight 1..4096 per worker, "
 			   "cache_size and cache_locks >= 1\n");
+		return -1;
+	}
+	if(tpid_cfg.x5u_timeout_ms < 1 || tpid_cfg.x5u_connect_timeout_ms < 1
+			|| tpid_cfg.x5u_max_size < 1024
+			|| tpid_cfg.x5u_max_size > TPID_TRUST_MAX_PEM
+			|| tpid_cfg.x5u_cache_size < 1 || tpid_cfg.x5u_cache_size > 65536
+			|| tpid_cfg.x5u_min_ttl < 0
+			|| tpid_cfg.x5u_max_ttl < tpid_cfg.x5u_min_ttl
+			|| tpid_cfg.x5u_fail_ttl < 1) {
+		LM_ERR("x5u_timeout_ms and x5u_connect_timeout_ms must be >= 1, "
+			   "x5u_max_size 1024..%d, x5u_cache_size 1..65536, "
+			   "0 <= x5u_min_ttl <= x5u_max_ttl, x5u_fail_ttl >= 1\n",
+				TPID_TRUST_MAX_PEM);
 		return -1;
 	}
 	if(tpid_cfg.replay_cache_size < 0

@@ -19,6 +19,7 @@
 #include "tpid_assert_ent.h"
 #include "tpid_assert_rpc.h"
 #include "tpid_assert_signer.h"
+#include "tpid_assert_x5u.h"
 #include "tpid_ident.h"
 
 typedef struct tpid_rpc_walk
@@ -285,6 +286,17 @@ static void tpid_rpc_status(rpc_t *rpc, void *ctx)
 	tpid_ent_walk(tpid_rpc_ent_add, &r);
 }
 
+static const char *tpid_rpc_x5u_list_doc[] = {
+		"List the certificate cache of the terminating side: x5u URL, "
+		"state (good, bad, pending), reason, bytes, expiry (Unix time), "
+		"hits, generation.",
+		0};
+
+static const char *tpid_rpc_x5u_flush_doc[] = {
+		"Drop the cached certificate (or failure) of one x5u URL, or all "
+		"with no argument: the next call fetches again. Returns how many.",
+		0};
+
 /* clang-format off */
 static rpc_export_t tpid_rpc_cmds[] = {
 	{"tpid_assert.cache_list", tpid_rpc_cache_list, tpid_rpc_cache_list_doc,
@@ -300,6 +312,9 @@ static rpc_export_t tpid_rpc_cmds[] = {
 	{"tpid_assert.status", tpid_rpc_status, tpid_rpc_status_doc, 0},
 	{"tpid_assert.reload_key", tpid_rpc_reload_key, tpid_rpc_reload_key_doc,
 		0},
+	{"tpid_assert.x5u_list", tpid_x5u_rpc_list, tpid_rpc_x5u_list_doc,
+		0},
+	{"tpid_assert.x5u_flush", tpid_x5u_rpc_flush, tpid_rpc_x5u_flush_doc, 0},
 	{0, 0, 0, 0}
 };
 /* clang-format on */

@@ -81,9 +81,11 @@ static int tpid_term_check_issuer(const tpid_passport_t *t)
 	return tpid_signers_check(tpid_cfg.signers, t->claims.x5u, t->claims.iss);
 }
 
-/* The key behind x5u: a pinned certificate, else a fetched one (cached);
- * TPID_X5U_MISS when it must be fetched first. */
-static int tpid_term_key(const tpid_passport_t *t, int64_t now, EVP_PKEY **pub)
+/* The certificate behind x5u, validated at the token's iat: a pinned one,
+ * else a fetched one (cached); TPID_X5U_MISS when it must be fetched
+ * first. */
+static int tpid_term_key(
+		const tpid_passport_t *t, tpid_cert_t **cert, EVP_PKEY **pub)
 {
 	int rc;
 
@@ -92,10 +94,32 @@ static int tpid_term_key(const tpid_passport_t *t, int64_t now, EVP_PKEY **pub)
 	rc = tpid_trust_check_allowed(tpid_cfg.trust, t->claims.x5u);
 	if(rc != TPID_OK)
 		return rc;
-	rc = tpid_trust_get_key(tpid_cfg.trust, t->claims.x5u, now, pub);
-	if(rc != TPID_R_CERT_UNAVAILABLE)
-		return rc;
-	return tpid_x5u_key(t->claims.x5u, t->claims.iat, pub);
+	*cert = tpid_trust_pinned(tpid_cfg.trust, t->claims.x5u);
+	if(*cert == NULL) {
+		/* fetched only from where the allowlist says */
+		if(tpid_trust_allow_count(tpid_cfg.trust) == 0)
+			return TPID_R_CERT_UNAVAILABLE;
+		rc = tpid_x5u_cert(t->claims.x5u, cert);
+		if(rc != TPID_OK)
+			return rc;
+	}
+	return tpid_trust_check_cert(tpid_cfg.trust, *cert, t->claims.iat, pub);
+}
+
+/* RFC 8226 / RFC 9118: the signing certificate's claim constraints hold
+ * for the whole payload. */
+static int tpid_term_check_jcc(const tpid_passport_t *t, const tpid_cert_t *c)
+{
+	const char *dot;
+
+	if(c->jcc == NULL)
+		return TPID_OK;
+	dot = memchr(t->signing_input, '.', t->signing_input_len);
+	if(dot == NULL)
+		return TPID_R_CLAIM_CONSTRAINTS;
+	dot++;
+	return tpid_jcc_check_payload_b64u(c->jcc, dot,
+			t->signing_input_len - (size_t)(dot - t->signing_input));
 }
 
 /* The checks in their documented order; the first failure wins. *x5u
@@ -104,6 +128,7 @@ static int tpid_term_verify(sip_msg_t *msg, const char *hdr, size_t len,
 		tpid_claims_t *out, char *x5u, size_t x5usize)
 {
 	static tpid_passport_t t; /* large: keep it off the worker's stack */
+	tpid_cert_t *cert = NULL;
 	EVP_PKEY *pub = NULL;
 	int64_t now = (int64_t)time(NULL);
 	int rc;
@@ -111,12 +136,15 @@ static int tpid_term_verify(sip_msg_t *msg, const char *hdr, size_t len,
 	rc = tpid_passport_parse(hdr, len, TPID_PPT_THIRD_PARTY, &t);
 	if(rc != TPID_OK)
 		return rc;
-	rc = tpid_term_key(&t, now, &pub);
+	rc = tpid_term_key(&t, &cert, &pub);
 	if(rc == TPID_X5U_MISS)
 		snprintf(x5u, x5usize, "%s", t.claims.x5u);
 	if(rc != TPID_OK)
 		return rc;
 	rc = tpid_passport_verify_sig(&t, pub);
+	if(rc != TPID_OK)
+		return rc;
+	rc = tpid_term_check_jcc(&t, cert);
 	if(rc != TPID_OK)
 		return rc;
 	rc = tpid_term_check_issuer(&t);
@@ -294,10 +322,15 @@ static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
 			return tpid_term_refuse(msg, TPID_R_CERT_UNAVAILABLE);
 		}
 		rc = tpid_x5u_suspend(msg, x5u, route, cbname);
-		if(rc != TPID_OK)
-			return tpid_term_refuse(msg, rc);
-		tpid_res.ret = TPID_RET_SUSPENDED;
-		return TPID_RET_SUSPENDED;
+		if(rc == TPID_X5U_RETRY) /* it arrived meanwhile */
+			rc = tpid_term_verify(
+					msg, hdr, n, &tpid_res.claims, x5u, sizeof(x5u));
+		else if(rc == TPID_OK) {
+			tpid_res.ret = TPID_RET_SUSPENDED;
+			return TPID_RET_SUSPENDED;
+		}
+		if(rc == TPID_X5U_MISS)
+			rc = TPID_R_CERT_UNAVAILABLE;
 	}
 	/* Only the token just verified may reach the callee. */
 	if(rc == TPID_OK

@@ -23,6 +23,7 @@ typedef struct tpid_tc_list
 } tpid_tc_list_t;
 
 static char *tpid_tc_ca_file = NULL;
+static char *tpid_tc_crl_file = NULL;
 static char *tpid_tc_cert_v[TPID_TRUST_MAX_CERTS];
 static char *tpid_tc_allow_v[TPID_TRUST_MAX_ALLOW];
 static char *tpid_tc_signer_v[TPID_SIGNERS_MAX];
@@ -46,6 +47,12 @@ static int tpid_tc_add(tpid_tc_list_t *l, void *val)
 int tpid_trustcfg_param_ca_file(modparam_t type, void *val)
 {
 	tpid_tc_ca_file = (char *)val;
+	return 0;
+}
+
+int tpid_trustcfg_param_crl_file(modparam_t type, void *val)
+{
+	tpid_tc_crl_file = (char *)val;
 	return 0;
 }
 
@@ -107,6 +114,13 @@ static int tpid_tc_trust(void)
 	if(tpid_trust_load_ca(tpid_cfg.trust, tpid_tc_ca_file, err, sizeof(err))
 			< 0) {
 		LM_ERR("ca_file: %s\n", err);
+		return -1;
+	}
+	if(tpid_tc_crl_file != NULL
+			&& tpid_trust_load_crl(
+					   tpid_cfg.trust, tpid_tc_crl_file, err, sizeof(err))
+					   < 0) {
+		LM_ERR("crl_file: %s\n", err);
 		return -1;
 	}
 	for(i = 0; i < tpid_tc_cert.n; i++) {

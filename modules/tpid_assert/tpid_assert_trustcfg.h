@@ -15,6 +15,7 @@
 
 /* Module parameter setters (USE_FUNC_PARAM): each call adds one value. */
 int tpid_trustcfg_param_ca_file(modparam_t type, void *val);
+int tpid_trustcfg_param_crl_file(modparam_t type, void *val);
 int tpid_trustcfg_param_cert(modparam_t type, void *val);
 int tpid_trustcfg_param_allow(modparam_t type, void *val);
 int tpid_trustcfg_param_signer(modparam_t type, void *val);

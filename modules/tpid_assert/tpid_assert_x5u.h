@@ -3,11 +3,12 @@
  *
  * The terminating side's certificates that are not pinned (x5u_cert) are
  * fetched from the token's x5u by the job runner's workers, under the
- * engine's rules (https only, allowlisted, no redirects, size cap,
- * timeouts, private addresses refused unless allowed), validated against
- * the trust anchors and cached in shared memory for their HTTP lifetime
- * within bounds, never past notAfter; failures are cached briefly and
- * concurrent misses share one fetch. Each process keeps the parsed keys.
+ * engine's rules (https only, no redirects, size cap, timeouts, private
+ * addresses refused unless allowed), only for x5u URLs on the allowlist;
+ * a fetched chain must parse as PEM and validate against the trust anchors
+ * before it is cached in shared memory for its HTTP lifetime within
+ * bounds, never past notAfter. Failures are cached briefly; concurrent
+ * misses share one fetch. Each process keeps the parsed certificates.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,31 +16,41 @@
 #define TPID_ASSERT_X5U_H
 
 #include <stdint.h>
-#include <openssl/evp.h>
 
 #include "core/parser/msg_parser.h"
+#include "core/rpc.h"
 #include "core/str.h"
 
-/* Not a reason: the certificate is not cached yet, a fetch is needed. */
-#define TPID_X5U_MISS 1000
+#include "tpid_trust.h"
 
-/* Registers the fetch job kind and the shared cache. resumed runs on a
- * request that waited for a fetch, before its route, with TPID_OK or the
- * fetch's failure reason. At mod_init. 0 or -1. */
+/* Not reasons: the certificate is not cached yet, a fetch is needed
+ * (MISS); it became available while suspending, verify again (RETRY). */
+#define TPID_X5U_MISS 1000
+#define TPID_X5U_RETRY 1001
+
+/* Registers the fetch job kind, the shared cache and its timer, when
+ * fetching is on. resumed runs on a request that waited for a fetch,
+ * before its route, with TPID_OK or the fetch's failure reason. At
+ * mod_init. 0 or -1. */
 int tpid_x5u_mod_init(void (*resumed)(sip_msg_t *msg, int fetch_reason));
 
-/* The key of the cached certificate for x5u, valid at iat: TPID_OK (*pub
- * borrowed until the next call in this process), CERT_INVALID, CERT_FETCH
- * (a recent fetch failed), CERT_UNAVAILABLE (fetching is off), or
+/* The cached certificate for x5u (borrowed: valid until the next call in
+ * this process): TPID_OK, CERT_FETCH / CERT_INVALID (a recent fetch
+ * failed; the failure is cached), CERT_UNAVAILABLE (fetching is off), or
  * TPID_X5U_MISS. */
-int tpid_x5u_key(const char *x5u, int64_t iat, EVP_PKEY **pub);
+int tpid_x5u_cert(const char *x5u, tpid_cert_t **cert);
 
 /* Suspends msg until x5u is fetched; route or cbname runs after the
- * verification is done again. TPID_OK, or a reason (msg untouched). */
+ * verification is done again. TPID_OK, TPID_X5U_RETRY (msg not
+ * suspended: it is there now), or a reason (msg untouched). */
 int tpid_x5u_suspend(
 		sip_msg_t *msg, const char *x5u, int route, const str *cbname);
 
 /* Starts a fetch nobody waits for (unless one is out already). */
 void tpid_x5u_prefetch(const char *x5u);
+
+/* RPC: tpid_assert.x5u_list and tpid_assert.x5u_flush [url]. */
+void tpid_x5u_rpc_list(rpc_t *rpc, void *ctx);
+void tpid_x5u_rpc_flush(rpc_t *rpc, void *ctx);
 
 #endif

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "tpid_trust.h"
+#include "tpid_ident.h"
 #include "tpid_jose.h"
 #include "tpid_reason.h"
 
@@ -29,7 +30,7 @@ struct tpid_trust
 	int nentries;
 	tpid_trust_entry_t entries[TPID_TRUST_MAX_CERTS];
 	int nallow;
-	char *allow[TPID_TRUST_MAX_ALLOW];
+	tpid_url_t allow[TPID_TRUST_MAX_ALLOW];
 };
 
 tpid_trust_t *tpid_trust_new(void)
@@ -56,8 +57,6 @@ void tpid_trust_free(tpid_trust_t *t)
 		free(t->entries[i].x5u);
 		tpid_cert_free(t->entries[i].cert);
 	}
-	for(i = 0; i < t->nallow; i++)
-		free(t->allow[i]);
 	X509_STORE_free(t->anchors);
 	free(t);
 }
@@ -193,23 +192,45 @@ int tpid_trust_add_cert(tpid_trust_t *t, const char *x5u, const char *pem_file,
 
 int tpid_trust_allow(tpid_trust_t *t, const char *prefix)
 {
-	if(t->nallow >= TPID_TRUST_MAX_ALLOW)
+	tpid_url_t u;
+
+	if(t->nallow >= TPID_TRUST_MAX_ALLOW
+			|| tpid_url_parse(prefix, strlen(prefix), &u) != 0)
 		return -1;
-	t->allow[t->nallow] = strdup(prefix);
-	if(t->allow[t->nallow] == NULL)
-		return -1;
+	t->allow[t->nallow] = u;
 	t->nallow++;
 	return 0;
 }
 
+int tpid_trust_allow_count(const tpid_trust_t *t)
+{
+	return t->nallow;
+}
+
+/* x5u is under prefix: same host (both lower case), same port (443 when
+ * absent), and the prefix's path a prefix of x5u's. */
+static int tpid_trust_under(const tpid_url_t *x, const tpid_url_t *prefix)
+{
+	size_t n = strlen(prefix->path);
+
+	return strcmp(x->host, prefix->host) == 0
+		   && (x->port ? x->port : 443) == (prefix->port ? prefix->port : 443)
+		   && strncmp(x->path, prefix->path, n) == 0;
+}
+
 int tpid_trust_check_allowed(const tpid_trust_t *t, const char *x5u)
 {
+	tpid_url_t u;
 	int i;
 
 	if(t->nallow == 0)
 		return TPID_OK;
+	/* the one URL grammar: https, no userinfo, query, fragment or dot
+	 * segment; host compared as a host, not as text */
+	if(tpid_url_parse(x5u, strlen(x5u), &u) != 0)
+		return TPID_R_X5U_NOT_ALLOWED;
 	for(i = 0; i < t->nallow; i++) {
-		if(strncmp(x5u, t->allow[i], strlen(t->allow[i])) == 0)
+		if(tpid_trust_under(&u, &t->allow[i]))
 			return TPID_OK;
 	}
 	return TPID_R_X5U_NOT_ALLOWED;

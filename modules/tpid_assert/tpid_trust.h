@@ -66,11 +66,19 @@ int tpid_trust_load_crl(
 int tpid_trust_add_cert(tpid_trust_t *t, const char *x5u, const char *pem_file,
 		char *err, size_t errsize);
 
-/* Adds an allowed x5u prefix. With no prefix configured every x5u that
- * has a certificate is allowed. Returns 0 or -1. */
+/* Adds an allowed x5u prefix, an https URL of the one URL grammar
+ * (tpid_url_parse). With no prefix configured every x5u that has a pinned
+ * certificate is allowed (and none is fetched). Returns 0 or -1. */
 int tpid_trust_allow(tpid_trust_t *t, const char *prefix);
 
-/* TPID_OK or TPID_R_X5U_NOT_ALLOWED. */
+/* Number of allowed prefixes. */
+int tpid_trust_allow_count(const tpid_trust_t *t);
+
+/* TPID_OK or TPID_R_X5U_NOT_ALLOWED: x5u must parse as an https URL of
+ * the grammar and be under a prefix: the same host and port (443 when
+ * absent), the prefix's path a prefix of its path
+ * ("https://cert.example.net/" does not allow
+ * "https://cert.example.net.evil/..."). */
 int tpid_trust_check_allowed(const tpid_trust_t *t, const char *x5u);
 
 /* The public key of the pinned certificate for x5u, validated by

@@ -522,23 +522,44 @@ static void test_allow_prefixes(void **state)
 			TPID_OK);
 	assert_int_equal(tpid_trust_check_allowed(t, "https://peer.example/a.pem"),
 			TPID_R_X5U_NOT_ALLOWED);
-	/* why the documentation says to end a prefix with "/" */
+	/* a host is compared as a host, whatever the prefix's text */
 	assert_int_equal(tpid_trust_check_allowed(
 							 t, "https://cert.example.net.evil.example/a.pem"),
 			TPID_R_X5U_NOT_ALLOWED);
 	assert_int_equal(tpid_trust_check_allowed(t, "https://evil.example/"),
 			TPID_R_X5U_NOT_ALLOWED);
-	/* a prefix, not a substring */
+	/* a prefix, not a substring; no query, fragment, userinfo, dot
+	 * segment; same port */
+	static const char *const refused[] = {
+			"https://evil.example/?u=https://cert.example.net/",
+			"https://cert.example.net/a.pem?x=1",
+			"https://cert.example.net/a.pem#f",
+			"https://cert.example.net@evil.example/a.pem",
+			"https://user@cert.example.net/a.pem",
+			"https://cert.example.net/../a.pem",
+			"https://peer.example/certs/../a.pem",
+			"https://cert.example.net:8443/a.pem",
+			"http://cert.example.net/a.pem",
+			"https://cert.example.net",
+			"https://cert.example.net/a b.pem",
+			"https://cert.example.net/a\x80.pem",
+			"file:///etc/passwd",
+			"",
+	};
+	size_t i;
+
+	for(i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_int_equal(tpid_trust_check_allowed(t, refused[i]) * 100 + (int)i,
+				TPID_R_X5U_NOT_ALLOWED * 100 + (int)i);
+	/* scheme and host without case; the explicit default port */
 	assert_int_equal(
-			tpid_trust_check_allowed(
-					t, "https://evil.example/?u=https://cert.example.net/"),
-			TPID_R_X5U_NOT_ALLOWED);
-	/* plain byte comparison: case counts, a shorter x5u does not match */
-	assert_int_equal(tpid_trust_check_allowed(t, "HTTPS://cert.example.net/a"),
-			TPID_R_X5U_NOT_ALLOWED);
-	assert_int_equal(tpid_trust_check_allowed(t, "https://cert.example.net"),
-			TPID_R_X5U_NOT_ALLOWED);
-	assert_int_equal(tpid_trust_check_allowed(t, ""), TPID_R_X5U_NOT_ALLOWED);
+			tpid_trust_check_allowed(t, "HTTPS://Cert.Example.NET/a"), TPID_OK);
+	assert_int_equal(
+			tpid_trust_check_allowed(t, "https://cert.example.net:443/a"),
+			TPID_OK);
+	/* a prefix that is no URL of the grammar is refused at configuration */
+	assert_int_equal(tpid_trust_allow(t, "https://a.example/?q"), -1);
+	assert_int_equal(tpid_trust_allow(t, "cert.example.net/"), -1);
 	tpid_trust_free(t);
 }
 
