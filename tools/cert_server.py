@@ -11,6 +11,7 @@ answer misbehave; they combine with any file name:
   /nostore/<file>      Cache-Control: no-store
   /expires/<file>      no Cache-Control; Expires 120 s ahead (IMF-fixdate)
   /slow/<file>         answer after --slow-ms
+  /lag/<file>          answer after --lag-ms (a slow but successful repository)
   /404/<file>          404
   /redirect/<file>     302 to --redirect-to (default a cloud metadata address)
   /huge/<file>         a 2 MiB body of PEM-looking text
@@ -19,7 +20,7 @@ answer misbehave; they combine with any file name:
   /close/<file>        close the connection without an answer
 
   cert_server.py --listen 127.0.0.1:8470 --cert srv.pem --key srv.key --dir DIR \
-      [--max-age 300] [--slow-ms 10000] [--redirect-to URL] [--log FILE] [--pidfile F]
+      [--max-age 300] [--slow-ms 10000] [--lag-ms 700] [--redirect-to URL] [--log FILE] [--pidfile F]
 
 Every request is logged on one line: "<addr> GET <path> <note> status=<code>", so that
 tests can count the fetches a path received.
@@ -30,7 +31,7 @@ from tls_server import clean, make_log, make_server, serve, server_tls
 
 IDLE_TIMEOUT = 30
 NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}\.(pem|crt)")
-FAULTS = ("nostore", "expires", "slow", "404", "redirect", "huge", "notpem", "garbage",
+FAULTS = ("nostore", "expires", "slow", "lag", "404", "redirect", "huge", "notpem", "garbage",
           "close")
 
 
@@ -89,6 +90,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if "slow" in faults:
             time.sleep(self.server.slow_ms / 1000.0)
+        if "lag" in faults:
+            time.sleep(self.server.lag_ms / 1000.0)
         if "404" in faults or not os.path.isfile(path):
             return self.reply(404)
         if "redirect" in faults:
@@ -119,13 +122,14 @@ def main():
     ap.add_argument("--dir", required=True, help="directory of the PEM files served")
     ap.add_argument("--max-age", type=int, default=300, help="Cache-Control max-age")
     ap.add_argument("--slow-ms", type=int, default=10000, help="delay of /slow/ paths")
+    ap.add_argument("--lag-ms", type=int, default=700, help="delay of /lag/ paths")
     ap.add_argument("--redirect-to", default="http://169.254.169.254/latest/meta-data/",
                     help="Location of /redirect/ paths")
     ap.add_argument("--log", help="request log file (default: stderr)")
     ap.add_argument("--pidfile")
     a = ap.parse_args()
     srv = make_server(a.listen, Handler, server_tls(a.cert, a.key), make_log(a.log))
-    srv.dir, srv.max_age, srv.slow_ms = a.dir, a.max_age, a.slow_ms
+    srv.dir, srv.max_age, srv.slow_ms, srv.lag_ms = a.dir, a.max_age, a.slow_ms, a.lag_ms
     srv.redirect_to = a.redirect_to
     return serve(srv, a.pidfile, f"dir={a.dir} max-age={a.max_age}")
 

@@ -51,6 +51,7 @@ CERT_URL = f"https://127.0.0.1:{CERT_PORT}/"
 # certificates the repository serves (from build/pki); tokens name them by x5u
 CERT_FILES = ("sign.pem", "sign2.pem", "sign-expired.pem", "sign-noDS.pem",
               "sign-noTPID.pem", "sign-pinrcd.pem", "sign-revoked.pem", "rogue.pem")
+CERT_DOWN_URL = "https://127.0.0.1:8471/"  # allowlisted, nothing listens there
 CERT_SLOW_MS = 4000  # /slow/ answers this late: past the module's 2 s timeout
 DOWN_PORT = 8444  # an enterprise whose hook is down: nothing listens here
 SIGN_X5U = "https://cert.example.net/tpid.pem"
@@ -175,7 +176,7 @@ class Stack:
         udp = ([ORIG_PORT, TERM_PORT, UAS_PORT] + ([TRUNK_PORT] if self.trunk else [])
                + ([KEMI_PORT] if self.kemi else [])
                + ([TERM_REASON_PORT] if self.term_reason else []))
-        tcp = [HOOK_PORT, DOWN_PORT, CERT_PORT] + \
+        tcp = [HOOK_PORT, DOWN_PORT, CERT_PORT, 8471] + \
             ([h[0] for h in EXTRA_HOOKS.values()] if self.fault_hooks else [])
         busy = [f"udp {p}" for p in udp if port_busy(p, True)]
         busy += [f"tcp {p}" for p in tcp if port_busy(p, False)]
@@ -281,6 +282,8 @@ class Stack:
                 "X5U_SIGNER2": self._q(CERT_URL + "=" + DOMAINS),
                 "X5U_ALLOW2": self._q(CERT_URL),
                 "X5U_CA_FILE": self._q(os.path.join(PKI, "hook-ca.pem")),
+                "X5U_ALLOW3": self._q(CERT_DOWN_URL),
+                "X5U_MIN_TTL": "1",
                 "X5U_ALLOW_PRIVATE": "1"}
         term.update(self.term_extra)
         self._kamailio("orig", "orig-scscf.cfg", ORIG_PORT, orig)
@@ -360,6 +363,8 @@ class Stack:
         os.makedirs(certs, exist_ok=True)
         for f in CERT_FILES:
             shutil.copyfile(os.path.join(PKI, f), os.path.join(certs, f))
+        # tests count the requests of this stack's repository in its log
+        open(os.path.join(self.run, "certs.log"), "w").close()
         self._spawn("certs", [PY, os.path.join(ROOT, "tools", "cert_server.py"),
                               "--listen", f"{HOST}:{CERT_PORT}",
                               "--cert", os.path.join(PKI, "hook.pem"),
