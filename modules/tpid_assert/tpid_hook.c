@@ -1,5 +1,5 @@
 /*
- * tpid_assert - the enterprise hook client ("Ms-style", DESIGN section 4).
+ * tpid_assert - the enterprise hook client ("Ms-style": the S-CSCF asks the enterprise, as 3GPP's Ms reference point would).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

@@ -1,5 +1,5 @@
 /*
- * tpid_assert - the enterprise hook client ("Ms-style", DESIGN section 4).
+ * tpid_assert - the enterprise hook client ("Ms-style": the S-CSCF asks the enterprise, as 3GPP's Ms reference point would).
  *
  * One JSON POST to {api_root}/tpid/v1/verification per query, run on the
  * HTTPS engine (tpid_https.h: https only, verified peer, no redirects):

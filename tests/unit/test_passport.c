@@ -27,7 +27,7 @@
 #define X5U "https://cert.example.net/tpid.pem"
 #define T0 1760000000
 
-/* the DESIGN section 3 example, canonical */
+/* the wire-format example (docs/wire-format.md), canonical */
 #define H_OK                                                   \
 	"{\"alg\":\"ES256\",\"ppt\":\"rcd\",\"typ\":\"passport\"," \
 	"\"x5u\":\"" X5U "\"}"
