@@ -129,12 +129,26 @@ static int tpid_idhdr_quoted(tpid_idhdr_cur_t *c, tpid_idhdr_param_t *pr)
 	return 0;
 }
 
+int tpid_idhdr_info_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if(n == 0)
+		return 0;
+	for(i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if(ch <= 0x20 || ch >= 0x7f || ch == '<' || ch == '>' || ch == '"')
+			return 0;
+	}
+	return 1;
+}
+
 /* "<" absoluteURI ">" */
 static int tpid_idhdr_angled(tpid_idhdr_cur_t *c, tpid_idhdr_param_t *pr)
 {
 	const char *gt = memchr(c->p, '>', (size_t)(c->end - c->p));
 
-	if(gt == NULL || !tpid_info_uri_ok(c->p, (size_t)(gt - c->p)))
+	if(gt == NULL || !tpid_idhdr_info_ok(c->p, (size_t)(gt - c->p)))
 		return -1;
 	pr->value.s = c->p;
 	pr->value.n = (size_t)(gt - c->p);

@@ -90,4 +90,10 @@ int tpid_idhdr_jws_ppt(const tpid_idhdr_t *h, char *out, size_t outsize);
  * ppt behind another parameter is ours, and refused as BAD_PPT. */
 int tpid_idhdr_is_ours(const char *hdr, size_t len, const char *ppt);
 
+/* 1 if s/n may stand inside <> as the info URI: not empty, no control,
+ * space, '<', '>', '"' or byte >= 0x7f (what would break out of the <> or
+ * the header; the URL itself is judged by the allowlist, on the one URL
+ * grammar of tpid_ident.h). */
+int tpid_idhdr_info_ok(const char *s, size_t n);
+
 #endif

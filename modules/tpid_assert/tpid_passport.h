@@ -35,17 +35,6 @@ typedef struct tpid_ident
 	char value[TPID_MAX_URI];
 } tpid_ident_t;
 
-/* Turns a URI (tel:, sip:, sips:, optionally in <> with a display name in
- * front) into the orig/dest form: a tel URI or a SIP URI whose user part
- * is a phone number ('+', digits and visual separators -.() ) becomes a tn
- * of digits only; any other sip/sips URI becomes "scheme:user@host" with
- * the host lower-cased and no port or parameters. Returns 0 or -1. */
-int tpid_ident_from_uri(const char *uri, size_t len, tpid_ident_t *out);
-
-/* 1 if s/n may stand inside <> as the info URI: not empty, no control,
- * space, '<', '>', '"' or byte >= 0x7f. */
-int tpid_info_uri_ok(const char *s, size_t n);
-
 /* ---- claims ------------------------------------------------------------- */
 
 #define TPID_MAX_NAME 256 /* display name (UTF-8 bytes) */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tpid_ident.h"
 #include "tpid_passport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,6 +30,7 @@ static void reencode(const tpid_passport_t *t)
 static void raw(const char *s, size_t n)
 {
 	tpid_ident_t id;
+	tpid_uri_t u;
 
 	if(tpid_passport_parse(s, n, "rcd", &tok) == TPID_OK) {
 		reencode(&tok);
@@ -38,7 +40,8 @@ static void raw(const char *s, size_t n)
 	}
 	if(tpid_passport_parse(s, n, NULL, &tok) == TPID_OK)
 		reencode(&tok);
-	tpid_ident_from_uri(s, n, &id);
+	if(tpid_uri_from_text(s, n, &u) == 0)
+		tpid_uri_ident(&u, &id);
 }
 
 static void wrapped(const char *s, size_t n)
