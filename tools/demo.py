@@ -91,6 +91,23 @@ def main():
         results.append(show(4, "Bob claims an ID of an enterprise whose hook is down",
                             "sip:e1@down.example", c4, 200, False))
         print("    why            : hook unreachable; policy fail_policy=strip keeps the call")
+
+        # A second operator signs; the terminating side has no certificate for it
+        # configured, only its repository on the allowlist (x5u_allow) and what
+        # it may assert (x5u_signer): the certificate is fetched from x5u.
+        peer = S.sign(key=os.path.join(S.PKI, "sign2.key"), x5u=S.CERT_URL + "sign2.pem")
+        c5 = st.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
+                           extra_headers=["Identity: " + peer])
+        results.append(show(5, "A peer operator signs Alice's ID; its certificate is not configured",
+                            f"(a token with x5u {S.CERT_URL}sign2.pem)", c5, 200, True))
+        print("    why            : the certificate was fetched from x5u (allowlisted), "
+              "validated against ca_file, cached")
+
+        c6 = st.place_call(served=S.ALICE, claim=None, to_port=S.TERM_PORT,
+                           extra_headers=["Identity: " + peer], expect=438)
+        results.append(show(6, "The callee of call 5 replays its token to another callee",
+                            "(call 5's Identity header, on a new call)", c6, 438, False))
+        print("    why            : the same token was verified on another Call-ID: REPLAY")
     finally:
         st.stop()
     ok = all(results)

@@ -139,18 +139,44 @@ newkey() { # name
 
 serial() { echo "0x$(openssl rand -hex 16)"; }
 
+# Validity starts a day back: tokens are checked at their iat, and a test may
+# sign with an iat in the past right after the PKI was made.
+start=$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)
+end=$(date -u -d '+30 days' +%Y%m%d%H%M%SZ)
+
+# 'openssl ca' with its own database per CA: certificates with a past validity, and
+# a revocation list.
+ca_sign() { # ca name subject profile [ca options...]
+  local ca=$1 name=$2 subj=$3 prof=$4
+  shift 4
+  export TPID_CA_DIR="$tmp/ca-$ca"
+  if [ ! -d "$TPID_CA_DIR" ]; then
+    mkdir -p "$TPID_CA_DIR"
+    : >"$TPID_CA_DIR/index.txt"
+    openssl rand -hex 16 >"$TPID_CA_DIR/serial"
+  fi
+  newkey "$name"
+  quiet openssl req -new -config "$tmp/ext.cnf" -key "$out/$name.key" -subj "$subj" \
+    -out "$tmp/$name.csr"
+  quiet openssl ca -batch -config "$tmp/ext.cnf" -notext -cert "$out/$ca.pem" \
+    -keyfile "$out/$ca.key" "$@" -extfile "$tmp/ext.cnf" -extensions "$prof" \
+    -in "$tmp/$name.csr" -out "$out/$name.pem"
+}
+
 mkca() { # name subject
+  export TPID_CA_DIR="$tmp/ca-$1"
+  mkdir -p "$TPID_CA_DIR"
+  : >"$TPID_CA_DIR/index.txt"
+  openssl rand -hex 16 >"$TPID_CA_DIR/serial"
   newkey "$1"
-  quiet openssl req -x509 -new -config "$tmp/ext.cnf" -key "$out/$1.key" -subj "$2" \
-    -days 30 -sha256 -extensions v3_ca -set_serial "$(serial)" -out "$out/$1.pem"
+  quiet openssl req -new -config "$tmp/ext.cnf" -key "$out/$1.key" -subj "$2" -out "$tmp/$1.csr"
+  quiet openssl ca -batch -selfsign -config "$tmp/ext.cnf" -notext -keyfile "$out/$1.key" \
+    -startdate "$start" -enddate "$end" -extfile "$tmp/ext.cnf" -extensions v3_ca \
+    -in "$tmp/$1.csr" -out "$out/$1.pem"
 }
 
 mkleaf() { # name subject ca profile
-  newkey "$1"
-  quiet openssl req -new -config "$tmp/ext.cnf" -key "$out/$1.key" -subj "$2" -out "$tmp/$1.csr"
-  quiet openssl x509 -req -in "$tmp/$1.csr" -CA "$out/$3.pem" -CAkey "$out/$3.key" \
-    -set_serial "$(serial)" -days 30 -sha256 \
-    -extfile "$tmp/ext.cnf" -extensions "$4" -out "$out/$1.pem"
+  ca_sign "$3" "$1" "$2" "$4" -startdate "$start" -enddate "$end"
 }
 
 mkca   sign-ca   "/O=tpid test operator/CN=tpid test signing root CA"
@@ -172,25 +198,6 @@ mkleaf hook-wrongca "/O=nobody/CN=localhost" wrong-ca v3_server
 
 mkca   client-ca "/O=tpid test operator/CN=S-CSCF client CA"
 mkleaf client    "/O=tpid test operator/CN=scscf.ims.example" client-ca v3_client
-
-# 'openssl ca' with its own database per CA: certificates with a past validity, and
-# a revocation list.
-ca_sign() { # ca name subject profile [ca options...]
-  local ca=$1 name=$2 subj=$3 prof=$4
-  shift 4
-  export TPID_CA_DIR="$tmp/ca-$ca"
-  if [ ! -d "$TPID_CA_DIR" ]; then
-    mkdir -p "$TPID_CA_DIR"
-    : >"$TPID_CA_DIR/index.txt"
-    openssl rand -hex 16 >"$TPID_CA_DIR/serial"
-  fi
-  newkey "$name"
-  quiet openssl req -new -config "$tmp/ext.cnf" -key "$out/$name.key" -subj "$subj" \
-    -out "$tmp/$name.csr"
-  quiet openssl ca -batch -config "$tmp/ext.cnf" -notext -cert "$out/$ca.pem" \
-    -keyfile "$out/$ca.key" "$@" -extfile "$tmp/ext.cnf" -extensions "$prof" \
-    -in "$tmp/$name.csr" -out "$out/$name.pem"
-}
 
 # Expired: validity windows in 2020.
 ca_sign hook-ca hook-expired "/O=acme.example/CN=localhost" v3_server \

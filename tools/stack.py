@@ -39,6 +39,7 @@ BUILD = os.path.join(ROOT, "build")
 RUN = os.path.join(BUILD, "run")
 PKI = os.path.join(BUILD, "pki")
 MODULE = os.path.join(ROOT, "modules", "tpid_assert", "tpid_assert.so")
+TPID_TOKEN = os.path.join(ROOT, "build", "tpid-token")
 KAMAILIO = "/usr/sbin/kamailio"
 SIPP = "/usr/bin/sipp"
 PY = "/usr/bin/python3"
@@ -115,6 +116,25 @@ def extra_hook_id(name):
 # the enterprises the test operator's signers may vouch for (x5u_signer)
 DOMAINS = ",".join(["acme.example"] + [n + ".example" for n in EXTRA_HOOKS])
 REVOKED_X5U = "https://cert.example.net/revoked.pem"  # pinned on termr, with the CRL
+
+
+def sign(**kw):
+    """An Identity header value from tpid-token sign with the test PKI; keyword
+    arguments override key, x5u, orig, dest, id, iss, name, iat, exp, ttl."""
+    argv = [TPID_TOKEN, "sign", "--key", kw.pop("key", os.path.join(PKI, "sign.key")),
+            "--x5u", kw.pop("x5u", SIGN_X5U),
+            "--orig", kw.pop("orig", ALICE),
+            "--dest", kw.pop("dest", CALLEE),
+            "--id", kw.pop("id", ALICE_ID),
+            "--iss", kw.pop("iss", "acme.example"),
+            "--name", kw.pop("name", "Alice Example (ACME Corp.)")]
+    for k in ("iat", "exp", "ttl"):
+        if k in kw:
+            argv += ["--" + k, str(kw.pop(k))]
+    if kw:
+        raise ValueError(f"unknown options {kw}")
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    return r.stdout.decode().strip()
 
 
 class StackError(RuntimeError):

@@ -709,6 +709,21 @@ static int tpid_dot_segment(const char *s, size_t n)
 	return dots == 1 || dots == 2;
 }
 
+/* 1 if the segment holds an escape that a server may decode into a NUL,
+ * '/' or '\\' and so leave a prefix it was compared against */
+static int tpid_sneaky_escape(const char *s, size_t n)
+{
+	size_t i;
+	int c;
+
+	for(i = 0; i < n; i++) {
+		c = tpid_escape_at(s, n, i);
+		if(c == 0 || c == '/' || c == '\\')
+			return 1;
+	}
+	return 0;
+}
+
 static int tpid_path_ok(tpid_span_t rest)
 {
 	tpid_span_t seg;
@@ -723,7 +738,8 @@ static int tpid_path_ok(tpid_span_t rest)
 		tpid_cut(&rest, '/', &seg);
 		if(seg.n > 0
 				&& (!tpid_span_ok(seg.p, seg.n, TPID_PCHAR_SET)
-						|| tpid_dot_segment(seg.p, seg.n)))
+						|| tpid_dot_segment(seg.p, seg.n)
+						|| tpid_sneaky_escape(seg.p, seg.n)))
 			return 0;
 	}
 	return 1;
@@ -755,6 +771,13 @@ int tpid_url_parse(const char *s, size_t len, tpid_url_t *out)
 	memcpy(out->path, path.p, path.n);
 	out->path[path.n] = '\0';
 	return 0;
+}
+
+int tpid_url_under(const tpid_url_t *x, const tpid_url_t *prefix)
+{
+	return strcmp(x->host, prefix->host) == 0
+		   && (x->port ? x->port : 443) == (prefix->port ? prefix->port : 443)
+		   && strncmp(x->path, prefix->path, strlen(prefix->path)) == 0;
 }
 
 /* ---- terminating claim rules ---------------------------------------- */

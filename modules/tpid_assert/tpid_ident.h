@@ -115,6 +115,12 @@ typedef struct tpid_url
  * TPID_URL_MAX bytes. 0 or -1. */
 int tpid_url_parse(const char *s, size_t len, tpid_url_t *out);
 
+/* 1 if the parsed URL x is under the parsed prefix: the same host, the
+ * same port (443 when absent), and the prefix's path a prefix of x's
+ * ("https://cert.example.net/" does not take in
+ * "https://cert.example.net.evil/"). */
+int tpid_url_under(const tpid_url_t *x, const tpid_url_t *prefix);
+
 /* The terminating claim rules: tpid.id a sip/sips/tel URI of the grammar
  * (BAD_TPID_ID), tpid.iss a DNS name (BAD_TPID_ISS), the host of a SIP
  * tpid.id equal to iss or under it (ISS_MISMATCH). TPID_OK otherwise. */

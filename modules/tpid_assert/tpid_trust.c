@@ -207,17 +207,6 @@ int tpid_trust_allow_count(const tpid_trust_t *t)
 	return t->nallow;
 }
 
-/* x5u is under prefix: same host (both lower case), same port (443 when
- * absent), and the prefix's path a prefix of x5u's. */
-static int tpid_trust_under(const tpid_url_t *x, const tpid_url_t *prefix)
-{
-	size_t n = strlen(prefix->path);
-
-	return strcmp(x->host, prefix->host) == 0
-		   && (x->port ? x->port : 443) == (prefix->port ? prefix->port : 443)
-		   && strncmp(x->path, prefix->path, n) == 0;
-}
-
 int tpid_trust_check_allowed(const tpid_trust_t *t, const char *x5u)
 {
 	tpid_url_t u;
@@ -230,7 +219,7 @@ int tpid_trust_check_allowed(const tpid_trust_t *t, const char *x5u)
 	if(tpid_url_parse(x5u, strlen(x5u), &u) != 0)
 		return TPID_R_X5U_NOT_ALLOWED;
 	for(i = 0; i < t->nallow; i++) {
-		if(tpid_trust_under(&u, &t->allow[i]))
+		if(tpid_url_under(&u, &t->allow[i]))
 			return TPID_OK;
 	}
 	return TPID_R_X5U_NOT_ALLOWED;

@@ -12,7 +12,6 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import stack as stackmod  # noqa: E402
 
-TPID_TOKEN = os.path.join(ROOT, "build", "tpid-token")
 
 
 @pytest.fixture(scope="session")
@@ -39,22 +38,9 @@ def stack_alive(request):
         assert not dead, f"processes died during the test: {dead}"
 
 
-def sign(**kw):
-    """An Identity header value from tpid-token sign with the test PKI."""
-    pki = stackmod.PKI
-    argv = [TPID_TOKEN, "sign", "--key", kw.pop("key", os.path.join(pki, "sign.key")),
-            "--x5u", kw.pop("x5u", stackmod.SIGN_X5U),
-            "--orig", kw.pop("orig", stackmod.ALICE),
-            "--dest", kw.pop("dest", stackmod.CALLEE),
-            "--id", kw.pop("id", stackmod.ALICE_ID),
-            "--iss", kw.pop("iss", "acme.example"),
-            "--name", kw.pop("name", "Alice Example (ACME Corp.)")]
-    for k in ("iat", "exp", "ttl"):
-        if k in kw:
-            argv += ["--" + k, str(kw.pop(k))]
-    assert not kw, f"unknown options {kw}"
-    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
-    return r.stdout.decode().strip()
+# An Identity header value from tpid-token with the test PKI (tests import it
+# from here).
+sign = stackmod.sign
 
 
 def now():

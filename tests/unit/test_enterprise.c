@@ -613,7 +613,8 @@ typedef struct ent_row
 static const ent_row_t ent_rows[] = {
 		{"acme.example", "https://a.example", 0},
 		{"ACME.Example", "https://127.0.0.1:8443/acme/", 0},
-		{"a-b.example", "https://[::1]:8443/x/y%2F", 0},
+		{"a-b.example", "https://[::1]:8443/x/y%41", 0},
+		{"a-b.example", "https://[::1]:8443/x/y%2F", -1},
 		{"acme.example", "HTTPS://Hook.Example/v1", 0},
 		{"a..example", "https://a.example", -1},
 		{".acme.example", "https://a.example", -1},

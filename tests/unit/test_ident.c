@@ -429,8 +429,14 @@ typedef struct url_row
 static const url_row_t url_rows[] = {
 		{"https://cert.example.net/tpid.pem", "cert.example.net", 0,
 				"/tpid.pem"},
-		{"HTTPS://Cert.Example.NET:8443/a/b%2F.pem", "cert.example.net", 8443,
-				"/a/b%2F.pem"},
+		{"HTTPS://Cert.Example.NET:8443/a/b%41.pem", "cert.example.net", 8443,
+				"/a/b%41.pem"},
+		/* escapes a server may decode into a way out of a prefix */
+		{"https://h.example/a/b%2F.pem", NULL, 0, NULL},
+		{"https://h.example/a%2f..%2fb.pem", NULL, 0, NULL},
+		{"https://h.example/a/%5c../b.pem", NULL, 0, NULL},
+		{"https://h.example/a/b%00.pem", NULL, 0, NULL},
+		{"https://h.example/a/%2e%2E/b.pem", NULL, 0, NULL},
 		{"https://127.0.0.1:8443/acme", "127.0.0.1", 8443, "/acme"},
 		{"https://[::1]/x", "[::1]", 0, "/x"},
 		{"https://h.example", "h.example", 0, ""},
