@@ -27,7 +27,7 @@ tests can count the fetches a path received.
 """
 import argparse, email.utils, http.server, os, re, socket, ssl, sys, time
 
-from tls_server import clean, make_log, make_server, serve, server_tls
+from tls_server import clean, make_log, make_server, send_reply, serve, server_tls
 
 IDLE_TIMEOUT = 30
 NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}\.(pem|crt)")
@@ -48,16 +48,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def reply(self, status, body=b"", ctype="application/pem-certificate-chain",
               headers=()):
-        self.send_response(status)
-        if body:
-            self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-        self.status = status
+        send_reply(self, status, body, ctype, headers)
 
     def do_GET(self):
         self.status, self.note = 0, "-"

@@ -18,7 +18,7 @@ for tests that check what a client sent and got against docs/hook-api.yaml.
 """
 import argparse, hmac, http.server, json, os, re, socket, ssl, sys, threading, time
 
-from tls_server import clean, make_log, make_server, serve, server_tls
+from tls_server import clean, make_log, make_server, send_reply, serve, server_tls
 
 API_PATH = "/tpid/v1/verification"
 MAX_BODY = 64 * 1024           # a verification request is a few hundred bytes
@@ -180,16 +180,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = raw if raw is not None else (b"" if obj is None else
                                            json.dumps(obj, separators=(",", ":")).encode())
         self.sent = body
-        self.send_response(status)
-        if body:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-        self.status = status
+        send_reply(self, status, body, "application/json", headers)
 
     def dispatch(self):
         self.status, self.note, self.req = 0, "-", {}

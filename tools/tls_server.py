@@ -59,6 +59,21 @@ class Server(http.server.ThreadingHTTPServer):
         self.log(f"{client_address[0]} connection error: {sys.exc_info()[1]!r}")
 
 
+def send_reply(handler, status, body, ctype, headers=()):
+    """One complete HTTP response with a Content-Length (no body for HEAD); records the
+    status on the handler for its log line."""
+    handler.send_response(status)
+    if body:
+        handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(body)))
+    for k, v in headers:
+        handler.send_header(k, v)
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(body)
+    handler.status = status
+
+
 def make_server(listen, handler, tls, log):
     """A Server on "HOST:PORT" ("[v6]:PORT") with tls and log attached."""
     host, _, port = listen.rpartition(":")
