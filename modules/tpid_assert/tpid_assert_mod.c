@@ -42,7 +42,7 @@
 #include "tpid_assert_boundary.h"
 #include "tpid_assert_async.h"
 #include "tpid_assert_cfg.h"
-#include "tpid_assert_ent.h"
+#include "tpid_assert_dir.h"
 #include "tpid_assert_orig.h"
 #include "tpid_assert_replay.h"
 #include "tpid_assert_rpc.h"
@@ -298,11 +298,15 @@ static int mod_init(void)
 			|| tpid_term_init() < 0)
 		return -1;
 	if(tpid_stats_register() < 0 || tpid_rpc_register() < 0
-			|| tpid_ent_mod_init() < 0 || tpid_async_mod_init() < 0
-			|| tpid_orig_mod_init() < 0 || tpid_replay_mod_init() < 0)
+			|| tpid_dir_init(
+					   &tpid_ents, tpid_cfg.cache_size, tpid_cfg.cache_locks)
+					   < 0
+			|| tpid_async_mod_init() < 0 || tpid_orig_mod_init() < 0
+			|| tpid_replay_mod_init() < 0)
 		return -1;
 	if(tpid_cfg.enterprise_file != NULL
-			&& tpid_ent_reload(tpid_cfg.enterprise_file, err, sizeof(err))
+			&& tpid_dir_reload(
+					   &tpid_ents, tpid_cfg.enterprise_file, err, sizeof(err))
 					   < 0) {
 		LM_ERR("%s\n", err);
 		return -1;
@@ -315,7 +319,7 @@ static int mod_init(void)
 	}
 	LM_INFO("tpid_assert ready: %d enterprise(s), %d certificate(s), "
 			"signing %s\n",
-			tpid_ent_walk(NULL, NULL),
+			tpid_dir_walk(&tpid_ents, NULL, NULL),
 			tpid_cfg.trust ? tpid_trust_count(tpid_cfg.trust) : 0,
 			tpid_p_sign_key ? "on" : "off");
 	return 0;

@@ -9,9 +9,8 @@
 #include "core/parser/msg_parser.h"
 #include "core/str.h"
 
-/* Registers the enterprise-query job kind and the timer that hands back
- * calls whose query outlived its deadline. At mod_init, after
- * tpid_ent_mod_init(). 0 or -1. */
+/* Registers the enterprise query (tpid_assert_query.h). At mod_init, after
+ * tpid_dir_init(&tpid_ents, ...). 0 or -1. */
 int tpid_orig_mod_init(void);
 
 /* Originating entry point: explicit_id may be NULL (then the claim

@@ -16,7 +16,7 @@
 
 #include "tpid_assert_async.h"
 #include "tpid_assert_cfg.h"
-#include "tpid_assert_ent.h"
+#include "tpid_assert_dir.h"
 #include "tpid_assert_rpc.h"
 #include "tpid_assert_signer.h"
 #include "tpid_assert_x5u.h"
@@ -53,7 +53,7 @@ static int tpid_rpc_entry(const tpid_cache_view_t *v, void *arg)
 		return 1;
 	w->rpc->struct_add(st, "ssssssdd", "served", v->served, "id", v->id,
 			"enterprise", v->domain, "result", tpid_rpc_result(v), "name",
-			v->name, "state",
+			v->value, "state",
 			v->state == TPID_CACHE_PENDING ? "pending" : "done", "expires_in",
 			v->state == TPID_CACHE_PENDING ? 0 : (int)(v->expires - w->now),
 			"hits", (int)v->hits);
@@ -76,10 +76,11 @@ static void tpid_rpc_cache_list(rpc_t *rpc, void *ctx)
 	w.rpc = rpc;
 	w.ctx = ctx;
 	w.now = (int64_t)time(NULL);
-	if(rpc->struct_add(th, "d", "count", (int)tpid_cache_count(tpid_cache)) < 0
+	if(rpc->struct_add(th, "d", "count", (int)tpid_cache_count(tpid_ents.cache))
+					< 0
 			|| rpc->struct_add(th, "[", "entries", &w.arr) < 0)
 		return;
-	tpid_cache_walk(tpid_cache, w.now, tpid_rpc_entry, &w);
+	tpid_cache_walk(tpid_ents.cache, w.now, tpid_rpc_entry, &w);
 }
 
 static void tpid_rpc_evicted(rpc_t *rpc, void *ctx, int n)
@@ -96,7 +97,8 @@ static const char *tpid_rpc_cache_flush_doc[] = {
 
 static void tpid_rpc_cache_flush(rpc_t *rpc, void *ctx)
 {
-	tpid_rpc_evicted(rpc, ctx, tpid_cache_evict(tpid_cache, NULL, NULL, NULL));
+	tpid_rpc_evicted(
+			rpc, ctx, tpid_cache_evict(tpid_ents.cache, NULL, NULL, NULL));
 }
 
 /* One string parameter, NUL-terminated into buf. */
@@ -132,7 +134,8 @@ static void tpid_rpc_revoke_id(rpc_t *rpc, void *ctx)
 		rpc->fault(ctx, 400, "not a sip, sips or tel URI");
 		return;
 	}
-	tpid_rpc_evicted(rpc, ctx, tpid_cache_evict(tpid_cache, NULL, id, NULL));
+	tpid_rpc_evicted(
+			rpc, ctx, tpid_cache_evict(tpid_ents.cache, NULL, id, NULL));
 }
 
 static const char *tpid_rpc_revoke_user_doc[] = {
@@ -152,7 +155,7 @@ static void tpid_rpc_revoke_user(rpc_t *rpc, void *ctx)
 		return;
 	}
 	tpid_rpc_evicted(
-			rpc, ctx, tpid_cache_evict(tpid_cache, served, NULL, NULL));
+			rpc, ctx, tpid_cache_evict(tpid_ents.cache, served, NULL, NULL));
 }
 
 static const char *tpid_rpc_revoke_enterprise_doc[] = {
@@ -173,7 +176,7 @@ static void tpid_rpc_revoke_enterprise(rpc_t *rpc, void *ctx)
 	for(i = 0; domain[i]; i++)
 		domain[i] = (char)tolower((unsigned char)domain[i]);
 	tpid_rpc_evicted(
-			rpc, ctx, tpid_cache_evict(tpid_cache, NULL, NULL, domain));
+			rpc, ctx, tpid_cache_evict(tpid_ents.cache, NULL, NULL, domain));
 }
 
 static const char *tpid_rpc_reload_doc[] = {
@@ -186,17 +189,19 @@ static void tpid_rpc_reload(rpc_t *rpc, void *ctx)
 	char err[512];
 	void *th;
 
-	if(tpid_ent_reload(tpid_cfg.enterprise_file, err, sizeof(err)) < 0) {
+	if(tpid_dir_reload(&tpid_ents, tpid_cfg.enterprise_file, err, sizeof(err))
+			< 0) {
 		LM_ERR("enterprise reload refused, previous configuration kept: %s\n",
 				err);
 		rpc->fault(ctx, 500, "reload refused: %s", err);
 		return;
 	}
-	LM_INFO("enterprise file reloaded (version %d)\n", tpid_ent_version());
+	LM_INFO("enterprise file reloaded (version %d)\n",
+			tpid_dir_version(&tpid_ents));
 	if(rpc->add(ctx, "{", &th) < 0)
 		return;
-	rpc->struct_add(th, "dd", "version", tpid_ent_version(), "enterprises",
-			tpid_ent_walk(NULL, NULL));
+	rpc->struct_add(th, "dd", "version", tpid_dir_version(&tpid_ents),
+			"enterprises", tpid_dir_walk(&tpid_ents, NULL, NULL));
 }
 
 static const char *tpid_rpc_reload_key_doc[] = {
@@ -275,15 +280,16 @@ static void tpid_rpc_status(rpc_t *rpc, void *ctx)
 
 	if(rpc->add(ctx, "{", &th) < 0)
 		return;
-	rpc->struct_add(th, "dddddd", "enterprise_version", tpid_ent_version(),
-			"cache_entries", (int)tpid_cache_count(tpid_cache), "cache_size",
+	rpc->struct_add(th, "dddddd", "enterprise_version",
+			tpid_dir_version(&tpid_ents), "cache_entries",
+			(int)tpid_cache_count(tpid_ents.cache), "cache_size",
 			tpid_cfg.cache_size, "inflight", tpid_async_inflight(),
 			"max_inflight", tpid_cfg.max_inflight, "hook_workers",
 			tpid_cfg.hook_workers);
 	r.rpc = rpc;
 	if(rpc->struct_add(th, "[", "enterprises", &r.arr) < 0)
 		return;
-	tpid_ent_walk(tpid_rpc_ent_add, &r);
+	tpid_dir_walk(&tpid_ents, tpid_rpc_ent_add, &r);
 }
 
 static const char *tpid_rpc_x5u_list_doc[] = {

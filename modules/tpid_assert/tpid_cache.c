@@ -157,7 +157,7 @@ int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
 
 tpid_waiter_t *tpid_cache_complete(tpid_cache_t *c, const char *served,
 		const char *id, const tpid_waiter_t *owner, int reason,
-		const char *name, int64_t now, int ttl)
+		const char *value, int64_t now, int ttl)
 {
 	tpid_node_t **pp;
 	tpid_cache_entry_t *e;
@@ -183,10 +183,10 @@ tpid_waiter_t *tpid_cache_complete(tpid_cache_t *c, const char *served,
 			e->v.state = TPID_CACHE_DONE;
 			e->v.reason = reason;
 			e->v.expires = now + ttl;
-			if(name == NULL || strlen(name) >= sizeof(e->v.name))
-				e->v.name[0] = '\0';
+			if(value == NULL || strlen(value) >= sizeof(e->v.value))
+				e->v.value[0] = '\0';
 			else
-				strcpy(e->v.name, name);
+				strcpy(e->v.value, value);
 		}
 		break;
 	}

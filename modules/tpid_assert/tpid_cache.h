@@ -24,6 +24,8 @@
 #include "tpid_passport.h"
 #include "tpid_table.h"
 
+#define TPID_CACHE_MAX_VALUE 512 /* bytes of an entry's value, NUL included */
+
 typedef enum tpid_cache_state
 {
 	TPID_CACHE_PENDING = 1,
@@ -41,7 +43,9 @@ typedef struct tpid_cache_view
 	char served[TPID_MAX_URI];
 	char id[TPID_MAX_URI];
 	char domain[TPID_MAX_DOMAIN];
-	char name[TPID_MAX_NAME];
+	/* what the answer carries besides its result: the enterprise's display
+	 * name, or the avatar repository's representation (tpid_bar.h) */
+	char value[TPID_CACHE_MAX_VALUE];
 } tpid_cache_view_t;
 
 typedef struct tpid_cache tpid_cache_t;
@@ -75,7 +79,7 @@ int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
  * revoked while pending is removed, never stored. NULL if there is none. */
 tpid_waiter_t *tpid_cache_complete(tpid_cache_t *c, const char *served,
 		const char *id, const tpid_waiter_t *owner, int reason,
-		const char *name, int64_t now, int ttl);
+		const char *value, int64_t now, int ttl);
 
 /* Eviction (revocation). A NULL criterion matches everything; entries
  * must match all given criteria. PENDING entries are marked revoked (their

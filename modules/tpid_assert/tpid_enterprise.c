@@ -36,6 +36,8 @@ static const char *const tpid_ent_keys[] = {"domain", "api_root", "ca_file",
 /* Error context: the file, and the entry once we are inside one. */
 typedef struct tpid_ent_ctx
 {
+	const char *label; /* the parameter naming the file */
+	int wildcard;	   /* a "*" domain is allowed */
 	const char *path;
 	int index;			/* 1-based entry number, 0 outside entries */
 	const char *domain; /* once known */
@@ -54,14 +56,13 @@ static void tpid_ent_err(const tpid_ent_ctx_t *c, const char *fmt, ...)
 	if(c == NULL || c->err == NULL || c->errsize == 0)
 		return;
 	if(c->index > 0 && c->domain != NULL)
-		n = snprintf(c->err, c->errsize,
-				"enterprise_file %s: entry %d (%s): ", c->path, c->index,
-				c->domain);
+		n = snprintf(c->err, c->errsize, "%s %s: entry %d (%s): ", c->label,
+				c->path, c->index, c->domain);
 	else if(c->index > 0)
-		n = snprintf(c->err, c->errsize,
-				"enterprise_file %s: entry %d: ", c->path, c->index);
+		n = snprintf(c->err, c->errsize, "%s %s: entry %d: ", c->label, c->path,
+				c->index);
 	else
-		n = snprintf(c->err, c->errsize, "enterprise_file %s: ", c->path);
+		n = snprintf(c->err, c->errsize, "%s %s: ", c->label, c->path);
 	if(n < 0 || (size_t)n >= c->errsize)
 		return;
 	va_start(ap, fmt);
@@ -165,9 +166,12 @@ static int tpid_ent_bool(const tpid_ent_ctx_t *c, json_t *obj, const char *key,
 	return 0;
 }
 
-/* A domain of the one identity grammar, short enough for the table. */
-static int tpid_ent_domain_ok(const char *d)
+/* A domain of the one identity grammar, short enough for the table; "*"
+ * where the file may name a default entry. */
+static int tpid_ent_domain_ok(const tpid_ent_ctx_t *c, const char *d)
 {
+	if(c->wildcard && strcmp(d, "*") == 0)
+		return 1;
 	size_t len = strlen(d);
 
 	return len < TPID_MAX_DOMAIN && tpid_dns_name_ok(d, len);
@@ -248,7 +252,7 @@ static int tpid_ent_parse_entry(tpid_ent_ctx_t *c, json_t *obj,
 	if(rc == 1) {
 		for(i = 0; e->domain[i]; i++)
 			e->domain[i] = (char)tolower((unsigned char)e->domain[i]);
-		if(tpid_ent_domain_ok(e->domain))
+		if(tpid_ent_domain_ok(c, e->domain))
 			c->domain = e->domain;
 	}
 
@@ -275,7 +279,7 @@ static int tpid_ent_parse_entry(tpid_ent_ctx_t *c, json_t *obj,
 	}
 	for(i = 0; e->domain[i]; i++)
 		e->domain[i] = (char)tolower((unsigned char)e->domain[i]);
-	if(!tpid_ent_domain_ok(e->domain)) {
+	if(!tpid_ent_domain_ok(c, e->domain)) {
 		tpid_ent_err(c,
 				"domain '%s' invalid (a DNS name of at most %d chars: labels "
 				"of a-z 0-9 -, no empty label, TLD not all digits)",
@@ -369,7 +373,15 @@ static int tpid_ent_parse_entry(tpid_ent_ctx_t *c, json_t *obj,
 int tpid_enterprise_load(
 		const char *path, tpid_enterprise_set_t *out, char *err, size_t errsize)
 {
-	tpid_ent_ctx_t c = {path ? path : "(null)", 0, NULL, err, errsize};
+	return tpid_enterprise_load_dir(path, "enterprises", 0, out, err, errsize);
+}
+
+int tpid_enterprise_load_dir(const char *path, const char *file_key,
+		int wildcard, tpid_enterprise_set_t *out, char *err, size_t errsize)
+{
+	tpid_ent_ctx_t c = {strcmp(file_key, "enterprises") == 0 ? "enterprise_file"
+															 : "bar_file",
+			wildcard, path ? path : "(null)", 0, NULL, err, errsize};
 	tpid_enterprise_t *items = NULL;
 	json_error_t jerr;
 	json_t *root, *arr;
@@ -398,14 +410,14 @@ int tpid_enterprise_load(
 	}
 	json_object_foreach(root, key, v)
 	{
-		if(strcmp(key, "enterprises") != 0) {
+		if(strcmp(key, file_key) != 0) {
 			tpid_ent_err(&c, "unknown key '%s'", key);
 			goto error;
 		}
 	}
-	arr = json_object_get(root, "enterprises");
+	arr = json_object_get(root, file_key);
 	if(!json_is_array(arr)) {
-		tpid_ent_err(&c, "\"enterprises\" array missing");
+		tpid_ent_err(&c, "\"%s\" array missing", file_key);
 		goto error;
 	}
 	n = json_array_size(arr);

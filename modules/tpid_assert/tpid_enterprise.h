@@ -52,6 +52,13 @@ typedef struct tpid_enterprise_set
 int tpid_enterprise_load(const char *path, tpid_enterprise_set_t *out,
 		char *err, size_t errsize);
 
+/* The same for a file of another directory with the same entries: its
+ * top-level key is file_key ("bars" for the avatar repositories, whose
+ * file is named bar_file in messages); with wildcard, one entry may have
+ * the domain "*" (the default). */
+int tpid_enterprise_load_dir(const char *path, const char *file_key,
+		int wildcard, tpid_enterprise_set_t *out, char *err, size_t errsize);
+
 void tpid_enterprise_free(tpid_enterprise_set_t *set);
 
 /* The enterprise for a domain (case-insensitive exact match), or NULL. */

@@ -146,7 +146,7 @@ static void test_complete_ttl_then_hit(void **state)
 	assert_int_equal(lookup(c, SERVED, ID, T0 + 3, NULL, &v), TPID_CACHE_HIT);
 	assert_int_equal(v.state, TPID_CACHE_DONE);
 	assert_int_equal(v.reason, TPID_OK);
-	assert_string_equal(v.name, "Alice Example");
+	assert_string_equal(v.value, "Alice Example");
 	assert_int_equal(v.expires, T0 + 2 + 60);
 	assert_int_equal(v.created, T0);
 	assert_int_equal(v.hits, 1);
@@ -170,7 +170,7 @@ static void test_complete_ttl_then_hit(void **state)
 static void test_complete_denied_name(void **state)
 {
 	tpid_cache_t *c = new_cache(16, 4, 100);
-	char longname[TPID_MAX_NAME + 8];
+	char longname[TPID_CACHE_MAX_VALUE + 8];
 	tpid_waiter_t w1, w2;
 	tpid_cache_view_t v;
 	(void)state;
@@ -181,8 +181,8 @@ static void test_complete_denied_name(void **state)
 			&w1);
 	assert_int_equal(lookup(c, SERVED, ID, T0, NULL, &v), TPID_CACHE_HIT);
 	assert_int_equal(v.reason, TPID_R_DENIED);
-	assert_string_equal(v.name, "");
-	/* a name too long for the entry is dropped, not cut */
+	assert_string_equal(v.value, "");
+	/* a value too long for the entry is dropped, not cut */
 	memset(longname, 'n', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(lookup(c, SERVED, "sip:x@acme.example", T0, &w2, NULL),
@@ -193,7 +193,7 @@ static void test_complete_denied_name(void **state)
 	assert_int_equal(lookup(c, SERVED, "sip:x@acme.example", T0, NULL, &v),
 			TPID_CACHE_HIT);
 	assert_int_equal(v.reason, TPID_R_UNKNOWN_ID);
-	assert_string_equal(v.name, "");
+	assert_string_equal(v.value, "");
 	end_cache(c);
 }
 
@@ -429,7 +429,7 @@ static void test_revoked_and_fresh_pending(void **state)
 		assert_int_equal(
 				lookup(c, SERVED, ID, T0 + 3, NULL, &v), TPID_CACHE_HIT);
 		assert_int_equal(v.reason, TPID_R_DENIED);
-		assert_string_equal(v.name, "Fresh");
+		assert_string_equal(v.value, "Fresh");
 		assert_int_equal(tpid_cache_evict(c, NULL, NULL, NULL), 1);
 		assert_int_equal(tpid_cache_count(c), 0);
 	}
