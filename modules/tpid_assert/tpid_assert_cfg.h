@@ -81,9 +81,13 @@ typedef struct tpid_result
 	double hook_ms;
 } tpid_result_t;
 
-extern tpid_result_t tpid_res;
+extern tpid_result_t tpid_res;	 /* the third-party ID: $tpid(...) */
+extern tpid_result_t tpid_avres; /* the avatar: $tpid(avatar_...) */
 
-/* Clears the result and binds it to msg. */
+/* Clears a result and binds it to msg. */
+void tpid_result_reset(tpid_result_t *r, sip_msg_t *msg);
+
+/* tpid_result_reset(&tpid_res, msg). */
 void tpid_result_start(sip_msg_t *msg);
 
 #endif

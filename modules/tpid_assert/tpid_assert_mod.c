@@ -59,6 +59,7 @@ MODULE_VERSION
 tpid_mod_cfg_t tpid_cfg;
 sl_api_t tpid_slb;
 tpid_result_t tpid_res;
+tpid_result_t tpid_avres;
 
 /* raw parameter values, turned into tpid_cfg in mod_init */
 static char *tpid_p_sign_key = NULL;
@@ -337,11 +338,16 @@ static void mod_destroy(void)
 	tpid_https_global_cleanup();
 }
 
+void tpid_result_reset(tpid_result_t *r, sip_msg_t *msg)
+{
+	memset(r, 0, sizeof(*r));
+	r->msg_id = msg->id;
+	r->msg_pid = msg->pid;
+}
+
 void tpid_result_start(sip_msg_t *msg)
 {
-	memset(&tpid_res, 0, sizeof(tpid_res));
-	tpid_res.msg_id = msg->id;
-	tpid_res.msg_pid = msg->pid;
+	tpid_result_reset(&tpid_res, msg);
 }
 
 static int tpid_is_invite(sip_msg_t *msg)

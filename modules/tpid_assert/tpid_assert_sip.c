@@ -21,7 +21,7 @@
 #include "tpid_assert_cfg.h"
 #include "tpid_assert_sip.h"
 
-static int tpid_sip_name_is(hdr_field_t *hf, str *name)
+static int tpid_sip_name_is(hdr_field_t *hf, const str *name)
 {
 	return hf->name.len == name->len
 		   && strncasecmp(hf->name.s, name->s, name->len) == 0;
@@ -75,7 +75,7 @@ static int tpid_sip_del(sip_msg_t *msg, hdr_field_t *hf)
 	return 0;
 }
 
-int tpid_sip_remove_headers(sip_msg_t *msg, str *name)
+int tpid_sip_remove_headers(sip_msg_t *msg, const str *name)
 {
 	hdr_field_t *hf;
 	int n = 0;
@@ -113,7 +113,7 @@ int tpid_sip_remove_identity(sip_msg_t *msg, const char *ppt, int keep_first)
 	return n;
 }
 
-int tpid_sip_add_header(sip_msg_t *msg, str *name, const char *value)
+int tpid_sip_add_header(sip_msg_t *msg, const str *name, const char *value)
 {
 	struct lump *anchor;
 	size_t vlen = strlen(value);

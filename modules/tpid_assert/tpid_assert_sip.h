@@ -18,14 +18,14 @@
 #define TPID_PPT_THIRD_PARTY "rcd"
 
 /* Removes every header named name; returns how many, -1 on error. */
-int tpid_sip_remove_headers(sip_msg_t *msg, str *name);
+int tpid_sip_remove_headers(sip_msg_t *msg, const str *name);
 
 /* Removes the Identity headers whose ppt is ppt (SHAKEN and others stay);
  * with keep_first, all but the first of them (the one just verified). */
 int tpid_sip_remove_identity(sip_msg_t *msg, const char *ppt, int keep_first);
 
 /* Appends "name: value\r\n" to the headers. 0 or -1. */
-int tpid_sip_add_header(sip_msg_t *msg, str *name, const char *value);
+int tpid_sip_add_header(sip_msg_t *msg, const str *name, const char *value);
 
 /* Copies the body of the first header named name, trimmed, NUL-terminated.
  * Returns its length, 0 if absent, -1 if longer than outsize - 1. */

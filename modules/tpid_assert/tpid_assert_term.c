@@ -27,7 +27,29 @@
 
 static struct tm_binds tpid_tmb;
 
-static void tpid_term_resumed(sip_msg_t *msg, int fetch_reason);
+/* The kinds of token verified here, by the tag their x5u waits carry. */
+#define TPID_TERM_MAX_KINDS 4
+static tpid_term_kind_t *tpid_term_kinds[TPID_TERM_MAX_KINDS];
+static int tpid_term_nkinds = 0;
+
+static void tpid_term_resumed(sip_msg_t *msg, int tag, int fetch_reason);
+static int tpid_term_issuer(const tpid_passport_t *t);
+static int tpid_term_present(sip_msg_t *msg, const tpid_claims_t *c);
+
+static tpid_term_kind_t tpid_term_tpid = {"third-party Identity",
+		TPID_PPT_THIRD_PARTY, &tpid_res, &tpid_cfg.term_policy,
+		TPID_R_NO_IDENTITY, &tpid_cfg.require_identity,
+		&tpid_cfg.present_header, &tpid_cfg.claim_header, tpid_term_issuer,
+		tpid_term_present, &tpid_st_verified, NULL, -1};
+
+int tpid_term_register(tpid_term_kind_t *k)
+{
+	if(tpid_term_nkinds >= TPID_TERM_MAX_KINDS)
+		return -1;
+	k->tag = tpid_term_nkinds;
+	tpid_term_kinds[tpid_term_nkinds++] = k;
+	return 0;
+}
 
 int tpid_term_init(void)
 {
@@ -35,6 +57,8 @@ int tpid_term_init(void)
 		LM_ERR("the tm module is required\n");
 		return -1;
 	}
+	if(tpid_term_register(&tpid_term_tpid) != 0)
+		return -1;
 	return tpid_x5u_mod_init(tpid_term_resumed);
 }
 
@@ -72,7 +96,7 @@ static int tpid_term_check_dest(sip_msg_t *msg, const tpid_claims_t *c)
 /* Who may assert what: the claims are of the one grammar (tpid.id a
  * sip/sips/tel URI whose host is iss or under it, iss a DNS name), and the
  * signer is listed for iss (x5u_signer). */
-static int tpid_term_check_issuer(const tpid_passport_t *t)
+static int tpid_term_issuer(const tpid_passport_t *t)
 {
 	int rc = tpid_claim_rules(t->claims.id, t->claims.iss);
 
@@ -124,8 +148,9 @@ static int tpid_term_check_jcc(const tpid_passport_t *t, const tpid_cert_t *c)
 
 /* The checks in their documented order; the first failure wins. *x5u
  * names the certificate to fetch when the result is TPID_X5U_MISS. */
-static int tpid_term_verify(sip_msg_t *msg, const char *hdr, size_t len,
-		tpid_claims_t *out, char *x5u, size_t x5usize)
+static int tpid_term_verify(const tpid_term_kind_t *k, sip_msg_t *msg,
+		const char *hdr, size_t len, tpid_claims_t *out, char *x5u,
+		size_t x5usize)
 {
 	static tpid_passport_t t; /* large: keep it off the worker's stack */
 	tpid_cert_t *cert = NULL;
@@ -133,7 +158,7 @@ static int tpid_term_verify(sip_msg_t *msg, const char *hdr, size_t len,
 	int64_t now = (int64_t)time(NULL);
 	int rc;
 
-	rc = tpid_passport_parse(hdr, len, TPID_PPT_THIRD_PARTY, &t);
+	rc = tpid_passport_parse(hdr, len, k->ppt, &t);
 	if(rc != TPID_OK)
 		return rc;
 	rc = tpid_term_key(&t, &cert, &pub);
@@ -147,7 +172,7 @@ static int tpid_term_verify(sip_msg_t *msg, const char *hdr, size_t len,
 	rc = tpid_term_check_jcc(&t, cert);
 	if(rc != TPID_OK)
 		return rc;
-	rc = tpid_term_check_issuer(&t);
+	rc = k->check(&t);
 	if(rc != TPID_OK)
 		return rc;
 	rc = tpid_passport_check_time(
@@ -242,30 +267,34 @@ static void tpid_term_reason_upstream(sip_msg_t *msg, const char *rsn)
 	}
 }
 
-static int tpid_term_refuse(sip_msg_t *msg, int reason)
+static int tpid_term_refuse(
+		const tpid_term_kind_t *k, sip_msg_t *msg, int reason)
 {
+	tpid_result_t *res = k->res;
 	char rsn[128];
 	str rname = str_init("Reason");
 
-	tpid_res.reason = reason;
+	res->reason = reason;
 	/* Nothing unverified is offered to the script as a claim. */
-	memset(&tpid_res.claims, 0, sizeof(tpid_res.claims));
+	memset(&res->claims, 0, sizeof(res->claims));
 	tpid_stats_reason(reason);
+	if(k->refused != NULL)
+		update_stat(*k->refused, 1);
 	/* The failing token is not passed on: nothing unverified reaches the
 	 * callee. */
-	tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY, 0);
-	LM_NOTICE("third-party Identity not verified: %s (%d), call-id %.*s\n",
+	tpid_sip_remove_identity(msg, k->ppt, 0);
+	LM_NOTICE("%s not verified: %s (%d), call-id %.*s\n", k->what,
 			tpid_reason_name(reason), reason,
 			msg->callid ? msg->callid->body.len : 0,
 			msg->callid ? msg->callid->body.s : "");
-	switch(tpid_cfg.term_policy) {
+	switch(*k->policy) {
 		case TPID_POLICY_REJECT:
-			tpid_res.ret = TPID_RET_REJECTED;
+			res->ret = TPID_RET_REJECTED;
 			if(tpid_sip_reply(msg, tpid_reason_sip_code(reason),
 					   tpid_reason_sip_phrase(reason))
 					< 0)
-				tpid_res.ret = TPID_RET_ERROR;
-			return tpid_res.ret;
+				res->ret = TPID_RET_ERROR;
+			return res->ret;
 		case TPID_POLICY_REASON:
 			/* RFC 9410: towards the callee, and upstream in the replies. */
 			snprintf(rsn, sizeof(rsn), "STIR;cause=%d;text=\"%s\"",
@@ -277,83 +306,89 @@ static int tpid_term_refuse(sip_msg_t *msg, int reason)
 		default:
 			break;
 	}
-	tpid_res.ret = TPID_RET_STRIPPED;
-	return tpid_res.ret;
+	res->ret = TPID_RET_STRIPPED;
+	return res->ret;
 }
 
 /* One verification. resumed: the request comes back after a certificate
  * fetch, its foreign presentation and claim already removed. */
-static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
-		int resumed, int fetch_reason)
+static int tpid_term_run(const tpid_term_kind_t *k, sip_msg_t *msg, int route,
+		const str *cbname, int resumed, int fetch_reason)
 {
 	static char hdr[TPID_MAX_HDR_LEN + 1];
+	tpid_result_t *res = k->res;
 	char x5u[TPID_MAX_URI] = "";
 	int n, rc;
 
-	tpid_result_start(msg);
+	tpid_result_reset(res, msg);
 	/* Only what we verify now may be presented: drop whatever presentation
 	 * or claim came from the network. */
 	if(!resumed
-			&& (tpid_sip_remove_headers(msg, &tpid_cfg.present_header) < 0
-					|| tpid_sip_remove_headers(msg, &tpid_cfg.claim_header)
-							   < 0))
-		return tpid_term_refuse(msg, TPID_R_INTERNAL);
+			&& (tpid_sip_remove_headers(msg, k->present_header) < 0
+					|| tpid_sip_remove_headers(msg, k->claim_header) < 0))
+		return tpid_term_refuse(k, msg, TPID_R_INTERNAL);
 
-	n = tpid_sip_get_identity(msg, TPID_PPT_THIRD_PARTY, hdr, sizeof(hdr));
+	n = tpid_sip_get_identity(msg, k->ppt, hdr, sizeof(hdr));
 	if(n < 0)
-		return tpid_term_refuse(msg, TPID_R_BAD_SYNTAX);
+		return tpid_term_refuse(k, msg, TPID_R_BAD_SYNTAX);
 	if(n == 0) {
-		if(tpid_cfg.require_identity)
-			return tpid_term_refuse(msg, TPID_R_NO_IDENTITY);
-		tpid_res.reason = TPID_R_NO_IDENTITY;
-		tpid_res.ret = TPID_RET_NONE;
-		return tpid_res.ret;
+		if(k->require != NULL && *k->require)
+			return tpid_term_refuse(k, msg, k->no_token);
+		res->reason = k->no_token;
+		res->ret = TPID_RET_NONE;
+		return res->ret;
 	}
-	rc = tpid_term_verify(msg, hdr, n, &tpid_res.claims, x5u, sizeof(x5u));
+	rc = tpid_term_verify(k, msg, hdr, n, &res->claims, x5u, sizeof(x5u));
 	if(rc == TPID_X5U_MISS) {
 		/* Resumed and still missing: the fetch failed (its reason), or
 		 * the entry went meanwhile. */
 		if(resumed)
-			return tpid_term_refuse(msg, fetch_reason != TPID_OK
-												 ? fetch_reason
-												 : TPID_R_CERT_UNAVAILABLE);
+			return tpid_term_refuse(k, msg,
+					fetch_reason != TPID_OK ? fetch_reason
+											: TPID_R_CERT_UNAVAILABLE);
 		if(route < 0 && (cbname == NULL || cbname->len <= 0)) {
 			tpid_x5u_prefetch(x5u);
-			return tpid_term_refuse(msg, TPID_R_CERT_UNAVAILABLE);
+			return tpid_term_refuse(k, msg, TPID_R_CERT_UNAVAILABLE);
 		}
-		rc = tpid_x5u_suspend(msg, x5u, route, cbname);
+		rc = tpid_x5u_suspend(msg, x5u, route, cbname, k->tag);
 		if(rc == TPID_X5U_RETRY) /* it arrived meanwhile */
 			rc = tpid_term_verify(
-					msg, hdr, n, &tpid_res.claims, x5u, sizeof(x5u));
+					k, msg, hdr, n, &res->claims, x5u, sizeof(x5u));
 		else if(rc == TPID_OK) {
-			tpid_res.ret = TPID_RET_SUSPENDED;
+			res->ret = TPID_RET_SUSPENDED;
 			return TPID_RET_SUSPENDED;
 		}
 		if(rc == TPID_X5U_MISS)
 			rc = TPID_R_CERT_UNAVAILABLE;
 	}
 	/* Only the token just verified may reach the callee. */
-	if(rc == TPID_OK
-			&& tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY, 1) < 0)
+	if(rc == TPID_OK && tpid_sip_remove_identity(msg, k->ppt, 1) < 0)
 		rc = TPID_R_INTERNAL;
 	if(rc == TPID_OK)
-		rc = tpid_term_present(msg, &tpid_res.claims);
+		rc = k->present(msg, &res->claims);
 	if(rc != TPID_OK)
-		return tpid_term_refuse(msg, rc);
-	update_stat(tpid_st_verified, 1);
-	tpid_res.reason = TPID_OK;
-	tpid_res.ret = TPID_RET_ASSERTED;
-	return tpid_res.ret;
+		return tpid_term_refuse(k, msg, rc);
+	update_stat(*k->verified, 1);
+	res->reason = TPID_OK;
+	res->ret = TPID_RET_ASSERTED;
+	return res->ret;
 }
 
 int tpid_term(sip_msg_t *msg, int route, const str *cbname)
 {
-	return tpid_term_run(msg, route, cbname, 0, TPID_OK);
+	return tpid_term_run(&tpid_term_tpid, msg, route, cbname, 0, TPID_OK);
+}
+
+int tpid_term_kind(
+		const tpid_term_kind_t *k, sip_msg_t *msg, int route, const str *cbname)
+{
+	return tpid_term_run(k, msg, route, cbname, 0, TPID_OK);
 }
 
 /* A request resumed after its certificate fetch: verify again (the
  * certificate is now cached, or the fetch's failure is the reason). */
-static void tpid_term_resumed(sip_msg_t *msg, int fetch_reason)
+static void tpid_term_resumed(sip_msg_t *msg, int tag, int fetch_reason)
 {
-	tpid_term_run(msg, -1, NULL, 1, fetch_reason);
+	if(tag >= 0 && tag < tpid_term_nkinds)
+		tpid_term_run(tpid_term_kinds[tag], msg, -1, NULL, 1, fetch_reason);
 }

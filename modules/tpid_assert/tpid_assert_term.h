@@ -6,8 +6,43 @@
 #ifndef TPID_ASSERT_TERM_H
 #define TPID_ASSERT_TERM_H
 
+#include "core/counters.h"
 #include "core/parser/msg_parser.h"
 #include "core/str.h"
+
+#include "tpid_assert_cfg.h"
+#include "tpid_passport.h"
+
+/* A kind of token the terminating side verifies (the third-party ID, the
+ * avatar): every check of tpid_assert_term() applies to each, in the same
+ * order; a kind adds its claim rules, its presentation, its result and
+ * policy. */
+typedef struct tpid_term_kind
+{
+	const char *what; /* for the log, e.g. "third-party Identity" */
+	const char *ppt;  /* the Identity headers it verifies */
+	tpid_result_t *res;
+	const int *policy;	/* a tpid_policy_t */
+	int no_token;		/* the reason when there is no such token */
+	const int *require; /* no token is a failure when *require; or NULL */
+	const str *present_header; /* removed from the network, then added */
+	const str *claim_header;   /* removed from the network */
+	/* Who may assert what, after the signature and claim constraints. */
+	int (*check)(const tpid_passport_t *t);
+	/* Adds the presentation of verified claims. TPID_OK or a reason. */
+	int (*present)(sip_msg_t *msg, const tpid_claims_t *c);
+	stat_var **verified;
+	stat_var **refused; /* tokens of this kind not verified, or NULL */
+	int tag;			/* set by tpid_term_register() */
+} tpid_term_kind_t;
+
+/* Registers another kind (before the x5u fetching starts: at mod_init,
+ * after tpid_term_init()). 0 or -1. */
+int tpid_term_register(tpid_term_kind_t *k);
+
+/* tpid_term() for kind k. */
+int tpid_term_kind(const tpid_term_kind_t *k, sip_msg_t *msg, int route,
+		const str *cbname);
 
 /* Loads the tm API (RFC 9410 replies). At mod_init. 0 or -1. */
 int tpid_term_init(void);

@@ -34,6 +34,7 @@ typedef struct tpid_x5u_waiter
 {
 	tpid_async_waiter_t base; /* first */
 	int detached;			  /* a prefetch: no transaction waits behind it */
+	int tag;				  /* handed back to resumed() */
 } tpid_x5u_waiter_t;
 
 typedef struct tpid_x5u_job
@@ -49,7 +50,8 @@ typedef struct tpid_x5u_outcome
 	int reason;
 } tpid_x5u_outcome_t;
 
-static void (*tpid_x5u_resumed)(sip_msg_t *msg, int fetch_reason) = NULL;
+static void (*tpid_x5u_resumed)(
+		sip_msg_t *msg, int tag, int fetch_reason) = NULL;
 static tpid_certcache_t *tpid_cc = NULL;
 static int tpid_x5u_kind = -1;
 static counter_handle_t tpid_x5u_cnt_fetches;
@@ -155,7 +157,8 @@ static void tpid_x5u_done(tpid_async_job_t *job, const tpid_https_result_t *res)
 static void tpid_x5u_apply(
 		sip_msg_t *msg, tpid_async_waiter_t *w, const void *outcome)
 {
-	tpid_x5u_resumed(msg, ((const tpid_x5u_outcome_t *)outcome)->reason);
+	tpid_x5u_resumed(msg, ((tpid_x5u_waiter_t *)w)->tag,
+			((const tpid_x5u_outcome_t *)outcome)->reason);
 }
 
 static const tpid_async_kind_t tpid_x5u_job_kind = {
@@ -239,7 +242,7 @@ static int64_t tpid_x5u_deadline(int64_t now)
 }
 
 int tpid_x5u_suspend(
-		sip_msg_t *msg, const char *x5u, int route, const str *cbname)
+		sip_msg_t *msg, const char *x5u, int route, const str *cbname, int tag)
 {
 	int64_t now = (int64_t)time(NULL);
 	tpid_x5u_waiter_t *w;
@@ -252,6 +255,7 @@ int tpid_x5u_suspend(
 			tpid_x5u_kind, sizeof(*w), route, cbname);
 	if(w == NULL)
 		return TPID_R_INTERNAL;
+	w->tag = tag;
 	rc = tpid_async_suspend(msg, &w->base);
 	if(rc != TPID_OK) {
 		tpid_async_waiter_free(&w->base);
@@ -409,7 +413,8 @@ void tpid_x5u_rpc_flush(rpc_t *rpc, void *ctx)
 	rpc->add(ctx, "d", n);
 }
 
-int tpid_x5u_mod_init(void (*resumed)(sip_msg_t *msg, int fetch_reason))
+int tpid_x5u_mod_init(
+		void (*resumed)(sip_msg_t *msg, int tag, int fetch_reason))
 {
 	tpid_cache_ops_t ops;
 	unsigned int n;

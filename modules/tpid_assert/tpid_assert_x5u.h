@@ -30,9 +30,10 @@
 
 /* Registers the fetch job kind, the shared cache and its timer, when
  * fetching is on. resumed runs on a request that waited for a fetch,
- * before its route, with TPID_OK or the fetch's failure reason. At
- * mod_init. 0 or -1. */
-int tpid_x5u_mod_init(void (*resumed)(sip_msg_t *msg, int fetch_reason));
+ * before its route, with the tag it was suspended with and TPID_OK or the
+ * fetch's failure reason. At mod_init. 0 or -1. */
+int tpid_x5u_mod_init(
+		void (*resumed)(sip_msg_t *msg, int tag, int fetch_reason));
 
 /* The cached certificate for x5u (borrowed: valid until the next call in
  * this process): TPID_OK, CERT_FETCH / CERT_INVALID (a recent fetch
@@ -41,10 +42,10 @@ int tpid_x5u_mod_init(void (*resumed)(sip_msg_t *msg, int fetch_reason));
 int tpid_x5u_cert(const char *x5u, tpid_cert_t **cert);
 
 /* Suspends msg until x5u is fetched; route or cbname runs after the
- * verification is done again. TPID_OK, TPID_X5U_RETRY (msg not
- * suspended: it is there now), or a reason (msg untouched). */
+ * verification is done again (tag says which). TPID_OK, TPID_X5U_RETRY
+ * (msg not suspended: it is there now), or a reason (msg untouched). */
 int tpid_x5u_suspend(
-		sip_msg_t *msg, const char *x5u, int route, const str *cbname);
+		sip_msg_t *msg, const char *x5u, int route, const str *cbname, int tag);
 
 /* Starts a fetch nobody waits for (unless one is out already). */
 void tpid_x5u_prefetch(const char *x5u);
