@@ -298,7 +298,7 @@ class Stack:
                 "TERM_POLICY": self._q(self.term_policy),
                 # the test operator's signer vouches for every enterprise of the stack,
                 # whether its certificate is pinned or fetched from the repository
-                "X5U_SIGNER": self._q("https://cert.example.net/=" + DOMAINS),
+                "X5U_SIGNER": self._q("https://cert.example.net/=" + DOMAINS + ",avatar"),
                 "X5U_SIGNER2": self._q(CERT_URL + "=" + DOMAINS),
                 "X5U_ALLOW2": self._q(CERT_URL),
                 "X5U_CA_FILE": self._q(os.path.join(PKI, "hook-ca.pem")),

@@ -286,7 +286,7 @@ int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname)
 	if(tpid_dir_get(&tpid_ents, domain, &ent) < 0)
 		return tpid_orig_refuse(msg, TPID_R_NO_ENTERPRISE);
 	rc = tpid_query_ask(
-			&tpid_orig_role, msg, &ent, served, dest, c, route, cbname);
+			&tpid_orig_role, msg, &ent, served, id, dest, c, route, cbname);
 	if(rc != TPID_OK)
 		return tpid_orig_refuse(msg, rc);
 	/* Suspended: the route runs when the answer (or the timeout) comes. */

@@ -24,6 +24,7 @@
 typedef struct tpid_query_waiter
 {
 	tpid_async_waiter_t base; /* first */
+	char id[TPID_MAX_URI];	  /* the cache key with the served user */
 	tpid_claims_t claims;	  /* all but what the answer adds */
 } tpid_query_waiter_t;
 
@@ -142,7 +143,7 @@ static void tpid_query_unsend(tpid_query_role_t *r, tpid_query_waiter_t *w,
 	tpid_waiter_t *lst = NULL, **pp;
 
 	if(rc == TPID_CACHE_OWNER)
-		lst = tpid_cache_complete(r->dir->cache, served, w->claims.id,
+		lst = tpid_cache_complete(r->dir->cache, served, w->id,
 				&w->base.link, TPID_R_INTERNAL, NULL, (int64_t)time(NULL), 0);
 	for(pp = &lst; *pp; pp = &(*pp)->next) {
 		if(*pp == &w->base.link) {
@@ -155,8 +156,9 @@ static void tpid_query_unsend(tpid_query_role_t *r, tpid_query_waiter_t *w,
 }
 
 int tpid_query_ask(tpid_query_role_t *r, sip_msg_t *msg,
-		const tpid_enterprise_t *e, const char *served, const char *dest,
-		const tpid_claims_t *c, int route, const str *cbname)
+		const tpid_enterprise_t *e, const char *served, const char *id,
+		const char *dest, const tpid_claims_t *c, int route,
+		const str *cbname)
 {
 	int64_t now = (int64_t)time(NULL);
 	int64_t deadline =
@@ -170,13 +172,14 @@ int tpid_query_ask(tpid_query_role_t *r, sip_msg_t *msg,
 	if(w == NULL)
 		return TPID_R_INTERNAL;
 	w->claims = *c;
+	snprintf(w->id, sizeof(w->id), "%s", id);
 	rc = tpid_async_suspend(msg, &w->base);
 	if(rc != TPID_OK) {
 		tpid_async_waiter_free(&w->base);
 		return rc;
 	}
 	/* From here on the transaction is ours to resume. */
-	rc = tpid_cache_lookup(r->dir->cache, served, c->id, e->domain, now,
+	rc = tpid_cache_lookup(r->dir->cache, served, id, e->domain, now,
 			deadline, &w->base.link, NULL);
 	if(rc == TPID_CACHE_JOINED) {
 		update_stat(*r->joined, 1);
@@ -186,7 +189,7 @@ int tpid_query_ask(tpid_query_role_t *r, sip_msg_t *msg,
 	if(q != NULL) {
 		q->ent = *e;
 		snprintf(q->served, sizeof(q->served), "%s", served);
-		snprintf(q->id, sizeof(q->id), "%s", c->id);
+		snprintf(q->id, sizeof(q->id), "%s", id);
 		snprintf(q->dest, sizeof(q->dest), "%s", dest);
 		if(msg->callid != NULL
 				&& msg->callid->body.len < (int)sizeof(q->callid)) {

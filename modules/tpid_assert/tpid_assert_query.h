@@ -84,13 +84,14 @@ typedef struct tpid_query_role
 /* Registers role's job kind and purge timer. At mod_init. 0 or -1. */
 int tpid_query_register(tpid_query_role_t *role);
 
-/* Suspends msg and asks e about (served, c->id) for dest, unless a query
- * for the same is under way (then msg waits for its answer). c is what
- * the resumed call gets back in tpid_res.claims. TPID_OK when suspended;
- * else a reason, with msg untouched. */
+/* Suspends msg and asks e about (served, id) for dest, unless a query for
+ * the same is under way (then msg waits for its answer). c is what the
+ * resumed call gets back (role->apply). TPID_OK when suspended; else a
+ * reason, with msg untouched. */
 int tpid_query_ask(tpid_query_role_t *role, sip_msg_t *msg,
-		const tpid_enterprise_t *e, const char *served, const char *dest,
-		const tpid_claims_t *c, int route, const str *cbname);
+		const tpid_enterprise_t *e, const char *served, const char *id,
+		const char *dest, const tpid_claims_t *c, int route,
+		const str *cbname);
 
 /* How long an answer is cached (0: not at all): the service's ttl (none:
  * default_ttl) within the service's and the module's ttl_cap, denials

@@ -1,0 +1,320 @@
+/*
+ * tpid_assert - Kamailio glue: avatar calls
+ *
+ * Originating: strip any avatar token or presentation the UE sent, read
+ * the claimed Avatar-ID, ask the avatar repository (BAR) of the served
+ * user's domain whether this user may use it (decision cache, else an
+ * asynchronous query, tpid_assert_query.h), and sign a ppt=avatar Identity
+ * header with the representation the BAR named; or apply the avatar deny /
+ * failure policy. Terminating: the avatar token is a kind of the
+ * verification pipeline (tpid_assert_term.h) with its own claim rules,
+ * presentation, result and policy.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/dprint.h"
+
+#include "tpid_assert_avatar.h"
+#include "tpid_assert_cfg.h"
+#include "tpid_assert_dir.h"
+#include "tpid_assert_query.h"
+#include "tpid_assert_signer.h"
+#include "tpid_assert_sip.h"
+#include "tpid_assert_stats.h"
+#include "tpid_assert_term.h"
+#include "tpid_avatar.h"
+#include "tpid_bar.h"
+#include "tpid_signers.h"
+
+/* A cached decision this close to its end is asked again (see orig). */
+#define TPID_AV_MIN_EXP 3
+
+/* ---- the cached representation: "<digest> <fmt> <url>" ------------------ */
+
+/* The three fields passed their grammar (no blank in any of them). */
+static void tpid_av_pack(const char *digest, const char *fmt, const char *url,
+		char *out, size_t outsize)
+{
+	if(snprintf(out, outsize, "%s %s %s", digest, fmt, url) >= (int)outsize)
+		out[0] = '\0';
+}
+
+static int tpid_av_unpack(const char *v, tpid_claims_t *c)
+{
+	const char *a = strchr(v, ' '), *b;
+
+	if(a == NULL || (b = strchr(a + 1, ' ')) == NULL)
+		return -1;
+	if((size_t)(a - v) >= sizeof(c->digest)
+			|| (size_t)(b - a - 1) >= sizeof(c->fmt)
+			|| strlen(b + 1) >= sizeof(c->bar))
+		return -1;
+	memcpy(c->digest, v, a - v);
+	c->digest[a - v] = '\0';
+	memcpy(c->fmt, a + 1, b - a - 1);
+	c->fmt[b - a - 1] = '\0';
+	strcpy(c->bar, b + 1);
+	return 0;
+}
+
+/* ---- originating ------------------------------------------------------------ */
+
+static int tpid_av_is_denial(int reason)
+{
+	switch(reason) {
+		case TPID_R_AVATAR_BAD_ID:
+		case TPID_R_NO_SERVED_USER:
+		case TPID_R_AVATAR_NO_BAR:
+		case TPID_R_AVATAR_DENIED:
+		case TPID_R_AVATAR_UNKNOWN:
+			return 1;
+		default:
+			return 0;
+	}
+}
+
+/* The avatar is not signed: the deny or failure policy decides whether
+ * the call goes on without it. */
+static int tpid_av_refuse(sip_msg_t *msg, int reason)
+{
+	int deny = tpid_av_is_denial(reason);
+	int policy = deny ? tpid_cfg.avatar_deny_policy : tpid_cfg.avatar_fail_policy;
+	int code = deny ? tpid_cfg.avatar_deny_code : tpid_cfg.avatar_fail_code;
+
+	tpid_avres.reason = reason;
+	memset(&tpid_avres.claims, 0, sizeof(tpid_avres.claims));
+	tpid_stats_reason(reason);
+	LM_NOTICE("avatar refused: %s (%d), call-id %.*s\n",
+			tpid_reason_name(reason), reason,
+			msg->callid ? msg->callid->body.len : 0,
+			msg->callid ? msg->callid->body.s : "");
+	if(policy == TPID_POLICY_REJECT) {
+		tpid_avres.ret = TPID_RET_REJECTED;
+		if(tpid_sip_reply(msg, code, tpid_reason_sip_phrase(reason)) < 0)
+			tpid_avres.ret = TPID_RET_ERROR;
+		return tpid_avres.ret;
+	}
+	tpid_avres.ret = TPID_RET_STRIPPED;
+	return tpid_avres.ret;
+}
+
+static int tpid_av_sign(sip_msg_t *msg, tpid_claims_t *c)
+{
+	char hdr[TPID_MAX_HDR_LEN];
+	str name = str_init(TPID_IDENTITY_HDR);
+	const char *x5u = NULL;
+	EVP_PKEY *key;
+	int rc;
+
+	key = tpid_signer_current(&x5u);
+	if(key == NULL)
+		return TPID_R_SIGN_FAILED;
+	snprintf(c->x5u, sizeof(c->x5u), "%s", x5u);
+	rc = tpid_passport_sign(c, key, hdr, sizeof(hdr));
+	if(rc != TPID_OK)
+		return rc;
+	if(tpid_sip_add_header(msg, &name, hdr) < 0)
+		return TPID_R_INTERNAL;
+	return TPID_OK;
+}
+
+/* Signs the avatar the BAR authorized (value: its representation), or
+ * applies the policy. */
+static int tpid_av_apply(
+		sip_msg_t *msg, tpid_claims_t *c, int reason, const char *value)
+{
+	int rc;
+
+	if(reason != TPID_OK)
+		return tpid_av_refuse(msg, reason);
+	if(value == NULL || tpid_av_unpack(value, c) < 0
+			|| tpid_avatar_check_claims(c) != TPID_OK)
+		return tpid_av_refuse(msg, TPID_R_BAR_BAD_ANSWER);
+	rc = tpid_av_sign(msg, c);
+	if(rc != TPID_OK)
+		return tpid_av_refuse(msg, rc);
+	update_stat(tpid_st_avatar_signed, 1);
+	tpid_avres.reason = TPID_OK;
+	tpid_avres.ret = TPID_RET_ASSERTED;
+	return tpid_avres.ret;
+}
+
+static int tpid_av_start(
+		tpid_https_t *eng, const tpid_query_job_t *q, tpid_async_job_t *job)
+{
+	const char *dests[1] = {q->dest};
+	tpid_bar_query_t bq;
+
+	memset(&bq, 0, sizeof(bq));
+	bq.served_user = q->served;
+	bq.avatar_id = q->id;
+	bq.dest = dests;
+	bq.ndest = 1;
+	bq.call_id = q->callid;
+	bq.time = q->time;
+	return tpid_bar_add(eng, &q->ent, &bq, tpid_cfg.hook_max_body, job)
+						   == TPID_OK
+				   ? 0
+				   : -1;
+}
+
+/* The BAR's answer as a reason; the representation is the value cached
+ * with an authorization. */
+static void tpid_av_answer(
+		const tpid_https_result_t *res, tpid_query_answer_t *qa)
+{
+	static tpid_bar_answer_t a; /* large: off the worker's stack */
+
+	memset(&a, 0, sizeof(a));
+	qa->reason = res != NULL ? tpid_bar_result(res, &a) : TPID_R_INTERNAL;
+	qa->http_status = a.http_status;
+	snprintf(qa->text, sizeof(qa->text), "%s", a.text);
+	if(qa->reason != TPID_OK && qa->reason != TPID_R_AVATAR_DENIED
+			&& qa->reason != TPID_R_AVATAR_UNKNOWN)
+		return;
+	qa->answered = 1;
+	qa->ttl = a.ttl;
+	qa->elapsed_ms = a.elapsed_ms;
+	if(qa->reason == TPID_OK)
+		tpid_av_pack(
+				a.digest, a.media_type, a.url, qa->value, sizeof(qa->value));
+}
+
+static void tpid_av_resumed(sip_msg_t *msg, const tpid_claims_t *claims,
+		const tpid_query_outcome_t *o)
+{
+	tpid_claims_t *c = &tpid_avres.claims;
+
+	tpid_result_reset(&tpid_avres, msg);
+	*c = *claims;
+	tpid_avres.hook_ms = o->hook_ms;
+	c->iat = (int64_t)time(NULL);
+	tpid_av_apply(msg, c, o->reason, o->value);
+}
+
+static tpid_query_role_t tpid_av_role = {"avatar repository", &tpid_bars,
+		TPID_R_BAR_TIMEOUT, tpid_av_start, tpid_av_answer, tpid_av_resumed,
+		&tpid_st_avatar_queries, &tpid_st_avatar_coalesced, -1};
+
+/* The served user's domain names its BAR; a tel: user (or a SIP URI
+ * without one) is served by the default ("*") entry. */
+static void tpid_av_domain(const char *served, char *out, size_t outsize)
+{
+	if(tpid_id_domain(served, strlen(served), out, outsize) < 0)
+		out[0] = '\0';
+}
+
+int tpid_avatar_orig(sip_msg_t *msg, int route, const str *cbname)
+{
+	char aid[TPID_MAX_AID + 1], domain[TPID_MAX_DOMAIN];
+	char served[TPID_MAX_URI], dest[TPID_MAX_URI];
+	tpid_ident_t served_id, dest_id;
+	tpid_enterprise_t bar;
+	tpid_cache_view_t view;
+	tpid_claims_t *c = &tpid_avres.claims;
+	int64_t now = (int64_t)time(NULL);
+	int n, rc;
+
+	tpid_result_reset(&tpid_avres, msg);
+	/* Nothing avatar the UE sent goes on but its claim, read first. */
+	if(tpid_sip_remove_identity(msg, TPID_PPT_AVATAR, 0) < 0
+			|| tpid_sip_remove_headers(msg, &tpid_cfg.avatar_present_header)
+					   < 0)
+		return tpid_av_refuse(msg, TPID_R_INTERNAL);
+	n = tpid_sip_get_header(msg, &tpid_cfg.avatar_header, aid, sizeof(aid));
+	if(tpid_sip_remove_headers(msg, &tpid_cfg.avatar_header) < 0)
+		return tpid_av_refuse(msg, TPID_R_INTERNAL);
+	if(n == 0) {
+		tpid_avres.reason = TPID_R_NO_AVATAR;
+		tpid_avres.ret = TPID_RET_NONE;
+		return tpid_avres.ret;
+	}
+	if(n < 0 || !tpid_avatar_id_ok(aid, (size_t)n))
+		return tpid_av_refuse(msg, TPID_R_AVATAR_BAD_ID);
+
+	if(tpid_sip_pai(msg, &served_id, NULL, 1) < 1)
+		return tpid_av_refuse(msg, TPID_R_NO_SERVED_USER);
+	if(tpid_sip_ruri(msg, &dest_id) < 0)
+		return tpid_av_refuse(msg, TPID_R_BAD_DEST);
+	tpid_sip_ident_uri(&served_id, served, sizeof(served));
+	tpid_sip_ident_uri(&dest_id, dest, sizeof(dest));
+	snprintf(c->ppt, sizeof(c->ppt), "%s", TPID_PPT_AVATAR);
+	snprintf(c->aid, sizeof(c->aid), "%s", aid);
+	c->orig = served_id;
+	c->ndest = 1;
+	c->dest[0] = dest_id;
+
+	tpid_av_domain(served, domain, sizeof(domain));
+	if(tpid_dir_get(&tpid_bars, domain, &bar) < 0)
+		return tpid_av_refuse(msg, TPID_R_AVATAR_NO_BAR);
+	if(tpid_cache_lookup(tpid_bars.cache, served, aid, bar.domain, now, 0,
+			   NULL, &view)
+					== TPID_CACHE_HIT
+			&& view.expires - now >= TPID_AV_MIN_EXP) {
+		update_stat(tpid_st_avatar_cache_hits, 1);
+		c->iat = now;
+		return tpid_av_apply(msg, c, view.reason, view.value);
+	}
+	update_stat(tpid_st_avatar_cache_misses, 1);
+	rc = tpid_query_ask(
+			&tpid_av_role, msg, &bar, served, aid, dest, c, route, cbname);
+	if(rc != TPID_OK)
+		return tpid_av_refuse(msg, rc == TPID_R_HOOK_BUSY ? TPID_R_BAR_BUSY : rc);
+	tpid_avres.ret = TPID_RET_SUSPENDED;
+	return TPID_RET_SUSPENDED;
+}
+
+/* ---- terminating -------------------------------------------------------------- */
+
+/* The avatar claims keep their grammar, and the signer may assert avatars
+ * (x5u_signer ... "avatar"). */
+static int tpid_av_check(const tpid_passport_t *t)
+{
+	int rc = tpid_avatar_check_claims(&t->claims);
+
+	if(rc != TPID_OK)
+		return rc;
+	return tpid_signers_may_avatar(tpid_cfg.signers, t->claims.x5u)
+				   ? TPID_OK
+				   : TPID_R_AVATAR_NOT_ALLOWED;
+}
+
+/* Every value passed its grammar: no quote, backslash, blank or control
+ * can reach the header. */
+static int tpid_av_present(sip_msg_t *msg, const tpid_claims_t *c)
+{
+	char value[TPID_MAX_AID + TPID_MAX_URI + TPID_MAX_FMT + TPID_MAX_SRI + 64];
+
+	snprintf(value, sizeof(value),
+			"\"%s\";bar=\"%s\";fmt=\"%s\";digest=\"%s\";verified=yes", c->aid,
+			c->bar, c->fmt, c->digest);
+	if(tpid_sip_add_header(msg, &tpid_cfg.avatar_present_header, value) < 0)
+		return TPID_R_INTERNAL;
+	return TPID_OK;
+}
+
+static tpid_term_kind_t tpid_av_kind = {"avatar Identity", TPID_PPT_AVATAR,
+		&tpid_avres, &tpid_cfg.avatar_term_policy, TPID_R_NO_AVATAR, NULL,
+		&tpid_cfg.avatar_present_header, &tpid_cfg.avatar_header,
+		tpid_av_check, tpid_av_present, &tpid_st_avatar_verified,
+		&tpid_st_avatar_refused, -1};
+
+int tpid_avatar_term(sip_msg_t *msg, int route, const str *cbname)
+{
+	return tpid_term_kind(&tpid_av_kind, msg, route, cbname);
+}
+
+int tpid_avatar_mod_init(void)
+{
+	if(tpid_dir_init(&tpid_bars, tpid_cfg.avatar_cache_size,
+			   tpid_cfg.cache_locks)
+					< 0
+			|| tpid_query_register(&tpid_av_role) < 0
+			|| tpid_term_register(&tpid_av_kind) < 0)
+		return -1;
+	return 0;
+}
