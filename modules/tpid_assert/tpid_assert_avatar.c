@@ -82,7 +82,8 @@ static int tpid_av_is_denial(int reason)
 static int tpid_av_refuse(sip_msg_t *msg, int reason)
 {
 	int deny = tpid_av_is_denial(reason);
-	int policy = deny ? tpid_cfg.avatar_deny_policy : tpid_cfg.avatar_fail_policy;
+	int policy =
+			deny ? tpid_cfg.avatar_deny_policy : tpid_cfg.avatar_fail_policy;
 	int code = deny ? tpid_cfg.avatar_deny_code : tpid_cfg.avatar_fail_code;
 
 	tpid_avres.reason = reason;
@@ -251,8 +252,8 @@ int tpid_avatar_orig(sip_msg_t *msg, int route, const str *cbname)
 	tpid_av_domain(served, domain, sizeof(domain));
 	if(tpid_dir_get(&tpid_bars, domain, &bar) < 0)
 		return tpid_av_refuse(msg, TPID_R_AVATAR_NO_BAR);
-	if(tpid_cache_lookup(tpid_bars.cache, served, aid, bar.domain, now, 0,
-			   NULL, &view)
+	if(tpid_cache_lookup(
+			   tpid_bars.cache, served, aid, bar.domain, now, 0, NULL, &view)
 					== TPID_CACHE_HIT
 			&& view.expires - now >= TPID_AV_MIN_EXP) {
 		update_stat(tpid_st_avatar_cache_hits, 1);
@@ -263,7 +264,8 @@ int tpid_avatar_orig(sip_msg_t *msg, int route, const str *cbname)
 	rc = tpid_query_ask(
 			&tpid_av_role, msg, &bar, served, aid, dest, c, route, cbname);
 	if(rc != TPID_OK)
-		return tpid_av_refuse(msg, rc == TPID_R_HOOK_BUSY ? TPID_R_BAR_BUSY : rc);
+		return tpid_av_refuse(
+				msg, rc == TPID_R_HOOK_BUSY ? TPID_R_BAR_BUSY : rc);
 	tpid_avres.ret = TPID_RET_SUSPENDED;
 	return TPID_RET_SUSPENDED;
 }
@@ -299,9 +301,8 @@ static int tpid_av_present(sip_msg_t *msg, const tpid_claims_t *c)
 
 static tpid_term_kind_t tpid_av_kind = {"avatar Identity", TPID_PPT_AVATAR,
 		&tpid_avres, &tpid_cfg.avatar_term_policy, TPID_R_NO_AVATAR, NULL,
-		&tpid_cfg.avatar_present_header, &tpid_cfg.avatar_header,
-		tpid_av_check, tpid_av_present, &tpid_st_avatar_verified,
-		&tpid_st_avatar_refused, -1};
+		&tpid_cfg.avatar_present_header, &tpid_cfg.avatar_header, tpid_av_check,
+		tpid_av_present, &tpid_st_avatar_verified, &tpid_st_avatar_refused, -1};
 
 int tpid_avatar_term(sip_msg_t *msg, int route, const str *cbname)
 {
@@ -310,8 +311,8 @@ int tpid_avatar_term(sip_msg_t *msg, int route, const str *cbname)
 
 int tpid_avatar_mod_init(void)
 {
-	if(tpid_dir_init(&tpid_bars, tpid_cfg.avatar_cache_size,
-			   tpid_cfg.cache_locks)
+	if(tpid_dir_init(
+			   &tpid_bars, tpid_cfg.avatar_cache_size, tpid_cfg.cache_locks)
 					< 0
 			|| tpid_query_register(&tpid_av_role) < 0
 			|| tpid_term_register(&tpid_av_kind) < 0)

@@ -92,8 +92,7 @@ static int w_tpid_assert_term_route(sip_msg_t *msg, char *rt, char *p2);
 static int w_tpid_assert_strip(sip_msg_t *msg, char *p1, char *p2);
 static int w_tpid_assert_avatar_orig(sip_msg_t *msg, char *rt, char *p2);
 static int w_tpid_assert_avatar_term(sip_msg_t *msg, char *p1, char *p2);
-static int w_tpid_assert_avatar_term_route(
-		sip_msg_t *msg, char *rt, char *p2);
+static int w_tpid_assert_avatar_term_route(sip_msg_t *msg, char *rt, char *p2);
 
 /* clang-format off */
 static cmd_export_t cmds[] = {

@@ -143,8 +143,8 @@ static void tpid_query_unsend(tpid_query_role_t *r, tpid_query_waiter_t *w,
 	tpid_waiter_t *lst = NULL, **pp;
 
 	if(rc == TPID_CACHE_OWNER)
-		lst = tpid_cache_complete(r->dir->cache, served, w->id,
-				&w->base.link, TPID_R_INTERNAL, NULL, (int64_t)time(NULL), 0);
+		lst = tpid_cache_complete(r->dir->cache, served, w->id, &w->base.link,
+				TPID_R_INTERNAL, NULL, (int64_t)time(NULL), 0);
 	for(pp = &lst; *pp; pp = &(*pp)->next) {
 		if(*pp == &w->base.link) {
 			*pp = w->base.link.next;
@@ -157,8 +157,7 @@ static void tpid_query_unsend(tpid_query_role_t *r, tpid_query_waiter_t *w,
 
 int tpid_query_ask(tpid_query_role_t *r, sip_msg_t *msg,
 		const tpid_enterprise_t *e, const char *served, const char *id,
-		const char *dest, const tpid_claims_t *c, int route,
-		const str *cbname)
+		const char *dest, const tpid_claims_t *c, int route, const str *cbname)
 {
 	int64_t now = (int64_t)time(NULL);
 	int64_t deadline =
@@ -179,8 +178,8 @@ int tpid_query_ask(tpid_query_role_t *r, sip_msg_t *msg,
 		return rc;
 	}
 	/* From here on the transaction is ours to resume. */
-	rc = tpid_cache_lookup(r->dir->cache, served, id, e->domain, now,
-			deadline, &w->base.link, NULL);
+	rc = tpid_cache_lookup(r->dir->cache, served, id, e->domain, now, deadline,
+			&w->base.link, NULL);
 	if(rc == TPID_CACHE_JOINED) {
 		update_stat(*r->joined, 1);
 		return TPID_OK;

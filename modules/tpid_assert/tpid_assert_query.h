@@ -90,8 +90,7 @@ int tpid_query_register(tpid_query_role_t *role);
  * reason, with msg untouched. */
 int tpid_query_ask(tpid_query_role_t *role, sip_msg_t *msg,
 		const tpid_enterprise_t *e, const char *served, const char *id,
-		const char *dest, const tpid_claims_t *c, int route,
-		const str *cbname);
+		const char *dest, const tpid_claims_t *c, int route, const str *cbname);
 
 /* How long an answer is cached (0: not at all): the service's ttl (none:
  * default_ttl) within the service's and the module's ttl_cap, denials

@@ -57,8 +57,7 @@ static int tpid_rpc_entry(const tpid_cache_view_t *v, void *arg)
 	w->rpc->struct_add(st, "ssssssdd", "served", v->served, "id", v->id,
 			w->dir == &tpid_bars ? "bar" : "enterprise", v->domain, "result",
 			tpid_rpc_result(v),
-			w->dir == &tpid_bars ? "representation" : "name", v->value,
-			"state",
+			w->dir == &tpid_bars ? "representation" : "name", v->value, "state",
 			v->state == TPID_CACHE_PENDING ? "pending" : "done", "expires_in",
 			v->state == TPID_CACHE_PENDING ? 0 : (int)(v->expires - w->now),
 			"hits", (int)v->hits);

@@ -16,7 +16,6 @@
 
 /* Which Identity headers tpid_sip_remove_identity() removes. */
 #define TPID_PPT_THIRD_PARTY "rcd"
-#define TPID_PPT_AVATAR "avatar"
 
 /* Removes every header named name; returns how many, -1 on error. */
 int tpid_sip_remove_headers(sip_msg_t *msg, const str *name);
