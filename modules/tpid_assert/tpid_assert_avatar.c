@@ -21,7 +21,6 @@
 #include "tpid_assert_avatar.h"
 #include "tpid_assert_cfg.h"
 #include "tpid_assert_dir.h"
-#include "tpid_assert_query.h"
 #include "tpid_assert_signer.h"
 #include "tpid_assert_sip.h"
 #include "tpid_assert_stats.h"
@@ -103,39 +102,22 @@ static int tpid_av_refuse(sip_msg_t *msg, int reason)
 	return tpid_avres.ret;
 }
 
-static int tpid_av_sign(sip_msg_t *msg, tpid_claims_t *c)
+int tpid_avatar_apply(sip_msg_t *msg, const tpid_claims_t *claims,
+		const tpid_query_outcome_t *o)
 {
-	char hdr[TPID_MAX_HDR_LEN];
-	str name = str_init(TPID_IDENTITY_HDR);
-	const char *x5u = NULL;
-	EVP_PKEY *key;
+	tpid_claims_t *c = &tpid_avres.claims;
 	int rc;
 
-	key = tpid_signer_current(&x5u);
-	if(key == NULL)
-		return TPID_R_SIGN_FAILED;
-	snprintf(c->x5u, sizeof(c->x5u), "%s", x5u);
-	rc = tpid_passport_sign(c, key, hdr, sizeof(hdr));
-	if(rc != TPID_OK)
-		return rc;
-	if(tpid_sip_add_header(msg, &name, hdr) < 0)
-		return TPID_R_INTERNAL;
-	return TPID_OK;
-}
-
-/* Signs the avatar the BAR authorized (value: its representation), or
- * applies the policy. */
-static int tpid_av_apply(
-		sip_msg_t *msg, tpid_claims_t *c, int reason, const char *value)
-{
-	int rc;
-
-	if(reason != TPID_OK)
-		return tpid_av_refuse(msg, reason);
-	if(value == NULL || tpid_av_unpack(value, c) < 0
+	*c = *claims;
+	tpid_avres.hook_ms = o->hook_ms;
+	c->iat = (int64_t)time(NULL);
+	if(o->reason != TPID_OK)
+		return tpid_av_refuse(msg, o->reason);
+	/* what the BAR named goes into a signed token: its grammar again */
+	if(tpid_av_unpack(o->value, c) < 0
 			|| tpid_avatar_check_claims(c) != TPID_OK)
 		return tpid_av_refuse(msg, TPID_R_BAR_BAD_ANSWER);
-	rc = tpid_av_sign(msg, c);
+	rc = tpid_signer_add_identity(msg, c);
 	if(rc != TPID_OK)
 		return tpid_av_refuse(msg, rc);
 	update_stat(tpid_st_avatar_signed, 1);
@@ -185,89 +167,73 @@ static void tpid_av_answer(
 				a.digest, a.media_type, a.url, qa->value, sizeof(qa->value));
 }
 
-static void tpid_av_resumed(sip_msg_t *msg, const tpid_claims_t *claims,
-		const tpid_query_outcome_t *o)
-{
-	tpid_claims_t *c = &tpid_avres.claims;
-
-	tpid_result_reset(&tpid_avres, msg);
-	*c = *claims;
-	tpid_avres.hook_ms = o->hook_ms;
-	c->iat = (int64_t)time(NULL);
-	tpid_av_apply(msg, c, o->reason, o->value);
-}
-
 static tpid_query_role_t tpid_av_role = {"avatar repository", &tpid_bars,
-		TPID_R_BAR_TIMEOUT, tpid_av_start, tpid_av_answer, tpid_av_resumed,
+		TPID_R_BAR_TIMEOUT, tpid_av_start, tpid_av_answer,
 		&tpid_st_avatar_queries, &tpid_st_avatar_coalesced, -1};
 
-/* The served user's domain names its BAR; a tel: user (or a SIP URI
- * without one) is served by the default ("*") entry. */
-static void tpid_av_domain(const char *served, char *out, size_t outsize)
+tpid_query_role_t *tpid_avatar_role(void)
 {
-	if(tpid_id_domain(served, strlen(served), out, outsize) < 0)
-		out[0] = '\0';
+	return &tpid_av_role;
 }
 
-int tpid_avatar_orig(sip_msg_t *msg, int route, const str *cbname)
+int tpid_avatar_strip(sip_msg_t *msg)
 {
-	char aid[TPID_MAX_AID + 1], domain[TPID_MAX_DOMAIN];
-	char served[TPID_MAX_URI], dest[TPID_MAX_URI];
-	tpid_ident_t served_id, dest_id;
-	tpid_enterprise_t bar;
-	tpid_cache_view_t view;
-	tpid_claims_t *c = &tpid_avres.claims;
-	int64_t now = (int64_t)time(NULL);
-	int n, rc;
-
-	tpid_result_reset(&tpid_avres, msg);
-	/* Nothing avatar the UE sent goes on but its claim, read first. */
 	if(tpid_sip_remove_identity(msg, TPID_PPT_AVATAR, 0) < 0
 			|| tpid_sip_remove_headers(msg, &tpid_cfg.avatar_present_header)
 					   < 0)
-		return tpid_av_refuse(msg, TPID_R_INTERNAL);
-	n = tpid_sip_get_header(msg, &tpid_cfg.avatar_header, aid, sizeof(aid));
+		return -1;
+	return 0;
+}
+
+int tpid_avatar_prepare(sip_msg_t *msg, const tpid_ident_t *served_id,
+		const tpid_ident_t *dest_id, const char *served, int users,
+		tpid_query_part_t *p, tpid_enterprise_t *bar)
+{
+	char domain[TPID_MAX_DOMAIN];
+	tpid_claims_t *c = &p->c;
+	tpid_cache_view_t view;
+	int64_t now = (int64_t)time(NULL);
+	int n;
+
+	p->state = TPID_PART_NONE;
+	n = tpid_sip_get_header(
+			msg, &tpid_cfg.avatar_header, c->aid, sizeof(c->aid));
 	if(tpid_sip_remove_headers(msg, &tpid_cfg.avatar_header) < 0)
-		return tpid_av_refuse(msg, TPID_R_INTERNAL);
-	if(n == 0) {
-		tpid_avres.reason = TPID_R_NO_AVATAR;
-		tpid_avres.ret = TPID_RET_NONE;
-		return tpid_avres.ret;
+		return -1;
+	if(n == 0)
+		return 0;
+	if(n < 0 || !tpid_avatar_id_ok(c->aid, (size_t)n)) {
+		c->aid[0] = '\0';
+		tpid_query_part_done(p, TPID_R_AVATAR_BAD_ID, NULL, 0);
+		return 0;
 	}
-	if(n < 0 || !tpid_avatar_id_ok(aid, (size_t)n))
-		return tpid_av_refuse(msg, TPID_R_AVATAR_BAD_ID);
-
-	if(tpid_sip_pai(msg, &served_id, NULL, 1) < 1)
-		return tpid_av_refuse(msg, TPID_R_NO_SERVED_USER);
-	if(tpid_sip_ruri(msg, &dest_id) < 0)
-		return tpid_av_refuse(msg, TPID_R_BAD_DEST);
-	tpid_sip_ident_uri(&served_id, served, sizeof(served));
-	tpid_sip_ident_uri(&dest_id, dest, sizeof(dest));
+	if(users != TPID_OK) {
+		tpid_query_part_done(p, users, NULL, 0);
+		return 0;
+	}
 	snprintf(c->ppt, sizeof(c->ppt), "%s", TPID_PPT_AVATAR);
-	snprintf(c->aid, sizeof(c->aid), "%s", aid);
-	c->orig = served_id;
+	c->orig = *served_id;
 	c->ndest = 1;
-	c->dest[0] = dest_id;
-
-	tpid_av_domain(served, domain, sizeof(domain));
-	if(tpid_dir_get(&tpid_bars, domain, &bar) < 0)
-		return tpid_av_refuse(msg, TPID_R_AVATAR_NO_BAR);
-	if(tpid_cache_lookup(
-			   tpid_bars.cache, served, aid, bar.domain, now, 0, NULL, &view)
+	c->dest[0] = *dest_id;
+	/* The served user's domain names its BAR; a tel: user (or a SIP URI
+	 * without a host part) is served by the default ("*") entry. */
+	if(tpid_id_domain(served, strlen(served), domain, sizeof(domain)) < 0)
+		domain[0] = '\0';
+	if(tpid_dir_get(&tpid_bars, domain, bar) < 0) {
+		tpid_query_part_done(p, TPID_R_AVATAR_NO_BAR, NULL, 0);
+		return 0;
+	}
+	if(tpid_cache_lookup(tpid_bars.cache, served, c->aid, bar->domain, now, 0,
+			   NULL, &view)
 					== TPID_CACHE_HIT
 			&& view.expires - now >= TPID_AV_MIN_EXP) {
 		update_stat(tpid_st_avatar_cache_hits, 1);
-		c->iat = now;
-		return tpid_av_apply(msg, c, view.reason, view.value);
+		tpid_query_part_done(p, view.reason, view.value, view.expires);
+		return 0;
 	}
 	update_stat(tpid_st_avatar_cache_misses, 1);
-	rc = tpid_query_ask(
-			&tpid_av_role, msg, &bar, served, aid, dest, c, route, cbname);
-	if(rc != TPID_OK)
-		return tpid_av_refuse(
-				msg, rc == TPID_R_HOOK_BUSY ? TPID_R_BAR_BUSY : rc);
-	tpid_avres.ret = TPID_RET_SUSPENDED;
-	return TPID_RET_SUSPENDED;
+	p->state = TPID_PART_ASK;
+	return 0;
 }
 
 /* ---- terminating -------------------------------------------------------------- */
@@ -304,9 +270,9 @@ static tpid_term_kind_t tpid_av_kind = {"avatar Identity", TPID_PPT_AVATAR,
 		&tpid_cfg.avatar_present_header, &tpid_cfg.avatar_header, tpid_av_check,
 		tpid_av_present, &tpid_st_avatar_verified, &tpid_st_avatar_refused, -1};
 
-int tpid_avatar_term(sip_msg_t *msg, int route, const str *cbname)
+struct tpid_term_kind *tpid_avatar_kind(void)
 {
-	return tpid_term_kind(&tpid_av_kind, msg, route, cbname);
+	return &tpid_av_kind;
 }
 
 int tpid_avatar_mod_init(void)

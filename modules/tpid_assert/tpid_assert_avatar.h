@@ -1,6 +1,11 @@
 /*
  * tpid_assert - Kamailio glue: avatar calls (both sides)
  *
+ * The originating side decides the avatar in the same call as the
+ * third-party ID (tpid_assert_orig.c): this file reads the claim, names the
+ * BAR and carries the outcome out. The terminating side verifies the
+ * avatar token as a kind of the verification pipeline (tpid_assert_term.h).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef TPID_ASSERT_AVATAR_H
@@ -9,17 +14,35 @@
 #include "core/parser/msg_parser.h"
 #include "core/str.h"
 
+#include "tpid_assert_query.h"
+#include "tpid_enterprise.h"
+#include "tpid_passport.h"
+
 /* The avatar repositories' directory and cache, the BAR query and the
- * terminating kind. At mod_init, after tpid_term_init(). 0 or -1. */
+ * terminating kind. At mod_init, after tpid_term_init() and
+ * tpid_query_init(). 0 or -1. */
 int tpid_avatar_mod_init(void);
 
-/* Originating: the claimed Avatar-ID (avatar_header), authorized by the
- * served user's BAR, signed as a ppt=avatar token; the route (or KEMI
- * cbname) runs when a suspended request resumes. Result in tpid_avres. */
-int tpid_avatar_orig(sip_msg_t *msg, int route, const str *cbname);
+/* The BAR question's role (tpid_assert_query.h). */
+tpid_query_role_t *tpid_avatar_role(void);
 
-/* Terminating: verifies the ppt=avatar token and presents the avatar
- * (avatar_present_header). Result in tpid_avres. */
-int tpid_avatar_term(sip_msg_t *msg, int route, const str *cbname);
+/* Removes the avatar tokens and presentations the UE sent. 0 or -1. */
+int tpid_avatar_strip(sip_msg_t *msg);
+
+/* Reads and removes the claimed Avatar-ID (avatar_header) and decides what
+ * can be decided now into p: nothing claimed (NONE), decided (DONE: a bad
+ * Avatar-ID, users != TPID_OK, no BAR, a cached decision), or the BAR to
+ * ask in *bar (ASK). 0, or -1 when msg cannot be edited. */
+int tpid_avatar_prepare(sip_msg_t *msg, const tpid_ident_t *served_id,
+		const tpid_ident_t *dest_id, const char *served, int users,
+		tpid_query_part_t *p, tpid_enterprise_t *bar);
+
+/* Carries an outcome out (tpid_avres): signs the ppt=avatar token, or
+ * applies avatar_deny_policy / avatar_fail_policy. Returns the result. */
+int tpid_avatar_apply(sip_msg_t *msg, const tpid_claims_t *claims,
+		const tpid_query_outcome_t *o);
+
+/* Terminating: the avatar's kind of token (tpid_assert_term.h). */
+struct tpid_term_kind *tpid_avatar_kind(void);
 
 #endif

@@ -90,9 +90,6 @@ static int fixup_free_tpid_orig_id(void **param, int param_no);
 static int w_tpid_assert_term(sip_msg_t *msg, char *p1, char *p2);
 static int w_tpid_assert_term_route(sip_msg_t *msg, char *rt, char *p2);
 static int w_tpid_assert_strip(sip_msg_t *msg, char *p1, char *p2);
-static int w_tpid_assert_avatar_orig(sip_msg_t *msg, char *rt, char *p2);
-static int w_tpid_assert_avatar_term(sip_msg_t *msg, char *p1, char *p2);
-static int w_tpid_assert_avatar_term_route(sip_msg_t *msg, char *rt, char *p2);
 
 /* clang-format off */
 static cmd_export_t cmds[] = {
@@ -104,12 +101,6 @@ static cmd_export_t cmds[] = {
 		0, 0, REQUEST_ROUTE},
 	{"tpid_assert_term", (cmd_function)w_tpid_assert_term_route, 1,
 		fixup_tpid_orig, 0, REQUEST_ROUTE},
-	{"tpid_assert_avatar_orig", (cmd_function)w_tpid_assert_avatar_orig, 1,
-		fixup_tpid_orig, 0, REQUEST_ROUTE},
-	{"tpid_assert_avatar_term", (cmd_function)w_tpid_assert_avatar_term, 0,
-		0, 0, REQUEST_ROUTE},
-	{"tpid_assert_avatar_term", (cmd_function)w_tpid_assert_avatar_term_route,
-		1, fixup_tpid_orig, 0, REQUEST_ROUTE},
 	{"tpid_assert_strip", (cmd_function)w_tpid_assert_strip, 0,
 		0, 0, REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
 	{0, 0, 0, 0, 0, 0}
@@ -530,56 +521,6 @@ static int w_tpid_assert_term_route(sip_msg_t *msg, char *rt, char *p2)
 	return tpid_term(msg, (int)(long)rt, NULL);
 }
 
-static int ki_tpid_assert_avatar_orig(sip_msg_t *msg, str *cbname)
-{
-	if(!tpid_is_invite(msg)) {
-		LM_ERR("tpid_assert_avatar_orig() is for INVITE requests\n");
-		return TPID_RET_ERROR;
-	}
-	return tpid_avatar_orig(msg, -1, cbname);
-}
-
-static int w_tpid_assert_avatar_orig(sip_msg_t *msg, char *rt, char *p2)
-{
-	if(!tpid_is_invite(msg)) {
-		LM_ERR("tpid_assert_avatar_orig() is for INVITE requests\n");
-		return TPID_RET_ERROR;
-	}
-	return tpid_avatar_orig(msg, (int)(long)rt, NULL);
-}
-
-static int ki_tpid_assert_avatar_term(sip_msg_t *msg)
-{
-	if(!tpid_is_invite(msg)) {
-		LM_ERR("tpid_assert_avatar_term() is for INVITE requests\n");
-		return TPID_RET_ERROR;
-	}
-	return tpid_avatar_term(msg, -1, NULL);
-}
-
-static int ki_tpid_assert_avatar_term_cb(sip_msg_t *msg, str *cbname)
-{
-	if(!tpid_is_invite(msg)) {
-		LM_ERR("tpid_assert_avatar_term_cb() is for INVITE requests\n");
-		return TPID_RET_ERROR;
-	}
-	return tpid_avatar_term(msg, -1, cbname);
-}
-
-static int w_tpid_assert_avatar_term(sip_msg_t *msg, char *p1, char *p2)
-{
-	return ki_tpid_assert_avatar_term(msg);
-}
-
-static int w_tpid_assert_avatar_term_route(sip_msg_t *msg, char *rt, char *p2)
-{
-	if(!tpid_is_invite(msg)) {
-		LM_ERR("tpid_assert_avatar_term() is for INVITE requests\n");
-		return TPID_RET_ERROR;
-	}
-	return tpid_avatar_term(msg, (int)(long)rt, NULL);
-}
-
 /* Never 0 (that would end the script): 1, or -1 when the message could
  * not be edited. */
 static int ki_tpid_assert_strip(sip_msg_t *msg)
@@ -615,21 +556,6 @@ static sr_kemi_t sr_kemi_tpid_assert_exports[] = {
 	},
 	{ str_init("tpid_assert"), str_init("tpid_assert_term_cb"),
 		SR_KEMIP_INT, ki_tpid_assert_term_cb,
-		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
-	},
-	{ str_init("tpid_assert"), str_init("tpid_assert_avatar_orig"),
-		SR_KEMIP_INT, ki_tpid_assert_avatar_orig,
-		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
-	},
-	{ str_init("tpid_assert"), str_init("tpid_assert_avatar_term"),
-		SR_KEMIP_INT, ki_tpid_assert_avatar_term,
-		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
-	},
-	{ str_init("tpid_assert"), str_init("tpid_assert_avatar_term_cb"),
-		SR_KEMIP_INT, ki_tpid_assert_avatar_term_cb,
 		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
 			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
 	},
