@@ -142,6 +142,29 @@ def sign(**kw):
     return r.stdout.decode().strip()
 
 
+def sign_avatar(**kw):
+    """A ppt=avatar Identity header value from tpid-token sign; keyword arguments
+    override key, x5u, orig, dest, aid, bar, fmt, digest (default: the digest of
+    the demo representation of aid), iat."""
+    aid = kw.pop("aid", "alice-01")
+    argv = [TPID_TOKEN, "sign", "--ppt", "avatar",
+            "--key", kw.pop("key", os.path.join(PKI, "sign.key")),
+            "--x5u", kw.pop("x5u", SIGN_X5U), "--orig", kw.pop("orig", ALICE),
+            "--dest", kw.pop("dest", CALLEE), "--aid", aid,
+            "--bar", kw.pop("bar", f"{BAR_ROOT}/bar/v1/avatars/{aid}/representation"),
+            "--fmt", kw.pop("fmt", "model/gltf-binary")]
+    if "digest" in kw:
+        argv += ["--digest", kw.pop("digest")]
+    else:
+        argv += ["--object", os.path.join(ROOT, "tools", "demo-avatars", aid + ".glb")]
+    if "iat" in kw:
+        argv += ["--iat", str(kw.pop("iat"))]
+    if kw:
+        raise ValueError(f"unknown options {kw}")
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    return r.stdout.decode().strip()
+
+
 class StackError(RuntimeError):
     pass
 
