@@ -294,3 +294,20 @@ def test_wrong_digest_from_the_bar_is_caught_by_the_callee(stack):
     finally:
         stack.stop_bar()
         stack.start_bar()
+
+
+def test_module_requests_match_the_bar_contract(stack):
+    from openapi_check import BAR_SCHEMAS, assert_valid
+    flush(stack)
+    c = av_call(stack, served=S.BOB, aid=BOB_AV)
+    assert c.code == 200
+    with open(stack.bar_bodies) as f:
+        recs = [json.loads(line) for line in f]
+    mine = [r for r in recs if r["request"]["avatarAuthorizationRequest"]["callId"]
+            == c.call_id]
+    assert len(mine) == 1
+    req = mine[0]["request"]
+    assert_valid(req, "AvatarAuthorizationRequest", BAR_SCHEMAS)
+    assert req["avatarAuthorizationRequest"]["servedUser"] == S.BOB
+    assert req["avatarAuthorizationRequest"]["avatarId"] == BOB_AV
+    assert req["avatarAuthorizationRequest"]["dest"] == [CALLEE_URI]
