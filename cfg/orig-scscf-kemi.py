@@ -39,8 +39,13 @@ class kamailio:
         KSR.info("tpid orig: call-id=%s result=%s reason=%s id=%s\n" % (
             KSR.pv.get("$ci"), KSR.pv.get("$tpid(result)"),
             KSR.pv.get("$tpid(reason_name)"), KSR.pv.get("$tpid(id)")))
-        # -1: the module has already replied (policy "reject")
-        if KSR.pv.get("$tpid(result)") == -1:
+        KSR.info("tpid orig avatar: call-id=%s result=%s reason=%s id=%s\n" % (
+            KSR.pv.get("$ci"), KSR.pv.get("$tpid(avatar_result)"),
+            KSR.pv.get("$tpid(avatar_reason_name)"), KSR.pv.get("$tpid(avatar_id)")))
+        # -1: the module has already replied (policy "reject"), for the
+        # third-party ID or for the avatar
+        if KSR.pv.get("$tpid(result)") == -1 or \
+                KSR.pv.get("$tpid(avatar_result)") == -1:
             return 1
         return self.relay()
 

@@ -55,6 +55,11 @@ CERT_FILES = ("sign.pem", "sign2.pem", "sign-expired.pem", "sign-noDS.pem",
 CERT_DOWN_URL = "https://127.0.0.1:8471/"  # allowlisted, nothing listens there
 CERT_SLOW_MS = 4000  # /slow/ answers this late: past the module's 2 s timeout
 DOWN_PORT = 8444  # an enterprise whose hook is down: nothing listens here
+BAR_PORT = 8480   # the avatar repository (tools/bar_service.py)
+BAR_ROOT = f"https://{HOST}:{BAR_PORT}/bar-root"  # its apiRoot in bars.json
+# short, so that the slow-BAR test stays fast
+BAR_CONNECT_MS, BAR_TIMEOUT_MS = 300, 1000
+BAR_DATA = os.path.join(ROOT, "tools", "demo-bar.json")
 SIGN_X5U = "https://cert.example.net/tpid.pem"
 SIGN2_X5U = "https://cert.example.net/tpid2.pem"  # the key-rotation test's second key
 KAMCMD = "/usr/sbin/kamcmd"
@@ -137,6 +142,29 @@ def sign(**kw):
     return r.stdout.decode().strip()
 
 
+def sign_avatar(**kw):
+    """A ppt=avatar Identity header value from tpid-token sign; keyword arguments
+    override key, x5u, orig, dest, aid, bar, fmt, digest (default: the digest of
+    the demo representation of aid), iat."""
+    aid = kw.pop("aid", "alice-01")
+    argv = [TPID_TOKEN, "sign", "--ppt", "avatar",
+            "--key", kw.pop("key", os.path.join(PKI, "sign.key")),
+            "--x5u", kw.pop("x5u", SIGN_X5U), "--orig", kw.pop("orig", ALICE),
+            "--dest", kw.pop("dest", CALLEE), "--aid", aid,
+            "--bar", kw.pop("bar", f"{BAR_ROOT}/bar/v1/avatars/{aid}/representation"),
+            "--fmt", kw.pop("fmt", "model/gltf-binary")]
+    if "digest" in kw:
+        argv += ["--digest", kw.pop("digest")]
+    else:
+        argv += ["--object", os.path.join(ROOT, "tools", "demo-avatars", aid + ".glb")]
+    if "iat" in kw:
+        argv += ["--iat", str(kw.pop("iat"))]
+    if kw:
+        raise ValueError(f"unknown options {kw}")
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    return r.stdout.decode().strip()
+
+
 class StackError(RuntimeError):
     pass
 
@@ -184,11 +212,14 @@ class Stack:
         self.uas_trace = os.path.join(self.run, "uas-messages.log")
         # every verification request the main hook got, with its answer (JSON lines)
         self.hook_bodies = os.path.join(self.run, "hook-bodies.jsonl")
+        # the avatar repository: the module's node token, and what it was asked
+        self.bar_token = os.path.join(self.run, "bar-node.token")
+        self.bar_bodies = os.path.join(self.run, "bar-bodies.jsonl")
 
     @staticmethod
     def names():
         """Every process name the stack may run (pid files build/run/<name>.pid)."""
-        return (["uas", "orig", "trunk", "kemi", "term", "termr", "hook", "certs"]
+        return (["uas", "orig", "trunk", "kemi", "term", "termr", "hook", "certs", "bar"]
                 + ["hook-" + n for n in EXTRA_HOOKS])
 
     # ---- set-up -------------------------------------------------------
@@ -196,7 +227,7 @@ class Stack:
         udp = ([ORIG_PORT, TERM_PORT, UAS_PORT] + ([TRUNK_PORT] if self.trunk else [])
                + ([KEMI_PORT] if self.kemi else [])
                + ([TERM_REASON_PORT] if self.term_reason else []))
-        tcp = [HOOK_PORT, DOWN_PORT, CERT_PORT, 8471] + \
+        tcp = [HOOK_PORT, DOWN_PORT, CERT_PORT, 8471, BAR_PORT] + \
             ([h[0] for h in EXTRA_HOOKS.values()] if self.fault_hooks else [])
         busy = [f"udp {p}" for p in udp if port_busy(p, True)]
         busy += [f"tcp {p}" for p in tcp if port_busy(p, False)]
@@ -250,6 +281,18 @@ class Stack:
                 ents["enterprises"].append(ent)
         with open(os.path.join(self.run, "enterprises.json"), "w") as f:
             json.dump(ents, f, indent=2)
+        # The avatar repository answers every served user ("*"); the module
+        # authenticates with a bearer token, as an IMS node.
+        fd = os.open(self.bar_token, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(uuid.uuid4().hex + "\n")
+        bars = {"bars": [{"domain": "*", "api_root": BAR_ROOT,
+                          "ca_file": os.path.join(PKI, "hook-ca.pem"),
+                          "bearer_token_file": self.bar_token,
+                          "connect_timeout_ms": BAR_CONNECT_MS,
+                          "timeout_ms": BAR_TIMEOUT_MS}]}
+        with open(os.path.join(self.run, "bars.json"), "w") as f:
+            json.dump(bars, f, indent=2)
 
     def _spawn(self, name, argv, log):
         logf = open(os.path.join(self.run, log), "ab")
@@ -285,12 +328,15 @@ class Stack:
         open(self.hook_bodies, "w").close()
         self.start_hook()
         self.start_cert_server()
+        open(self.bar_bodies, "w").close()
+        self.start_bar()
         if self.fault_hooks:
             self.start_extra_hooks()
         orig = {"SIGN_KEY": self._q(os.path.join(PKI, "sign.key")),
                 "SIGN_X5U": self._q(SIGN_X5U),
                 "SIGN_CERT": self._q(os.path.join(PKI, "sign.pem")),
-                "ENTERPRISE_FILE": self._q(os.path.join(self.run, "enterprises.json"))}
+                "ENTERPRISE_FILE": self._q(os.path.join(self.run, "enterprises.json")),
+                "BAR_FILE": self._q(os.path.join(self.run, "bars.json"))}
         orig.update(self.orig_extra)
         term = {"CA_FILE": self._q(os.path.join(PKI, "sign-ca.pem")),
                 "X5U_CERT": self._q(SIGN_X5U + "=" + os.path.join(PKI, "sign.pem")),
@@ -298,7 +344,7 @@ class Stack:
                 "TERM_POLICY": self._q(self.term_policy),
                 # the test operator's signer vouches for every enterprise of the stack,
                 # whether its certificate is pinned or fetched from the repository
-                "X5U_SIGNER": self._q("https://cert.example.net/=" + DOMAINS),
+                "X5U_SIGNER": self._q("https://cert.example.net/=" + DOMAINS + ",avatar"),
                 "X5U_SIGNER2": self._q(CERT_URL + "=" + DOMAINS),
                 "X5U_ALLOW2": self._q(CERT_URL),
                 "X5U_CA_FILE": self._q(os.path.join(PKI, "hook-ca.pem")),
@@ -359,7 +405,7 @@ class Stack:
             if self.procs[name].poll() is not None:
                 break
             time.sleep(0.1)
-        raise StackError(f"enterprise hook {name} did not come up; see "
+        raise StackError(f"{name} did not come up; see "
                          + os.path.join(self.run, name + ".log"))
 
     def start_hook(self, *extra):
@@ -405,6 +451,35 @@ class Stack:
 
     def stop_hook(self):
         self._stop_one("hook")
+
+    def start_bar(self, *extra):
+        """The avatar repository on BAR_PORT; extra: bar_service.py options (--fault)."""
+        self._spawn("bar", [PY, os.path.join(ROOT, "tools", "bar_service.py"),
+                            "--listen", f"{HOST}:{BAR_PORT}",
+                            "--cert", os.path.join(PKI, "hook.pem"),
+                            "--key", os.path.join(PKI, "hook.key"),
+                            "--data", BAR_DATA, "--node-token-file", self.bar_token,
+                            "--client-ca", os.path.join(PKI, "client-ca.pem"),
+                            "--log-bodies", self.bar_bodies, *extra], "bar.log")
+        self._wait_https("bar", BAR_PORT,
+                         ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem")))
+
+    def stop_bar(self):
+        self._stop_one("bar")
+
+    def bar_get(self, path, token=None, method="GET", body=None):
+        """(status, bytes) of a request to the avatar repository, as a UE would make it
+        with its bearer credential (token)."""
+        ctx = ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem"))
+        url = path if path.startswith("https://") else BAR_ROOT + path
+        req = urllib.request.Request(url, method=method, data=body)
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=5) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
 
     def _wait_udp(self, name, port):
         deadline = time.time() + 10

@@ -24,14 +24,16 @@ def make_log(path):
     return log
 
 
-def server_tls(cert, key, client_ca=None):
-    """A TLS 1.2+ server context; with client_ca, a client certificate is required."""
+def server_tls(cert, key, client_ca=None, optional=False):
+    """A TLS 1.2+ server context; with client_ca, a client certificate is required (or,
+    with optional, verified when one is offered, for services that also take clients
+    without one)."""
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.minimum_version = ssl.TLSVersion.TLSv1_2
     tls.load_cert_chain(cert, key)
     if client_ca:
         tls.load_verify_locations(client_ca)
-        tls.verify_mode = ssl.CERT_REQUIRED
+        tls.verify_mode = ssl.CERT_OPTIONAL if optional else ssl.CERT_REQUIRED
     return tls
 
 

@@ -47,7 +47,9 @@ static tpid_resume_t *tpid_resume_now = NULL;
 
 int tpid_async_register(const tpid_async_kind_t *k)
 {
-	if(k == NULL || k->start == NULL || k->done == NULL || k->apply == NULL
+	/* a kind of job (start and done), of waiter (apply), or both */
+	if(k == NULL || (k->start == NULL) != (k->done == NULL)
+			|| (k->start == NULL && k->apply == NULL)
 			|| tpid_nkinds >= TPID_ASYNC_MAX_KINDS)
 		return -1;
 	tpid_kinds[tpid_nkinds] = k;
@@ -116,10 +118,15 @@ int tpid_async_suspend(sip_msg_t *msg, tpid_async_waiter_t *w)
 	return TPID_OK;
 }
 
-void tpid_async_cancel(tpid_async_waiter_t *w)
+void tpid_async_unsuspend(tpid_async_waiter_t *w)
 {
 	tpid_tmb.t_cancel_suspend(w->tindex, w->tlabel);
 	tpid_async_slot_free();
+}
+
+void tpid_async_cancel(tpid_async_waiter_t *w)
+{
+	tpid_async_unsuspend(w);
 	tpid_async_waiter_free(w);
 }
 
@@ -154,7 +161,8 @@ static int tpid_async_pre_script(sip_msg_t *msg, unsigned int flags, void *p)
 	if(r == NULL)
 		return 1; /* not ours: someone else's failure route */
 	tpid_resume_now = NULL;
-	tpid_kinds[r->w->kind]->apply(msg, r->w, r->outcome);
+	if(tpid_kinds[r->w->kind]->apply != NULL)
+		tpid_kinds[r->w->kind]->apply(msg, r->w, r->outcome);
 	return 1;
 }
 
@@ -215,7 +223,8 @@ static void tpid_async_take(tpid_https_t *eng, int fd)
 		n = read(fd, &job, sizeof(job));
 		if(n != sizeof(job))
 			return; /* EAGAIN: drained */
-		if(!tpid_async_kind_ok(job->kind)) {
+		if(!tpid_async_kind_ok(job->kind)
+				|| tpid_kinds[job->kind]->start == NULL) {
 			LM_CRIT("job of unknown kind %d dropped\n", job->kind);
 			continue;
 		}

@@ -23,7 +23,7 @@
 #include "tpid_https.h"
 
 #define TPID_CBNAME_MAX 64
-#define TPID_ASYNC_MAX_KINDS 4
+#define TPID_ASYNC_MAX_KINDS 8
 
 /* A suspended request (shared memory). A kind embeds it first in its own
  * waiter struct. */
@@ -46,6 +46,8 @@ typedef struct tpid_async_job
 typedef struct tpid_async_kind
 {
 	const char *name;
+	/* A kind of job has start and done; a kind of waiter has apply (a kind
+	 * may be both). */
 	/* Worker: adds the job's request to eng, with the job as user. 0/-1. */
 	int (*start)(tpid_https_t *eng, tpid_async_job_t *job);
 	/* Worker: the job's result (NULL if it could not start); resumes its
@@ -75,6 +77,10 @@ int tpid_async_suspend(sip_msg_t *msg, tpid_async_waiter_t *w);
 
 /* Undoes tpid_async_suspend (nothing was sent): frees w and its slot. */
 void tpid_async_cancel(tpid_async_waiter_t *w);
+
+/* Undoes tpid_async_suspend, frees the slot and keeps w (its outcomes are
+ * carried out by the caller, in the request's own route). */
+void tpid_async_unsuspend(tpid_async_waiter_t *w);
 
 /* Resumes w's transaction with outcome (handed to the kind's apply), then
  * frees w and its slot. Any process. */

@@ -16,15 +16,19 @@
 
 int tpid_strip(sip_msg_t *msg)
 {
-	int a, b, c;
+	int a, b, c, d, e, f;
 
 	a = tpid_sip_remove_headers(msg, &tpid_cfg.present_header);
 	b = tpid_sip_remove_headers(msg, &tpid_cfg.claim_header);
 	c = tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY, 0);
-	if(a < 0 || b < 0 || c < 0)
+	d = tpid_sip_remove_headers(msg, &tpid_cfg.avatar_present_header);
+	e = tpid_sip_remove_headers(msg, &tpid_cfg.avatar_header);
+	f = tpid_sip_remove_identity(msg, TPID_PPT_AVATAR, 0);
+	if(a < 0 || b < 0 || c < 0 || d < 0 || e < 0 || f < 0)
 		return -1;
-	if(a + b + c > 0)
-		LM_DBG("removed %d presentation, %d claim, %d Identity header(s)\n", a,
-				b, c);
-	return a + b + c;
+	if(a + b + c + d + e + f > 0)
+		LM_DBG("removed %d presentation, %d claim, %d Identity header(s) "
+			   "of third-party IDs, %d, %d, %d of avatars\n",
+				a, b, c, d, e, f);
+	return a + b + c + d + e + f;
 }

@@ -63,6 +63,14 @@ typedef struct tpid_mod_cfg
 	int x5u_timeout_ms, x5u_connect_timeout_ms;
 	int x5u_max_size, x5u_cache_size;
 	int x5u_min_ttl, x5u_max_ttl, x5u_fail_ttl;
+	/* avatar calls */
+	str avatar_header;		   /* the UE's claimed Avatar-ID */
+	str avatar_present_header; /* the verified avatar, towards the callee */
+	char *bar_file;
+	int avatar_deny_policy, avatar_deny_code;
+	int avatar_fail_policy, avatar_fail_code;
+	int avatar_term_policy;
+	int avatar_cache_size;
 } tpid_mod_cfg_t;
 
 extern tpid_mod_cfg_t tpid_cfg;

@@ -6,17 +6,23 @@
  *
  * Includes among the glue files (a DAG: roles call down into the runner,
  * the runner calls back only through the kind callbacks of its header):
- *   mod.c   -> orig, term, trustcfg, replay, boundary, rpc, async, ent,
- *              signer, stats, cfg
- *   orig.c  -> async, ent, signer, sip, stats, cfg   (+ plain tpid_hook)
+ *   mod.c   -> orig, avatar, term, pv, trustcfg, replay, boundary, rpc,
+ *              async, dir, signer, stats, cfg
+ *   orig.c  -> query, dir, signer, sip, stats, cfg  (+ plain tpid_hook)
+ *   avatar.c -> query, term, dir, signer, sip, stats, cfg (+ plain tpid_bar,
+ *              tpid_avatar)
+ *   query.c -> async, dir, cfg                (+ plain tpid_cache)
  *   term.c  -> x5u, replay, sip, stats, cfg
+ *   x5u.c   -> async, shm, cfg                (+ plain tpid_certcache)
+ *   pv.c    -> cfg
  *   trustcfg.c -> cfg                         (+ plain tpid_trust, signers)
  *   replay.c -> shm, cfg                     (+ plain tpid_replay)
  *   boundary.c -> sip, cfg
- *   rpc.c   -> async, ent, signer, cfg
+ *   rpc.c   -> async, dir, x5u, signer, cfg
  *   signer.c -> (plain tpid_signkey)
  *   async.c -> stats, cfg                     (+ plain tpid_https)
- *   ent.c   -> shm, cfg                       (+ plain tpid_cache)
+ *   dir.c   -> shm                            (+ plain tpid_cache,
+ *              tpid_enterprise)
  *   shm.c   -> (plain tpid_cache ops)
  *   sip.c   -> cfg
  *   cfg.h, stats.h: include no glue header
@@ -41,9 +47,11 @@
 
 #include "tpid_assert_boundary.h"
 #include "tpid_assert_async.h"
+#include "tpid_assert_avatar.h"
 #include "tpid_assert_cfg.h"
 #include "tpid_assert_dir.h"
 #include "tpid_assert_orig.h"
+#include "tpid_assert_pv.h"
 #include "tpid_assert_replay.h"
 #include "tpid_assert_rpc.h"
 #include "tpid_assert_signer.h"
@@ -67,6 +75,9 @@ static char *tpid_p_sign_cert = NULL;
 static char *tpid_p_deny_policy = "reject";
 static char *tpid_p_fail_policy = "strip";
 static char *tpid_p_term_policy = "continue";
+static char *tpid_p_avatar_deny_policy = "reject";
+static char *tpid_p_avatar_fail_policy = "strip";
+static char *tpid_p_avatar_term_policy = "continue";
 
 static int mod_init(void);
 static int child_init(int rank);
@@ -79,8 +90,6 @@ static int fixup_free_tpid_orig_id(void **param, int param_no);
 static int w_tpid_assert_term(sip_msg_t *msg, char *p1, char *p2);
 static int w_tpid_assert_term_route(sip_msg_t *msg, char *rt, char *p2);
 static int w_tpid_assert_strip(sip_msg_t *msg, char *p1, char *p2);
-static int pv_get_tpid(sip_msg_t *msg, pv_param_t *param, pv_value_t *res);
-static int pv_parse_tpid_name(pv_spec_p sp, str *in);
 
 /* clang-format off */
 static cmd_export_t cmds[] = {
@@ -133,6 +142,15 @@ static param_export_t params[] = {
 	{"crl_file",         PARAM_STRING|USE_FUNC_PARAM,
 		(void *)tpid_trustcfg_param_crl_file},
 	{"x5u_fetch",        PARAM_INT,    &tpid_cfg.x5u_fetch},
+	{"avatar_header",    PARAM_STR,    &tpid_cfg.avatar_header},
+	{"avatar_present_header", PARAM_STR, &tpid_cfg.avatar_present_header},
+	{"bar_file",         PARAM_STRING, &tpid_cfg.bar_file},
+	{"avatar_deny_policy", PARAM_STRING, &tpid_p_avatar_deny_policy},
+	{"avatar_deny_code", PARAM_INT,    &tpid_cfg.avatar_deny_code},
+	{"avatar_fail_policy", PARAM_STRING, &tpid_p_avatar_fail_policy},
+	{"avatar_fail_code", PARAM_INT,    &tpid_cfg.avatar_fail_code},
+	{"avatar_term_policy", PARAM_STRING, &tpid_p_avatar_term_policy},
+	{"avatar_cache_size", PARAM_INT,   &tpid_cfg.avatar_cache_size},
 	{"x5u_ca_file",      PARAM_STRING, &tpid_cfg.x5u_ca_file},
 	{"x5u_allow_private", PARAM_INT,   &tpid_cfg.x5u_allow_private},
 	{"x5u_timeout_ms",   PARAM_INT,    &tpid_cfg.x5u_timeout_ms},
@@ -179,6 +197,14 @@ static void tpid_cfg_defaults(void)
 	tpid_cfg.present_header.len = strlen(tpid_cfg.present_header.s);
 	tpid_cfg.deny_code = 403;
 	tpid_cfg.fail_code = 500;
+	tpid_cfg.avatar_header.s = "P-Avatar-ID";
+	tpid_cfg.avatar_header.len = strlen(tpid_cfg.avatar_header.s);
+	tpid_cfg.avatar_present_header.s = "P-Verified-Avatar-ID";
+	tpid_cfg.avatar_present_header.len =
+			strlen(tpid_cfg.avatar_present_header.s);
+	tpid_cfg.avatar_deny_code = 403;
+	tpid_cfg.avatar_fail_code = 500;
+	tpid_cfg.avatar_cache_size = 16384;
 	tpid_cfg.default_ttl = 300;
 	tpid_cfg.ttl_cap = 3600;
 	tpid_cfg.deny_ttl = 30;
@@ -251,9 +277,33 @@ static int mod_init(void)
 	if((p = tpid_policy_parse("term_policy", tpid_p_term_policy, 1)) < 0)
 		return -1;
 	tpid_cfg.term_policy = p;
+	if((p = tpid_policy_parse(
+				"avatar_deny_policy", tpid_p_avatar_deny_policy, 0))
+			< 0)
+		return -1;
+	tpid_cfg.avatar_deny_policy = p;
+	if((p = tpid_policy_parse(
+				"avatar_fail_policy", tpid_p_avatar_fail_policy, 0))
+			< 0)
+		return -1;
+	tpid_cfg.avatar_fail_policy = p;
+	if((p = tpid_policy_parse(
+				"avatar_term_policy", tpid_p_avatar_term_policy, 1))
+			< 0)
+		return -1;
+	tpid_cfg.avatar_term_policy = p;
 	if(tpid_cfg.deny_code < 300 || tpid_cfg.deny_code > 699
-			|| tpid_cfg.fail_code < 300 || tpid_cfg.fail_code > 699) {
-		LM_ERR("deny_code and fail_code must be 300..699\n");
+			|| tpid_cfg.fail_code < 300 || tpid_cfg.fail_code > 699
+			|| tpid_cfg.avatar_deny_code < 300
+			|| tpid_cfg.avatar_deny_code > 699
+			|| tpid_cfg.avatar_fail_code < 300
+			|| tpid_cfg.avatar_fail_code > 699) {
+		LM_ERR("deny_code, fail_code, avatar_deny_code and avatar_fail_code "
+			   "must be 300..699\n");
+		return -1;
+	}
+	if(tpid_cfg.avatar_cache_size < 1) {
+		LM_ERR("avatar_cache_size must be >= 1\n");
 		return -1;
 	}
 	if(tpid_cfg.default_ttl <= 0 || tpid_cfg.ttl_cap <= 0
@@ -303,11 +353,17 @@ static int mod_init(void)
 					   &tpid_ents, tpid_cfg.cache_size, tpid_cfg.cache_locks)
 					   < 0
 			|| tpid_async_mod_init() < 0 || tpid_orig_mod_init() < 0
-			|| tpid_replay_mod_init() < 0)
+			|| tpid_avatar_mod_init() < 0 || tpid_replay_mod_init() < 0)
 		return -1;
 	if(tpid_cfg.enterprise_file != NULL
 			&& tpid_dir_reload(
 					   &tpid_ents, tpid_cfg.enterprise_file, err, sizeof(err))
+					   < 0) {
+		LM_ERR("%s\n", err);
+		return -1;
+	}
+	if(tpid_cfg.bar_file != NULL
+			&& tpid_dir_reload(&tpid_bars, tpid_cfg.bar_file, err, sizeof(err))
 					   < 0) {
 		LM_ERR("%s\n", err);
 		return -1;
@@ -479,103 +535,6 @@ static int ki_tpid_assert_strip(sip_msg_t *msg)
 static int w_tpid_assert_strip(sip_msg_t *msg, char *p1, char *p2)
 {
 	return ki_tpid_assert_strip(msg);
-}
-
-/* $tpid(key) */
-enum
-{
-	TPID_PV_RESULT = 0,
-	TPID_PV_REASON,
-	TPID_PV_REASON_NAME,
-	TPID_PV_SIP_CODE,
-	TPID_PV_SIP_REASON,
-	TPID_PV_ID,
-	TPID_PV_NAME,
-	TPID_PV_ISS,
-	TPID_PV_EXP,
-	TPID_PV_IAT,
-	TPID_PV_ORIG,
-	TPID_PV_X5U,
-	TPID_PV_HOOK_MS
-};
-
-static const char *tpid_pv_keys[] = {"result", "reason", "reason_name",
-		"sip_code", "sip_reason", "id", "name", "iss", "exp", "iat", "orig",
-		"x5u", "hook_ms", NULL};
-
-static int pv_parse_tpid_name(pv_spec_p sp, str *in)
-{
-	int i;
-
-	if(sp == NULL || in == NULL || in->len <= 0)
-		return -1;
-	for(i = 0; tpid_pv_keys[i]; i++) {
-		if(strlen(tpid_pv_keys[i]) == (size_t)in->len
-				&& strncmp(in->s, tpid_pv_keys[i], in->len) == 0) {
-			sp->pvp.pvn.type = PV_NAME_INTSTR;
-			sp->pvp.pvn.u.isname.type = 0;
-			sp->pvp.pvn.u.isname.name.n = i;
-			return 0;
-		}
-	}
-	LM_ERR("unknown $tpid key: %.*s\n", in->len, in->s);
-	return -1;
-}
-
-static int pv_tpid_str(
-		sip_msg_t *msg, pv_param_t *param, pv_value_t *res, const char *s)
-{
-	if(s == NULL || *s == '\0')
-		return pv_get_null(msg, param, res);
-	return pv_get_strzval(msg, param, res, (char *)s);
-}
-
-static int pv_get_tpid(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
-{
-	static char buf[TPID_MAX_URI];
-	tpid_claims_t *c = &tpid_res.claims;
-
-	if(msg == NULL || param == NULL)
-		return -1;
-	/* No call on this message yet: nothing to report. */
-	if(tpid_res.msg_id != msg->id || tpid_res.msg_pid != msg->pid)
-		return pv_get_null(msg, param, res);
-	switch(param->pvn.u.isname.name.n) {
-		case TPID_PV_RESULT:
-			return pv_get_sintval(msg, param, res, tpid_res.ret);
-		case TPID_PV_REASON:
-			return pv_get_sintval(msg, param, res, tpid_res.reason);
-		case TPID_PV_REASON_NAME:
-			return pv_tpid_str(
-					msg, param, res, tpid_reason_name(tpid_res.reason));
-		case TPID_PV_SIP_CODE:
-			return pv_get_sintval(
-					msg, param, res, tpid_reason_sip_code(tpid_res.reason));
-		case TPID_PV_SIP_REASON:
-			return pv_tpid_str(
-					msg, param, res, tpid_reason_sip_phrase(tpid_res.reason));
-		case TPID_PV_ID:
-			return pv_tpid_str(msg, param, res, c->id);
-		case TPID_PV_NAME:
-			return pv_tpid_str(msg, param, res, c->name);
-		case TPID_PV_ISS:
-			return pv_tpid_str(msg, param, res, c->iss);
-		case TPID_PV_EXP:
-			return pv_get_sintval(msg, param, res, (long)c->exp);
-		case TPID_PV_IAT:
-			return pv_get_sintval(msg, param, res, (long)c->iat);
-		case TPID_PV_ORIG:
-			if(c->orig.value[0] == '\0')
-				return pv_get_null(msg, param, res);
-			snprintf(buf, sizeof(buf), "%s%s", c->orig.is_tn ? "tel:+" : "",
-					c->orig.value);
-			return pv_tpid_str(msg, param, res, buf);
-		case TPID_PV_X5U:
-			return pv_tpid_str(msg, param, res, c->x5u);
-		case TPID_PV_HOOK_MS:
-			return pv_get_sintval(msg, param, res, (long)tpid_res.hook_ms);
-	}
-	return pv_get_null(msg, param, res);
 }
 
 /* clang-format off */

@@ -13,6 +13,7 @@
 
 #include "core/dprint.h"
 
+#include "tpid_assert_avatar.h"
 #include "tpid_assert_cfg.h"
 #include "tpid_assert_dir.h"
 #include "tpid_assert_orig.h"
@@ -107,27 +108,6 @@ static void tpid_orig_set_name(tpid_claims_t *c, const char *value)
 	c->name[n] = '\0';
 }
 
-static int tpid_orig_sign(sip_msg_t *msg, tpid_claims_t *c)
-{
-	char hdr[TPID_MAX_HDR_LEN];
-	str name = str_init(TPID_IDENTITY_HDR);
-	const char *x5u = NULL;
-	EVP_PKEY *key;
-	int rc;
-
-	/* the pair in force now: a reload since the call began is honoured */
-	key = tpid_signer_current(&x5u);
-	if(key == NULL)
-		return TPID_R_SIGN_FAILED;
-	snprintf(c->x5u, sizeof(c->x5u), "%s", x5u);
-	rc = tpid_passport_sign(c, key, hdr, sizeof(hdr));
-	if(rc != TPID_OK)
-		return rc;
-	if(tpid_sip_add_header(msg, &name, hdr) < 0)
-		return TPID_R_INTERNAL;
-	return TPID_OK;
-}
-
 /* Carries out an outcome on msg: sign and add the Identity header, or
  * apply the deny / failure policy. Used inline on a cache hit and on the
  * resumed request after an enterprise answer. */
@@ -137,7 +117,7 @@ static int tpid_orig_apply(sip_msg_t *msg, tpid_claims_t *c, int reason)
 
 	if(reason != TPID_OK)
 		return tpid_orig_refuse(msg, reason);
-	rc = tpid_orig_sign(msg, c);
+	rc = tpid_signer_add_identity(msg, c);
 	if(rc != TPID_OK)
 		return tpid_orig_refuse(msg, rc);
 	update_stat(tpid_st_signed, 1);
@@ -200,96 +180,198 @@ static void tpid_orig_answer(
 	}
 }
 
-/* The resumed request: the claims it was suspended with, completed by the
- * answer. */
-static void tpid_orig_resumed(sip_msg_t *msg, const tpid_claims_t *claims,
-		const tpid_query_outcome_t *o)
-{
-	tpid_claims_t *c = &tpid_res.claims;
-
-	tpid_result_start(msg);
-	*c = *claims;
-	tpid_res.hook_ms = o->hook_ms;
-	if(o->value != NULL)
-		tpid_orig_set_name(c, o->value);
-	c->iat = (int64_t)time(NULL);
-	c->exp = o->exp;
-	tpid_orig_apply(msg, c, o->reason);
-}
-
 static tpid_query_role_t tpid_orig_role = {"enterprise", &tpid_ents,
 		TPID_R_HOOK_TIMEOUT, tpid_orig_start, tpid_orig_answer,
-		tpid_orig_resumed, &tpid_st_queries, &tpid_st_coalesced, -1};
+		&tpid_st_queries, &tpid_st_coalesced, -1};
+
+/* ---- one call, both identities ---------------------------------------------- */
+
+/* What a suspended call keeps (after its tpid_query_call_t). */
+typedef struct tpid_orig_call
+{
+	tpid_query_part_t tpid;	  /* the third-party ID */
+	tpid_query_part_t avatar; /* the avatar */
+} tpid_orig_call_t;
+
+/* The third-party part: decided, or the enterprise to ask in *ent. */
+static void tpid_orig_prepare(sip_msg_t *msg, str *explicit_id,
+		const tpid_ident_t *served_id, const tpid_ident_t *dest_id,
+		const char *served, int have_users, tpid_query_part_t *p,
+		tpid_enterprise_t *ent)
+{
+	char domain[TPID_MAX_DOMAIN];
+	tpid_claims_t *c = &p->c;
+	tpid_cache_view_t view;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	rc = tpid_orig_claim(
+			msg, explicit_id, c->id, sizeof(c->id), domain, sizeof(domain));
+	if(rc == TPID_R_NO_CLAIM) {
+		p->state = TPID_PART_NONE;
+		return;
+	}
+	if(rc != TPID_OK) {
+		c->id[0] = '\0';
+		tpid_query_part_done(p, rc, NULL, 0);
+		return;
+	}
+	snprintf(c->iss, sizeof(c->iss), "%s", domain);
+	if(have_users != TPID_OK) {
+		tpid_query_part_done(p, have_users, NULL, 0);
+		return;
+	}
+	snprintf(c->ppt, sizeof(c->ppt), "%s", TPID_PPT_THIRD_PARTY);
+	c->orig = *served_id;
+	c->ndest = 1;
+	c->dest[0] = *dest_id;
+	/* The common case costs no network and no suspension. */
+	if(tpid_cache_lookup(
+			   tpid_ents.cache, served, c->id, domain, now, 0, NULL, &view)
+					== TPID_CACHE_HIT
+			&& view.expires - now >= TPID_ORIG_MIN_EXP) {
+		update_stat(tpid_st_cache_hits, 1);
+		tpid_query_part_done(p, view.reason, view.value, view.expires);
+		return;
+	}
+	update_stat(tpid_st_cache_misses, 1);
+	if(tpid_dir_get(&tpid_ents, domain, ent) < 0) {
+		tpid_query_part_done(p, TPID_R_NO_ENTERPRISE, NULL, 0);
+		return;
+	}
+	p->state = TPID_PART_ASK;
+}
+
+/* Carries out both outcomes on msg (inline, or on the resumed request):
+ * the third-party ID first; a rejection ends it. Returns the function's
+ * result: -1 when either was rejected, else the third-party one. */
+static int tpid_orig_finish(sip_msg_t *msg, tpid_orig_call_t *oc,
+		const tpid_query_call_t *call, int resumed)
+{
+	const tpid_query_outcome_t *o;
+	tpid_claims_t *c = &tpid_res.claims;
+
+	tpid_res.ret = TPID_RET_NONE;
+	tpid_res.reason = TPID_R_NO_CLAIM;
+	o = tpid_query_part_outcome(&oc->tpid, call);
+	if(o != NULL) {
+		*c = oc->tpid.c;
+		tpid_res.hook_ms = o->hook_ms;
+		tpid_orig_set_name(c, o->value);
+		c->iat = (int64_t)time(NULL);
+		c->exp = o->exp;
+		if(tpid_orig_apply(msg, c, o->reason) == TPID_RET_REJECTED)
+			return TPID_RET_REJECTED;
+	}
+	o = tpid_query_part_outcome(&oc->avatar, call);
+	if(o != NULL
+			&& tpid_avatar_apply(msg, &oc->avatar.c, o) == TPID_RET_REJECTED)
+		return TPID_RET_REJECTED;
+	return tpid_res.ret;
+}
+
+/* The resumed request: both outcomes, then the route. */
+static void tpid_orig_resumed(sip_msg_t *msg, tpid_query_call_t *call)
+{
+	tpid_result_start(msg);
+	tpid_result_reset(&tpid_avres, msg);
+	tpid_avres.reason = TPID_R_NO_AVATAR;
+	tpid_avres.ret = TPID_RET_NONE;
+	tpid_orig_finish(msg, tpid_query_call_data(call), call, 1);
+}
 
 int tpid_orig_mod_init(void)
 {
-	return tpid_query_register(&tpid_orig_role);
+	if(tpid_query_register(&tpid_orig_role) < 0
+			|| tpid_query_init(tpid_orig_resumed) < 0)
+		return -1;
+	return 0;
+}
+
+/* Asks the services of the parts marked ASK, suspended once. */
+static int tpid_orig_ask(sip_msg_t *msg, tpid_orig_call_t *oc,
+		const tpid_enterprise_t *ent, const tpid_enterprise_t *bar,
+		const char *served, const char *dest, int route, str *cbname)
+{
+	tpid_query_call_t *call;
+	tpid_orig_call_t *d;
+	int rc;
+
+	call = tpid_query_call_new(sizeof(*oc), route, cbname);
+	if(call == NULL)
+		rc = TPID_R_INTERNAL;
+	else {
+		d = tpid_query_call_data(call);
+		*d = *oc;
+		if(d->tpid.state == TPID_PART_ASK) {
+			d->tpid.q = call->nq;
+			tpid_query_add(call, &tpid_orig_role, ent, d->tpid.c.id);
+		}
+		if(d->avatar.state == TPID_PART_ASK) {
+			d->avatar.q = call->nq;
+			tpid_query_add(call, tpid_avatar_role(), bar, d->avatar.c.aid);
+		}
+		rc = tpid_query_ask(call, msg, served, dest);
+		if(rc == TPID_OK) {
+			/* the routes run when the answers (or the timeouts) come */
+			tpid_res.ret = TPID_RET_SUSPENDED;
+			tpid_avres.ret = TPID_RET_SUSPENDED;
+			return TPID_RET_SUSPENDED;
+		}
+		if(rc == TPID_QUERY_ANSWERED) {
+			rc = tpid_orig_finish(msg, d, call, 0);
+			tpid_query_call_free(call);
+			return rc;
+		}
+	}
+	/* not suspended: each question fails at once (busy, no memory) */
+	if(oc->tpid.state == TPID_PART_ASK)
+		tpid_query_part_done(&oc->tpid, rc, NULL, 0);
+	if(oc->avatar.state == TPID_PART_ASK)
+		tpid_query_part_done(&oc->avatar,
+				rc == TPID_R_HOOK_BUSY ? TPID_R_BAR_BUSY : rc, NULL, 0);
+	return tpid_orig_finish(msg, oc, NULL, 0);
 }
 
 int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname)
 {
-	char id[TPID_MAX_URI], domain[TPID_MAX_DOMAIN];
+	static tpid_orig_call_t oc; /* large: off the worker's stack */
 	char served_raw[1][TPID_MAX_URI];
-	char served[TPID_MAX_URI], dest[TPID_MAX_URI];
+	char served[TPID_MAX_URI] = "", dest[TPID_MAX_URI] = "";
 	tpid_ident_t served_id, dest_id;
-	tpid_enterprise_t ent;
-	tpid_cache_view_t view;
-	tpid_claims_t *c = &tpid_res.claims;
-	int64_t now = (int64_t)time(NULL);
-	int rc;
+	tpid_enterprise_t ent, bar;
+	int users = TPID_OK;
 
 	tpid_result_start(msg);
-	/* Nothing third-party the UE sent goes on: its Identity tokens and any
-	 * presentation it made up. The claim itself goes after it is read. */
+	tpid_result_reset(&tpid_avres, msg);
+	tpid_avres.reason = TPID_R_NO_AVATAR;
+	tpid_avres.ret = TPID_RET_NONE;
+	memset(&oc, 0, sizeof(oc));
+	/* Nothing the UE sent for the callee to see goes on: Identity tokens
+	 * of both kinds and any presentation it made up, before anything can
+	 * suspend (tm keeps the edits made up to the suspension). The claims
+	 * go after they are read. */
 	if(tpid_sip_remove_identity(msg, TPID_PPT_THIRD_PARTY, 0) < 0
-			|| tpid_sip_remove_headers(msg, &tpid_cfg.present_header) < 0)
+			|| tpid_sip_remove_headers(msg, &tpid_cfg.present_header) < 0
+			|| tpid_avatar_strip(msg) < 0)
 		return tpid_orig_refuse(msg, TPID_R_INTERNAL);
-
-	rc = tpid_orig_claim(
-			msg, explicit_id, id, sizeof(id), domain, sizeof(domain));
-	if(tpid_sip_remove_headers(msg, &tpid_cfg.claim_header) < 0)
-		return tpid_orig_refuse(msg, TPID_R_INTERNAL);
-	if(rc == TPID_R_NO_CLAIM) {
-		tpid_res.reason = rc;
-		tpid_res.ret = TPID_RET_NONE;
-		return tpid_res.ret;
-	}
-	if(rc != TPID_OK)
-		return tpid_orig_refuse(msg, rc);
-	snprintf(c->id, sizeof(c->id), "%s", id);
-	snprintf(c->iss, sizeof(c->iss), "%s", domain);
-
 	if(tpid_sip_pai(msg, &served_id, served_raw, 1) < 1)
-		return tpid_orig_refuse(msg, TPID_R_NO_SERVED_USER);
-	if(tpid_sip_ruri(msg, &dest_id) < 0)
-		return tpid_orig_refuse(msg, TPID_R_BAD_DEST);
-	tpid_sip_ident_uri(&served_id, served, sizeof(served));
-	tpid_sip_ident_uri(&dest_id, dest, sizeof(dest));
-	snprintf(c->ppt, sizeof(c->ppt), "%s", TPID_PPT_THIRD_PARTY);
-	c->orig = served_id;
-	c->ndest = 1;
-	c->dest[0] = dest_id;
-
-	/* The common case costs no network and no suspension. */
-	if(tpid_cache_lookup(
-			   tpid_ents.cache, served, id, domain, now, 0, NULL, &view)
-					== TPID_CACHE_HIT
-			&& view.expires - now >= TPID_ORIG_MIN_EXP) {
-		update_stat(tpid_st_cache_hits, 1);
-		tpid_orig_set_name(c, view.value);
-		c->iat = now;
-		c->exp = view.expires;
-		return tpid_orig_apply(msg, c, view.reason);
+		users = TPID_R_NO_SERVED_USER;
+	else if(tpid_sip_ruri(msg, &dest_id) < 0)
+		users = TPID_R_BAD_DEST;
+	else {
+		tpid_sip_ident_uri(&served_id, served, sizeof(served));
+		tpid_sip_ident_uri(&dest_id, dest, sizeof(dest));
 	}
-	update_stat(tpid_st_cache_misses, 1);
-
-	if(tpid_dir_get(&tpid_ents, domain, &ent) < 0)
-		return tpid_orig_refuse(msg, TPID_R_NO_ENTERPRISE);
-	rc = tpid_query_ask(
-			&tpid_orig_role, msg, &ent, served, dest, c, route, cbname);
-	if(rc != TPID_OK)
-		return tpid_orig_refuse(msg, rc);
-	/* Suspended: the route runs when the answer (or the timeout) comes. */
-	tpid_res.ret = TPID_RET_SUSPENDED;
-	return TPID_RET_SUSPENDED;
+	tpid_orig_prepare(msg, explicit_id, &served_id, &dest_id, served, users,
+			&oc.tpid, &ent);
+	if(tpid_sip_remove_headers(msg, &tpid_cfg.claim_header) < 0)
+		tpid_query_part_done(&oc.tpid, TPID_R_INTERNAL, NULL, 0);
+	if(tpid_avatar_prepare(
+			   msg, &served_id, &dest_id, served, users, &oc.avatar, &bar)
+			< 0)
+		tpid_query_part_done(&oc.avatar, TPID_R_INTERNAL, NULL, 0);
+	if(oc.tpid.state != TPID_PART_ASK && oc.avatar.state != TPID_PART_ASK)
+		return tpid_orig_finish(msg, &oc, NULL, 0);
+	return tpid_orig_ask(msg, &oc, &ent, &bar, served, dest, route, cbname);
 }

@@ -20,6 +20,7 @@
 #include "tpid_assert_rpc.h"
 #include "tpid_assert_signer.h"
 #include "tpid_assert_x5u.h"
+#include "tpid_avatar.h"
 #include "tpid_ident.h"
 
 typedef struct tpid_rpc_walk
@@ -28,6 +29,7 @@ typedef struct tpid_rpc_walk
 	void *ctx;
 	void *arr;
 	int64_t now;
+	tpid_dir_t *dir;
 } tpid_rpc_walk_t;
 
 static const char *tpid_rpc_result(const tpid_cache_view_t *v)
@@ -38,6 +40,7 @@ static const char *tpid_rpc_result(const tpid_cache_view_t *v)
 		case TPID_OK:
 			return "authorized";
 		case TPID_R_DENIED:
+		case TPID_R_AVATAR_DENIED:
 			return "denied";
 		default:
 			return "unknown";
@@ -52,8 +55,9 @@ static int tpid_rpc_entry(const tpid_cache_view_t *v, void *arg)
 	if(w->rpc->array_add(w->arr, "{", &st) < 0)
 		return 1;
 	w->rpc->struct_add(st, "ssssssdd", "served", v->served, "id", v->id,
-			"enterprise", v->domain, "result", tpid_rpc_result(v), "name",
-			v->value, "state",
+			w->dir == &tpid_bars ? "bar" : "enterprise", v->domain, "result",
+			tpid_rpc_result(v),
+			w->dir == &tpid_bars ? "representation" : "name", v->value, "state",
 			v->state == TPID_CACHE_PENDING ? "pending" : "done", "expires_in",
 			v->state == TPID_CACHE_PENDING ? 0 : (int)(v->expires - w->now),
 			"hits", (int)v->hits);
@@ -65,7 +69,7 @@ static const char *tpid_rpc_cache_list_doc[] = {
 		"result, seconds left).",
 		0};
 
-static void tpid_rpc_cache_list(rpc_t *rpc, void *ctx)
+static void tpid_rpc_list(rpc_t *rpc, void *ctx, tpid_dir_t *dir)
 {
 	tpid_rpc_walk_t w;
 	void *th;
@@ -75,12 +79,27 @@ static void tpid_rpc_cache_list(rpc_t *rpc, void *ctx)
 	memset(&w, 0, sizeof(w));
 	w.rpc = rpc;
 	w.ctx = ctx;
+	w.dir = dir;
 	w.now = (int64_t)time(NULL);
-	if(rpc->struct_add(th, "d", "count", (int)tpid_cache_count(tpid_ents.cache))
-					< 0
+	if(rpc->struct_add(th, "d", "count", (int)tpid_cache_count(dir->cache)) < 0
 			|| rpc->struct_add(th, "[", "entries", &w.arr) < 0)
 		return;
-	tpid_cache_walk(tpid_ents.cache, w.now, tpid_rpc_entry, &w);
+	tpid_cache_walk(dir->cache, w.now, tpid_rpc_entry, &w);
+}
+
+static void tpid_rpc_cache_list(rpc_t *rpc, void *ctx)
+{
+	tpid_rpc_list(rpc, ctx, &tpid_ents);
+}
+
+static const char *tpid_rpc_avatar_list_doc[] = {
+		"List the cached avatar repository decisions (served user, "
+		"Avatar-ID, BAR, result, representation, seconds left).",
+		0};
+
+static void tpid_rpc_avatar_list(rpc_t *rpc, void *ctx)
+{
+	tpid_rpc_list(rpc, ctx, &tpid_bars);
 }
 
 static void tpid_rpc_evicted(rpc_t *rpc, void *ctx, int n)
@@ -99,6 +118,15 @@ static void tpid_rpc_cache_flush(rpc_t *rpc, void *ctx)
 {
 	tpid_rpc_evicted(
 			rpc, ctx, tpid_cache_evict(tpid_ents.cache, NULL, NULL, NULL));
+}
+
+static const char *tpid_rpc_avatar_flush_doc[] = {
+		"Evict every cached avatar decision.", 0};
+
+static void tpid_rpc_avatar_flush(rpc_t *rpc, void *ctx)
+{
+	tpid_rpc_evicted(
+			rpc, ctx, tpid_cache_evict(tpid_bars.cache, NULL, NULL, NULL));
 }
 
 /* One string parameter, NUL-terminated into buf. */
@@ -138,8 +166,26 @@ static void tpid_rpc_revoke_id(rpc_t *rpc, void *ctx)
 			rpc, ctx, tpid_cache_evict(tpid_ents.cache, NULL, id, NULL));
 }
 
+static const char *tpid_rpc_revoke_avatar_doc[] = {
+		"Evict every decision about one Avatar-ID (e.g. alice-01).", 0};
+
+static void tpid_rpc_revoke_avatar(rpc_t *rpc, void *ctx)
+{
+	char aid[TPID_MAX_AID + 1];
+
+	if(tpid_rpc_arg(rpc, ctx, aid, sizeof(aid)) < 0)
+		return;
+	if(!tpid_avatar_id_ok(aid, strlen(aid))) {
+		rpc->fault(ctx, 400, "not an Avatar-ID");
+		return;
+	}
+	tpid_rpc_evicted(
+			rpc, ctx, tpid_cache_evict(tpid_bars.cache, NULL, aid, NULL));
+}
+
 static const char *tpid_rpc_revoke_user_doc[] = {
-		"Evict every decision about one served user "
+		"Evict every decision (third-party IDs and avatars) about one "
+		"served user "
 		"(a tel or SIP URI, read as the cache keys it: tel:+<digits> "
 		"or the canonical SIP URI).",
 		0};
@@ -154,8 +200,9 @@ static void tpid_rpc_revoke_user(rpc_t *rpc, void *ctx)
 		rpc->fault(ctx, 400, "not a sip, sips or tel URI");
 		return;
 	}
-	tpid_rpc_evicted(
-			rpc, ctx, tpid_cache_evict(tpid_ents.cache, served, NULL, NULL));
+	tpid_rpc_evicted(rpc, ctx,
+			tpid_cache_evict(tpid_ents.cache, served, NULL, NULL)
+					+ tpid_cache_evict(tpid_bars.cache, served, NULL, NULL));
 }
 
 static const char *tpid_rpc_revoke_enterprise_doc[] = {
@@ -202,6 +249,31 @@ static void tpid_rpc_reload(rpc_t *rpc, void *ctx)
 		return;
 	rpc->struct_add(th, "dd", "version", tpid_dir_version(&tpid_ents),
 			"enterprises", tpid_dir_walk(&tpid_ents, NULL, NULL));
+}
+
+static const char *tpid_rpc_reload_bars_doc[] = {
+		"Reload the avatar repository file (bar_file). A bad file is refused "
+		"and the running configuration stays.",
+		0};
+
+static void tpid_rpc_reload_bars(rpc_t *rpc, void *ctx)
+{
+	char err[512];
+	void *th;
+
+	if(tpid_dir_reload(&tpid_bars, tpid_cfg.bar_file, err, sizeof(err)) < 0) {
+		LM_ERR("avatar repository reload refused, previous configuration "
+			   "kept: %s\n",
+				err);
+		rpc->fault(ctx, 500, "reload refused: %s", err);
+		return;
+	}
+	LM_INFO("avatar repository file reloaded (version %d)\n",
+			tpid_dir_version(&tpid_bars));
+	if(rpc->add(ctx, "{", &th) < 0)
+		return;
+	rpc->struct_add(th, "dd", "version", tpid_dir_version(&tpid_bars), "bars",
+			tpid_dir_walk(&tpid_bars, NULL, NULL));
 }
 
 static const char *tpid_rpc_reload_key_doc[] = {
@@ -321,6 +393,14 @@ static rpc_export_t tpid_rpc_cmds[] = {
 	{"tpid_assert.x5u_list", tpid_x5u_rpc_list, tpid_rpc_x5u_list_doc,
 		0},
 	{"tpid_assert.x5u_flush", tpid_x5u_rpc_flush, tpid_rpc_x5u_flush_doc, 0},
+	{"tpid_assert.avatar_list", tpid_rpc_avatar_list,
+		tpid_rpc_avatar_list_doc, 0},
+	{"tpid_assert.avatar_flush", tpid_rpc_avatar_flush,
+		tpid_rpc_avatar_flush_doc, 0},
+	{"tpid_assert.revoke_avatar", tpid_rpc_revoke_avatar,
+		tpid_rpc_revoke_avatar_doc, 0},
+	{"tpid_assert.reload_bars", tpid_rpc_reload_bars, tpid_rpc_reload_bars_doc,
+		0},
 	{0, 0, 0, 0}
 };
 /* clang-format on */

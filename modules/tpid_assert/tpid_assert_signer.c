@@ -10,6 +10,7 @@
 #include "core/mem/shm_mem.h"
 
 #include "tpid_assert_signer.h"
+#include "tpid_assert_sip.h"
 #include "tpid_signkey.h"
 #include "tpid_passport.h"
 
@@ -157,4 +158,25 @@ void tpid_signer_destroy(void)
 {
 	EVP_PKEY_free(tpid_sg_key);
 	tpid_sg_key = NULL;
+}
+
+int tpid_signer_add_identity(sip_msg_t *msg, tpid_claims_t *c)
+{
+	char hdr[TPID_MAX_HDR_LEN];
+	str name = str_init(TPID_IDENTITY_HDR);
+	const char *x5u = NULL;
+	EVP_PKEY *key;
+	int rc;
+
+	/* the pair in force now: a reload since the call began is honoured */
+	key = tpid_signer_current(&x5u);
+	if(key == NULL)
+		return TPID_R_SIGN_FAILED;
+	snprintf(c->x5u, sizeof(c->x5u), "%s", x5u);
+	rc = tpid_passport_sign(c, key, hdr, sizeof(hdr));
+	if(rc != TPID_OK)
+		return rc;
+	if(tpid_sip_add_header(msg, &name, hdr) < 0)
+		return TPID_R_INTERNAL;
+	return TPID_OK;
 }

@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <openssl/evp.h>
 
+#include "core/parser/msg_parser.h"
+
+#include "tpid_passport.h"
+
 /* Creates the shared state. 0 or -1. */
 int tpid_signer_mod_init(void);
 
@@ -30,6 +34,10 @@ EVP_PKEY *tpid_signer_current(const char **x5u);
 /* What is published: version (0 = none), x5u, key and certificate files. */
 int tpid_signer_info(char *x5u, size_t xsize, char *key_file, size_t ksize,
 		char *cert_file, size_t csize);
+
+/* Signs c (its x5u set to the one in force) into an Identity header
+ * added to msg. TPID_OK, SIGN_FAILED (no key) or INTERNAL. */
+int tpid_signer_add_identity(sip_msg_t *msg, tpid_claims_t *c);
 
 void tpid_signer_destroy(void);
 

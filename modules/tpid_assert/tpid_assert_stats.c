@@ -23,6 +23,13 @@ stat_var *tpid_st_unknown = NULL;
 stat_var *tpid_st_signed = NULL;
 stat_var *tpid_st_inflight = NULL;
 stat_var *tpid_st_verified = NULL;
+stat_var *tpid_st_avatar_queries = NULL;
+stat_var *tpid_st_avatar_cache_hits = NULL;
+stat_var *tpid_st_avatar_cache_misses = NULL;
+stat_var *tpid_st_avatar_coalesced = NULL;
+stat_var *tpid_st_avatar_signed = NULL;
+stat_var *tpid_st_avatar_verified = NULL;
+stat_var *tpid_st_avatar_refused = NULL;
 
 /* One counter per reason that has one in the reason table, by reason
  * number: built from the table at registration. */
@@ -45,6 +52,13 @@ static stat_export_t tpid_stats[] = {
 	{"signed",              0,             &tpid_st_signed},
 	{"inflight",            STAT_NO_RESET, &tpid_st_inflight},
 	{"verified",            0,             &tpid_st_verified},
+	{"avatar_queries",      0,             &tpid_st_avatar_queries},
+	{"avatar_cache_hits",   0,             &tpid_st_avatar_cache_hits},
+	{"avatar_cache_misses", 0,             &tpid_st_avatar_cache_misses},
+	{"avatar_coalesced",    0,             &tpid_st_avatar_coalesced},
+	{"avatar_signed",       0,             &tpid_st_avatar_signed},
+	{"avatar_verified",     0,             &tpid_st_avatar_verified},
+	{"avatar_refused",      0,             &tpid_st_avatar_refused},
 	{"hook_latency_le_10ms",   0,          &tpid_st_lat[0]},
 	{"hook_latency_le_50ms",   0,          &tpid_st_lat[1]},
 	{"hook_latency_le_100ms",  0,          &tpid_st_lat[2]},

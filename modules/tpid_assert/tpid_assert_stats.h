@@ -19,6 +19,14 @@ extern stat_var *tpid_st_unknown;
 extern stat_var *tpid_st_signed;   /* Identity headers added */
 extern stat_var *tpid_st_inflight; /* suspended INVITEs waiting (gauge) */
 extern stat_var *tpid_st_verified; /* terminating: presented to the callee */
+/* avatar calls */
+extern stat_var *tpid_st_avatar_queries; /* BAR queries sent */
+extern stat_var *tpid_st_avatar_cache_hits;
+extern stat_var *tpid_st_avatar_cache_misses;
+extern stat_var *tpid_st_avatar_coalesced;
+extern stat_var *tpid_st_avatar_signed;	  /* avatar tokens added */
+extern stat_var *tpid_st_avatar_verified; /* avatars presented */
+extern stat_var *tpid_st_avatar_refused;  /* avatar tokens not verified */
 
 /* Counts one refused or failed call, either side, by its reason. */
 void tpid_stats_reason(int reason);

@@ -310,56 +310,39 @@ static int tpid_term_refuse(
 	return res->ret;
 }
 
-/* One verification. resumed: the request comes back after a certificate
- * fetch, its foreign presentation and claim already removed. */
-static int tpid_term_run(const tpid_term_kind_t *k, sip_msg_t *msg, int route,
-		const str *cbname, int resumed, int fetch_reason)
+/* Not a reason: the kind has no token in the message. */
+#define TPID_TERM_NONE 1002
+
+/* One kind's verification, up to the point where it is presented or
+ * refused: TPID_OK, a reason, TPID_TERM_NONE, or TPID_X5U_MISS (x5u names
+ * the certificate to fetch). Its result holds the verified claims. */
+static int tpid_term_check(
+		const tpid_term_kind_t *k, sip_msg_t *msg, char *x5u, size_t x5usize)
 {
 	static char hdr[TPID_MAX_HDR_LEN + 1];
 	tpid_result_t *res = k->res;
-	char x5u[TPID_MAX_URI] = "";
-	int n, rc;
+	int n;
 
 	tpid_result_reset(res, msg);
-	/* Only what we verify now may be presented: drop whatever presentation
-	 * or claim came from the network. */
-	if(!resumed
-			&& (tpid_sip_remove_headers(msg, k->present_header) < 0
-					|| tpid_sip_remove_headers(msg, k->claim_header) < 0))
-		return tpid_term_refuse(k, msg, TPID_R_INTERNAL);
-
 	n = tpid_sip_get_identity(msg, k->ppt, hdr, sizeof(hdr));
 	if(n < 0)
-		return tpid_term_refuse(k, msg, TPID_R_BAD_SYNTAX);
-	if(n == 0) {
+		return TPID_R_BAD_SYNTAX;
+	if(n == 0)
+		return TPID_TERM_NONE;
+	return tpid_term_verify(k, msg, hdr, n, &res->claims, x5u, x5usize);
+}
+
+/* Presents what verified, or refuses. The result for the kind. */
+static int tpid_term_conclude(const tpid_term_kind_t *k, sip_msg_t *msg, int rc)
+{
+	tpid_result_t *res = k->res;
+
+	if(rc == TPID_TERM_NONE) {
 		if(k->require != NULL && *k->require)
 			return tpid_term_refuse(k, msg, k->no_token);
 		res->reason = k->no_token;
 		res->ret = TPID_RET_NONE;
 		return res->ret;
-	}
-	rc = tpid_term_verify(k, msg, hdr, n, &res->claims, x5u, sizeof(x5u));
-	if(rc == TPID_X5U_MISS) {
-		/* Resumed and still missing: the fetch failed (its reason), or
-		 * the entry went meanwhile. */
-		if(resumed)
-			return tpid_term_refuse(k, msg,
-					fetch_reason != TPID_OK ? fetch_reason
-											: TPID_R_CERT_UNAVAILABLE);
-		if(route < 0 && (cbname == NULL || cbname->len <= 0)) {
-			tpid_x5u_prefetch(x5u);
-			return tpid_term_refuse(k, msg, TPID_R_CERT_UNAVAILABLE);
-		}
-		rc = tpid_x5u_suspend(msg, x5u, route, cbname, k->tag);
-		if(rc == TPID_X5U_RETRY) /* it arrived meanwhile */
-			rc = tpid_term_verify(
-					k, msg, hdr, n, &res->claims, x5u, sizeof(x5u));
-		else if(rc == TPID_OK) {
-			res->ret = TPID_RET_SUSPENDED;
-			return TPID_RET_SUSPENDED;
-		}
-		if(rc == TPID_X5U_MISS)
-			rc = TPID_R_CERT_UNAVAILABLE;
 	}
 	/* Only the token just verified may reach the callee. */
 	if(rc == TPID_OK && tpid_sip_remove_identity(msg, k->ppt, 1) < 0)
@@ -374,21 +357,84 @@ static int tpid_term_run(const tpid_term_kind_t *k, sip_msg_t *msg, int route,
 	return res->ret;
 }
 
-int tpid_term(sip_msg_t *msg, int route, const str *cbname)
+/* Every kind of token (the third-party ID, the avatar), verified in one
+ * go: a certificate to fetch suspends the INVITE once, for all kinds (tm
+ * keeps no edit made in a resumed route that suspends again), the other
+ * missing certificates fetched meanwhile. resumed: the request comes back
+ * after the fetch, its foreign presentations already removed. */
+static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
+		int resumed, int fetch_reason)
 {
-	return tpid_term_run(&tpid_term_tpid, msg, route, cbname, 0, TPID_OK);
+	char x5u[TPID_TERM_MAX_KINDS][TPID_MAX_URI];
+	int rc[TPID_TERM_MAX_KINDS];
+	int i, wait = -1, ret = TPID_RET_NONE, r;
+
+	for(i = 0; i < tpid_term_nkinds; i++) {
+		x5u[i][0] = '\0';
+		tpid_result_reset(tpid_term_kinds[i]->res, msg);
+	}
+	/* Only what we verify now may be presented: drop whatever presentation
+	 * or claim came from the network, of every kind. */
+	for(i = 0; !resumed && i < tpid_term_nkinds; i++) {
+		const tpid_term_kind_t *k = tpid_term_kinds[i];
+		if(tpid_sip_remove_headers(msg, k->present_header) < 0
+				|| tpid_sip_remove_headers(msg, k->claim_header) < 0)
+			return tpid_term_refuse(tpid_term_kinds[0], msg, TPID_R_INTERNAL);
+	}
+	for(i = 0; i < tpid_term_nkinds; i++) {
+		rc[i] = tpid_term_check(tpid_term_kinds[i], msg, x5u[i], TPID_MAX_URI);
+		if(rc[i] == TPID_X5U_MISS && wait < 0)
+			wait = i;
+	}
+	if(wait >= 0 && !resumed && (route >= 0 || (cbname && cbname->len > 0))) {
+		r = tpid_x5u_suspend(msg, x5u[wait], route, cbname, 0);
+		if(r == TPID_OK) {
+			for(i = 0; i < tpid_term_nkinds; i++) {
+				if(rc[i] == TPID_X5U_MISS && i != wait
+						&& strcmp(x5u[i], x5u[wait]) != 0)
+					tpid_x5u_prefetch(x5u[i]);
+				tpid_term_kinds[i]->res->ret = TPID_RET_SUSPENDED;
+			}
+			return TPID_RET_SUSPENDED;
+		}
+		/* it arrived meanwhile: verify again; or no suspension: its
+		 * reason */
+		for(i = 0; i < tpid_term_nkinds; i++) {
+			if(rc[i] != TPID_X5U_MISS)
+				continue;
+			rc[i] = r == TPID_X5U_RETRY ? tpid_term_check(
+							tpid_term_kinds[i], msg, x5u[i], TPID_MAX_URI)
+										: r;
+		}
+	}
+	for(i = 0; i < tpid_term_nkinds; i++) {
+		if(rc[i] == TPID_X5U_MISS) {
+			/* resumed and still missing: the fetch failed, or the entry
+			 * went meanwhile; without a route: fetched for the calls that
+			 * follow */
+			if(!resumed)
+				tpid_x5u_prefetch(x5u[i]);
+			rc[i] = resumed && fetch_reason != TPID_OK
+							? fetch_reason
+							: TPID_R_CERT_UNAVAILABLE;
+		}
+		r = tpid_term_conclude(tpid_term_kinds[i], msg, rc[i]);
+		if(i == 0)
+			ret = r;
+		if(r == TPID_RET_REJECTED || r == TPID_RET_ERROR)
+			return r; /* replied: the other kinds are moot */
+	}
+	return ret;
 }
 
-int tpid_term_kind(
-		const tpid_term_kind_t *k, sip_msg_t *msg, int route, const str *cbname)
+int tpid_term(sip_msg_t *msg, int route, const str *cbname)
 {
-	return tpid_term_run(k, msg, route, cbname, 0, TPID_OK);
+	return tpid_term_run(msg, route, cbname, 0, TPID_OK);
 }
 
 /* A request resumed after its certificate fetch: verify again (the
  * certificate is now cached, or the fetch's failure is the reason). */
 static void tpid_term_resumed(sip_msg_t *msg, int tag, int fetch_reason)
 {
-	if(tag >= 0 && tag < tpid_term_nkinds)
-		tpid_term_run(tpid_term_kinds[tag], msg, -1, NULL, 1, fetch_reason);
+	tpid_term_run(msg, -1, NULL, 1, fetch_reason);
 }

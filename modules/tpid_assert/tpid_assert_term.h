@@ -36,23 +36,21 @@ typedef struct tpid_term_kind
 	int tag;			/* set by tpid_term_register() */
 } tpid_term_kind_t;
 
-/* Registers another kind (before the x5u fetching starts: at mod_init,
+/* Registers another kind, verified after those before it (at mod_init,
  * after tpid_term_init()). 0 or -1. */
 int tpid_term_register(tpid_term_kind_t *k);
-
-/* tpid_term() for kind k. */
-int tpid_term_kind(const tpid_term_kind_t *k, sip_msg_t *msg, int route,
-		const str *cbname);
 
 /* Loads the tm API (RFC 9410 replies). At mod_init. 0 or -1. */
 int tpid_term_init(void);
 
-/* Terminating entry point. With a route (index in main_rt, -1: none) or a
- * KEMI cbname, an INVITE whose certificate must first be fetched is
- * suspended (returns TPID_RET_SUSPENDED) and the verification completes,
- * then the route runs, when the certificate (or the failure) is there.
- * Without either it never suspends: the fetch is started for the calls
- * that follow and this one fails CERT_UNAVAILABLE. */
+/* Terminating entry point: verifies every kind of token (third-party ID,
+ * avatar), each with its own result. With a route (index in main_rt, -1:
+ * none) or a KEMI cbname, an INVITE whose certificate must first be
+ * fetched is suspended (returns TPID_RET_SUSPENDED) and the verification
+ * completes, then the route runs, when the certificate (or the failure) is
+ * there. Without either it never suspends: the fetch is started for the
+ * calls that follow and this one fails CERT_UNAVAILABLE. Returns -1 when
+ * either kind was rejected, else the third-party result. */
 int tpid_term(sip_msg_t *msg, int route, const str *cbname);
 
 #endif

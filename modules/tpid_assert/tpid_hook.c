@@ -74,9 +74,7 @@ done:
 
 /* ---- response body ----------------------------------------------------- */
 
-/* reason is free text for logs: bounded, cut on a UTF-8 boundary, control
- * characters blanked so that it cannot forge log lines. */
-static void tpid_hook_copy_reason(char *dst, size_t dstsize, const char *src)
+void tpid_hook_copy_reason(char *dst, size_t dstsize, const char *src)
 {
 	size_t n = strlen(src), i;
 
@@ -178,7 +176,7 @@ done:
 
 /* Best effort: the "text" of a 4xx/5xx error object, for the logs. */
 static void tpid_hook_error_text(
-		const char *body, size_t len, tpid_hook_answer_t *a)
+		const char *body, size_t len, char *text, size_t textsize)
 {
 	json_t *root, *t;
 
@@ -189,8 +187,7 @@ static void tpid_hook_error_text(
 		return;
 	t = json_object_get(json_object_get(root, "error"), "text");
 	if(json_is_string(t))
-		tpid_hook_copy_reason(
-				a->reason, sizeof(a->reason), json_string_value(t));
+		tpid_hook_copy_reason(text, textsize, json_string_value(t));
 	json_decref(root);
 }
 
@@ -214,24 +211,19 @@ static int tpid_hook_headers(
 	return n;
 }
 
-int tpid_hook_add(tpid_https_t *eng, const tpid_enterprise_t *e,
-		const tpid_hook_query_t *q, size_t max_body, void *user)
+int tpid_hook_post(tpid_https_t *eng, const tpid_enterprise_t *e,
+		const char *path, const char *body, size_t max_body, void *user)
 {
-	char url[TPID_MAX_PATH + sizeof(TPID_HOOK_PATH)];
+	char url[TPID_MAX_PATH + 64];
 	char auth[TPID_MAX_TOKEN + sizeof("Authorization: Bearer ")];
 	const char *hdrs[3];
 	tpid_https_req_t r;
-	char *body;
-	int n, rc;
+	int n;
 
-	if(eng == NULL || e == NULL || q == NULL)
+	if(eng == NULL || e == NULL || path == NULL || body == NULL)
 		return TPID_R_INTERNAL;
-	if(snprintf(url, sizeof(url), "%s%s", e->api_root, TPID_HOOK_PATH)
-					>= (int)sizeof(url)
+	if(snprintf(url, sizeof(url), "%s%s", e->api_root, path) >= (int)sizeof(url)
 			|| (n = tpid_hook_headers(e, auth, sizeof(auth), hdrs)) < 0)
-		return TPID_R_INTERNAL;
-	body = tpid_hook_request_json(q);
-	if(body == NULL)
 		return TPID_R_INTERNAL;
 	memset(&r, 0, sizeof(r));
 	r.url = url;
@@ -247,30 +239,64 @@ int tpid_hook_add(tpid_https_t *eng, const tpid_enterprise_t *e,
 	r.timeout_ms = e->timeout_ms;
 	r.max_body = max_body ? max_body : TPID_HOOK_MAX_BODY;
 	r.allow_private = e->allow_private_address;
-	rc = tpid_https_add(eng, &r, user) == 0 ? TPID_OK : TPID_R_INTERNAL;
+	return tpid_https_add(eng, &r, user) == 0 ? TPID_OK : TPID_R_INTERNAL;
+}
+
+int tpid_hook_add(tpid_https_t *eng, const tpid_enterprise_t *e,
+		const tpid_hook_query_t *q, size_t max_body, void *user)
+{
+	char *body;
+	int rc;
+
+	if(eng == NULL || e == NULL || q == NULL)
+		return TPID_R_INTERNAL;
+	body = tpid_hook_request_json(q);
+	if(body == NULL)
+		return TPID_R_INTERNAL;
+	rc = tpid_hook_post(eng, e, TPID_HOOK_PATH, body, max_body, user);
 	free(body);
 	return rc;
 }
 
-static int tpid_hook_reason_of(int cls)
+const tpid_service_reasons_t tpid_hook_reasons = {TPID_R_HOOK_CONNECT,
+		TPID_R_HOOK_TIMEOUT, TPID_R_HOOK_TLS, TPID_R_HOOK_HTTP,
+		TPID_R_HOOK_TOO_BIG};
+
+int tpid_hook_transport(const tpid_https_result_t *r,
+		const tpid_service_reasons_t *rs, char *text, size_t textsize)
 {
-	switch(cls) {
+	int rc;
+
+	switch(r->cls) {
 		case TPID_HTTPS_OK:
 			return TPID_OK;
 		case TPID_HTTPS_TIMEOUT:
-			return TPID_R_HOOK_TIMEOUT;
+			rc = rs->timeout;
+			break;
 		case TPID_HTTPS_TLS:
-			return TPID_R_HOOK_TLS;
+			rc = rs->tls;
+			break;
 		case TPID_HTTPS_HTTP:
-			return TPID_R_HOOK_HTTP;
+			rc = rs->http;
+			if(r->body != NULL)
+				tpid_hook_error_text(r->body, r->body_len, text, textsize);
+			break;
 		case TPID_HTTPS_TOO_BIG:
-			return TPID_R_HOOK_TOO_BIG;
+			rc = rs->too_big;
+			break;
 		case TPID_HTTPS_CONNECT:
 		case TPID_HTTPS_ADDRESS: /* refused before connecting */
-			return TPID_R_HOOK_CONNECT;
+			rc = rs->connect;
+			break;
 		default:
-			return TPID_R_INTERNAL;
+			rc = TPID_R_INTERNAL;
 	}
+	/* curl's own words, for the operator's log line */
+	if(text[0] == '\0')
+		tpid_hook_copy_reason(text, textsize,
+				r->cls == TPID_HTTPS_ADDRESS ? "address refused by policy"
+											 : r->error);
+	return rc;
 }
 
 int tpid_hook_result(const tpid_https_result_t *r, tpid_hook_answer_t *a)
@@ -282,15 +308,9 @@ int tpid_hook_result(const tpid_https_result_t *r, tpid_hook_answer_t *a)
 	memset(a, 0, sizeof(*a));
 	a->http_status = r->status;
 	a->elapsed_ms = r->elapsed_ms;
-	rc = tpid_hook_reason_of(r->cls);
+	rc = tpid_hook_transport(
+			r, &tpid_hook_reasons, a->reason, sizeof(a->reason));
 	if(rc == TPID_OK)
 		rc = tpid_hook_parse_answer(r->body, r->body_len, a);
-	else if(r->cls == TPID_HTTPS_HTTP && r->body != NULL)
-		tpid_hook_error_text(r->body, r->body_len, a);
-	/* curl's own words, for the operator's log line */
-	if(rc != TPID_OK && a->reason[0] == '\0')
-		tpid_hook_copy_reason(a->reason, sizeof(a->reason),
-				r->cls == TPID_HTTPS_ADDRESS ? "address refused by policy"
-											 : r->error);
 	return rc;
 }

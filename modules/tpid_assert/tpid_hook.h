@@ -66,6 +66,31 @@ int tpid_hook_parse_answer(const char *body, size_t len, tpid_hook_answer_t *a);
 int tpid_hook_add(tpid_https_t *eng, const tpid_enterprise_t *e,
 		const tpid_hook_query_t *q, size_t max_body, void *user);
 
+/* POSTs body (JSON) to {api_root}{path} with the service's CA, client
+ * certificate, bearer token, timeouts and address policy; responses over
+ * max_body (0: TPID_HOOK_MAX_BODY) fail. The avatar repository's client
+ * uses it too. TPID_OK or TPID_R_INTERNAL. */
+int tpid_hook_post(tpid_https_t *eng, const tpid_enterprise_t *e,
+		const char *path, const char *body, size_t max_body, void *user);
+
+/* The reasons a service's transport failures map to. */
+typedef struct tpid_service_reasons
+{
+	int connect, timeout, tls, http, too_big;
+} tpid_service_reasons_t;
+
+extern const tpid_service_reasons_t tpid_hook_reasons;
+
+/* TPID_OK when the engine got a 200 with a body within the cap, else the
+ * service's reason for the failure; text gets the error object's "text"
+ * of a 4xx/5xx, else curl's message (log-safe, see below). */
+int tpid_hook_transport(const tpid_https_result_t *r,
+		const tpid_service_reasons_t *rs, char *text, size_t textsize);
+
+/* Free text for logs: bounded, cut on a UTF-8 boundary, control characters
+ * blanked so that it cannot forge log lines. */
+void tpid_hook_copy_reason(char *dst, size_t dstsize, const char *src);
+
 /* The engine's result of a query as a reason: TPID_OK (*a filled), or
  * HOOK_CONNECT (address refused included), HOOK_TIMEOUT, HOOK_TLS,
  * HOOK_HTTP (any status but 200, redirects included), HOOK_TOO_BIG,

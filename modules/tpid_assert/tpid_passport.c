@@ -127,7 +127,11 @@ char *tpid_passport_payload_json(const tpid_claims_t *c)
 			|| !tpid_terminated(c->ppt, sizeof(c->ppt))
 			|| !tpid_terminated(c->name, sizeof(c->name))
 			|| !tpid_terminated(c->id, sizeof(c->id))
-			|| !tpid_terminated(c->iss, sizeof(c->iss)))
+			|| !tpid_terminated(c->iss, sizeof(c->iss))
+			|| !tpid_terminated(c->aid, sizeof(c->aid))
+			|| !tpid_terminated(c->bar, sizeof(c->bar))
+			|| !tpid_terminated(c->fmt, sizeof(c->fmt))
+			|| !tpid_terminated(c->digest, sizeof(c->digest)))
 		return NULL;
 	p = json_object();
 	if(p == NULL)
@@ -140,6 +144,20 @@ char *tpid_passport_payload_json(const tpid_claims_t *c)
 			|| tpid_json_set_str(o, c->orig.is_tn ? "tn" : "uri", c->orig.value)
 					   < 0)
 		goto done;
+	if(strcmp(c->ppt, TPID_PPT_AVATAR) == 0) {
+		o = json_object();
+		if(json_object_set_new(p, "avatar", o) < 0
+				|| tpid_json_set_str(o, "aid", c->aid) < 0
+				|| tpid_json_set_str(o, "bar", c->bar) < 0
+				|| tpid_json_set_str(o, "fmt", c->fmt) < 0)
+			goto done;
+		o = json_object();
+		if(json_object_set_new(p, "avatari", o) < 0
+				|| tpid_json_set_str(o, "/avatar/bar", c->digest) < 0)
+			goto done;
+		s = tpid_jose_json_dump(p);
+		goto done;
+	}
 	/* rcd.nam is required by RFC 9795 for ppt=rcd, even when empty */
 	if(strcmp(c->ppt, "rcd") == 0) {
 		o = json_object();
@@ -268,6 +286,24 @@ static int tpid_ident_set(tpid_ident_t *id, json_t *v, int is_tn)
 	return tpid_copy(id->value, sizeof(id->value), json_string_value(v), n);
 }
 
+/* avatar {aid, bar, fmt} and avatari {"/avatar/bar"}: present and of the
+ * right types here; their grammar is the caller's (tpid_avatar.h). */
+static int tpid_parse_avatar(json_t *p, tpid_claims_t *c)
+{
+	json_t *o = json_object_get(p, "avatar");
+	json_t *i = json_object_get(p, "avatari");
+
+	if(!json_is_object(o) || !json_is_object(i) || json_object_size(i) != 1)
+		return -1;
+	if(tpid_get_str(o, "aid", c->aid, sizeof(c->aid), 0) < 0
+			|| tpid_get_str(o, "bar", c->bar, sizeof(c->bar), 0) < 0
+			|| tpid_get_str(o, "fmt", c->fmt, sizeof(c->fmt), 0) < 0
+			|| tpid_get_str(i, "/avatar/bar", c->digest, sizeof(c->digest), 0)
+					   < 0)
+		return -1;
+	return 0;
+}
+
 static int tpid_parse_claims(json_t *p, tpid_claims_t *c)
 {
 	json_t *o, *tn, *uri, *arr, *v;
@@ -308,6 +344,9 @@ static int tpid_parse_claims(json_t *p, tpid_claims_t *c)
 	}
 	if(c->ndest == 0)
 		return -1;
+
+	if(strcmp(c->ppt, TPID_PPT_AVATAR) == 0)
+		return tpid_parse_avatar(p, c);
 
 	if(strcmp(c->ppt, "rcd") == 0) {
 		o = json_object_get(p, "rcd");

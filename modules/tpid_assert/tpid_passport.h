@@ -22,8 +22,9 @@
 #include "tpid_jose.h"
 #include "tpid_reason.h"
 
-/* ---- identities (to be replaced by tpid_ident.c) ------------------------ */
-/* Kept first here because tpid_claims_t holds tpid_ident_t values. */
+/* ---- identities ------------------------------------------------------------ */
+/* Kept first here because tpid_claims_t holds tpid_ident_t values (their
+ * grammar is tpid_ident.h's). */
 
 #define TPID_MAX_URI 256 /* orig/dest/id/x5u and other URIs */
 
@@ -39,8 +40,14 @@ typedef struct tpid_ident
 
 #define TPID_MAX_NAME 256 /* display name (UTF-8 bytes) */
 #define TPID_MAX_DEST 8	  /* dest entries kept */
+#define TPID_MAX_AID 128  /* Avatar-ID characters */
+#define TPID_MAX_FMT 128  /* media type bytes, NUL included */
+#define TPID_MAX_SRI 64	  /* "sha256-" + 44 base64 characters, NUL included */
 
-/* The claims of a ppt=rcd third-party PASSporT. */
+/* The ppt of an avatar token (avatar and avatari claims). */
+#define TPID_PPT_AVATAR "avatar"
+
+/* The claims of a ppt=rcd third-party PASSporT or of a ppt=avatar one. */
 typedef struct tpid_claims
 {
 	char ppt[TPID_MAX_PPT]; /* "rcd" */
@@ -53,11 +60,18 @@ typedef struct tpid_claims
 	char id[TPID_MAX_URI];	  /* tpid.id, the third-party ID URI */
 	char iss[TPID_MAX_URI];	  /* tpid.iss, the enterprise domain */
 	int64_t exp;			  /* tpid.exp, end of the authorization */
+	/* ppt=avatar */
+	char aid[TPID_MAX_AID + 1]; /* avatar.aid, the Avatar-ID */
+	char bar[TPID_MAX_URI];		/* avatar.bar, the representation's URL */
+	char fmt[TPID_MAX_FMT];		/* avatar.fmt, its media type */
+	char digest[TPID_MAX_SRI];	/* avatari["/avatar/bar"], sha256-<b64> */
 } tpid_claims_t;
 
 /* JSON header and payload of the PASSporT, canonical: keys sorted at every
- * level, no whitespace, UTF-8 unescaped. Returns malloc()ed strings (free()
- * them) or NULL. */
+ * level, no whitespace, UTF-8 unescaped. With ppt "avatar" the payload
+ * carries avatar {aid, bar, fmt} and avatari {"/avatar/bar": digest}
+ * instead of rcd and tpid. Returns malloc()ed strings (free() them) or
+ * NULL. */
 char *tpid_passport_header_json(const tpid_claims_t *c);
 char *tpid_passport_payload_json(const tpid_claims_t *c);
 
@@ -102,7 +116,10 @@ typedef struct tpid_passport
  * any ppt; NULL accepts any ppt as long as parameter and header agree.
  * Parameter values compare as tpid_idhdr_val_eq() says (a token without
  * case), JWS header values exactly.
- * tpid (id, iss, exp) is required when the ppt is "rcd", rcd.nam too.
+ * tpid (id, iss, exp) is required when the ppt is "rcd", rcd.nam too;
+ * with ppt "avatar", avatar (aid, bar, fmt: strings) and avatari (an
+ * object whose only member is the string "/avatar/bar") are, and rcd and
+ * tpid are not read. Their grammar is tpid_avatar_check_claims()'s.
  * The signature's length is not judged here: tpid_passport_verify_sig()
  * refuses anything but 64 bytes (a DER signature) as BAD_SIGNATURE. */
 int tpid_passport_parse(const char *hdr, size_t len, const char *expect_ppt,

@@ -61,6 +61,24 @@ typedef enum tpid_reason
 									 * JWT claim constraints */
 	TPID_R_CERT_FETCH = 53,			/* x5u fetch failed (or failed recently) */
 
+	/* originating, avatar: 60..79 */
+	TPID_R_AVATAR_BAD_ID = 60,	/* claimed Avatar-ID breaks its grammar */
+	TPID_R_AVATAR_NO_BAR = 61,	/* no BAR for the served user's domain */
+	TPID_R_AVATAR_DENIED = 62,	/* BAR answered "denied" */
+	TPID_R_AVATAR_UNKNOWN = 63, /* BAR answered "unknown" */
+	TPID_R_BAR_CONNECT = 64,	/* BAR unreachable (connect/DNS/address) */
+	TPID_R_BAR_TIMEOUT = 65,	/* BAR too slow */
+	TPID_R_BAR_TLS = 66,		/* TLS failure with the BAR */
+	TPID_R_BAR_HTTP = 67,		/* HTTP status other than 200 */
+	TPID_R_BAR_BAD_ANSWER = 68, /* body not the documented JSON */
+	TPID_R_BAR_TOO_BIG = 69,	/* body over the size cap */
+	TPID_R_BAR_BUSY = 70,		/* too many queries in flight */
+
+	/* avatar, both sides: 80..89 */
+	TPID_R_NO_AVATAR = 80,			/* nothing claimed / no avatar token */
+	TPID_R_BAD_AVATAR = 81,			/* avatar claims break their grammar */
+	TPID_R_AVATAR_NOT_ALLOWED = 82, /* signer may not assert avatars */
+
 	TPID_R_INTERNAL = 99 /* out of memory, bad state: never the peer's fault */
 } tpid_reason_t;
 

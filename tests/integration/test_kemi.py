@@ -47,3 +47,19 @@ def test_kemi_enterprise_down_strips(stack):
     assert c.code == 200
     assert c.callee_header(PRESENT) == []
     assert log_reason(stack, c.call_id, log="kemi") == "HOOK_CONNECT"
+
+
+def test_kemi_third_party_id_and_avatar_in_one_suspension(stack):
+    stack.rpc("kemi", "tpid_assert.cache_flush")
+    stack.rpc("kemi", "tpid_assert.avatar_flush")
+    c = stack.place_call(served=S.BOB, claim=S.BOB_ID, to_port=S.KEMI_PORT,
+                         extra_headers=["P-Avatar-ID: bob-01"])
+    assert c.code == 200, c.output
+    assert c.callee_header(PRESENT)[0].startswith('"Bob Builder (ACME Corp.)"')
+    assert c.callee_header("P-Verified-Avatar-ID")[0].startswith('"bob-01";')
+    assert log_reason(stack, c.call_id, log="kemi") == "OK"
+    assert log_reason(stack, c.call_id, log="kemi", role="orig avatar") == "OK"
+    c = stack.place_call(served=S.MALLORY, claim=None, to_port=S.KEMI_PORT,
+                         extra_headers=["P-Avatar-ID: bob-01"], expect=403)
+    assert (c.code, c.phrase) == (403, "Avatar-ID Not Authorized")
+    assert log_reason(stack, c.call_id, log="kemi", role="orig avatar") == "AVATAR_DENIED"

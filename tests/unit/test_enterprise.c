@@ -704,10 +704,66 @@ static void test_id_domain_table(void **state)
 	}
 }
 
+/* The avatar repositories' file: the same entries under "bars", one of
+ * them may be the default "*"; the enterprise file may not have one. */
+static void test_load_bar_file(void **state)
+{
+	tpid_enterprise_set_t set = {0, NULL};
+	char err[256];
+	(void)state;
+
+	assert_int_equal(load(&set, err, sizeof(err), "{\"bars\":[]}"), -1);
+	assert_int_equal(
+			tpid_enterprise_load_dir(conf, "bars", 1, &set, err, sizeof(err)),
+			0);
+	assert_int_equal(set.n, 0);
+	tpid_enterprise_free(&set);
+	load(&set, err, sizeof(err),
+			"{\"bars\":[{\"domain\":\"*\",\"api_root\":\"https://"
+			"127.0.0.1:8480\",\"ca_file\":\"@/ca.pem\",\"bearer_token_file\":"
+			"\"@/token\"},{\"domain\":\"ims.example\",\"api_root\":"
+			"\"https://bar.ims.example/x\",\"ca_file\":\"@/ca.pem\"}]}");
+	assert_int_equal(
+			tpid_enterprise_load_dir(conf, "bars", 1, &set, err, sizeof(err)),
+			0);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(set.items[0].domain, "*");
+	assert_string_equal(set.items[0].bearer_token, "s3cr3t-Token.x");
+	tpid_enterprise_free(&set);
+	/* "*" only where a default is allowed, and only once */
+	assert_int_equal(
+			tpid_enterprise_load_dir(conf, "bars", 0, &set, err, sizeof(err)),
+			-1);
+	assert_non_null(strstr(err, "bar_file"));
+	assert_non_null(strstr(err, "invalid"));
+	load(&set, err, sizeof(err),
+			"{\"bars\":[{\"domain\":\"*\",\"api_root\":\"https://a.example\","
+			"\"ca_file\":\"@/ca.pem\"},{\"domain\":\"*\",\"api_root\":"
+			"\"https://b.example\",\"ca_file\":\"@/ca.pem\"}]}");
+	assert_int_equal(
+			tpid_enterprise_load_dir(conf, "bars", 1, &set, err, sizeof(err)),
+			-1);
+	assert_non_null(strstr(err, "duplicate domain"));
+	/* no wildcard pattern beyond the lone "*" */
+	load(&set, err, sizeof(err),
+			"{\"bars\":[{\"domain\":\"*.example\",\"api_root\":"
+			"\"https://a.example\",\"ca_file\":\"@/ca.pem\"}]}");
+	assert_int_equal(
+			tpid_enterprise_load_dir(conf, "bars", 1, &set, err, sizeof(err)),
+			-1);
+	/* the other directory's key is an unknown key */
+	load(&set, err, sizeof(err), "{\"enterprises\":[]}");
+	assert_int_equal(
+			tpid_enterprise_load_dir(conf, "bars", 1, &set, err, sizeof(err)),
+			-1);
+	assert_non_null(strstr(err, "unknown key 'enterprises'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 			cmocka_unit_test(test_load_valid),
+			cmocka_unit_test(test_load_bar_file),
 			cmocka_unit_test(test_load_empty_list),
 			cmocka_unit_test(test_load_missing_file),
 			cmocka_unit_test(test_load_invalid_json),

@@ -1081,6 +1081,174 @@ static void test_orig_dest_checks(void **state)
 	assert_int_equal(tpid_passport_check_dest(&c, &id), TPID_R_DEST_MISMATCH);
 }
 
+/* ---- avatar tokens (ppt=avatar) -------------------------------------------- */
+
+#define AV_URL "https://bar.example.net/bar/v1/avatars/alice-01/representation"
+#define AV_SRI "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+#define H_AV                                                      \
+	"{\"alg\":\"ES256\",\"ppt\":\"avatar\",\"typ\":\"passport\"," \
+	"\"x5u\":\"" X5U "\"}"
+#define P_AV_HEAD                                                \
+	"{\"dest\":{\"tn\":[\"4961511234567\"]},\"iat\":1760000000," \
+	"\"orig\":{\"tn\":\"4961519876543\"}"
+#define PARAMS_AV ";info=<" X5U ">;alg=ES256;ppt=avatar"
+
+static void avatar_claims(tpid_claims_t *c)
+{
+	sample_claims(c);
+	strcpy(c->ppt, "avatar");
+	c->name[0] = c->id[0] = c->iss[0] = '\0';
+	c->exp = 0;
+	strcpy(c->aid, "alice-01");
+	strcpy(c->bar, AV_URL);
+	strcpy(c->fmt, "model/gltf-binary");
+	strcpy(c->digest, AV_SRI);
+}
+
+static int parse_avatar(const char *pj)
+{
+	forge(H_AV, pj, PARAMS_AV);
+	return tpid_passport_parse(hdr, strlen(hdr), "avatar", &tok);
+}
+
+static void test_avatar_json_and_roundtrip(void **state)
+{
+	tpid_claims_t c;
+	char *pj;
+	const char *params;
+	(void)state;
+	avatar_claims(&c);
+	pj = tpid_passport_payload_json(&c);
+	assert_non_null(pj);
+	/* canonical, no rcd and no tpid */
+	assert_non_null(strstr(pj, "\"avatari\":{\"/avatar/bar\":\"" AV_SRI "\"}"));
+	assert_null(strstr(pj, "\"tpid\""));
+	assert_null(strstr(pj, "\"rcd\""));
+	assert_string_equal(pj,
+			"{\"avatar\":{\"aid\":\"alice-01\",\"bar\":\"" AV_URL
+			"\",\"fmt\":\"model/gltf-binary\"},\"avatari\":{\"/avatar/bar\":"
+			"\"" AV_SRI "\"},\"dest\":{\"tn\":[\"4961511234567\"]},\"iat\":"
+			"1760000000,\"orig\":{\"tn\":\"4961519876543\"}}");
+	free(pj);
+
+	assert_int_equal(tpid_passport_sign(&c, key1, hdr, sizeof(hdr)), TPID_OK);
+	params = strchr(hdr, ';');
+	assert_non_null(params);
+	assert_string_equal(params, PARAMS_AV);
+	assert_int_equal(
+			tpid_passport_parse(hdr, strlen(hdr), "avatar", &tok), TPID_OK);
+	assert_string_equal(tok.claims.aid, "alice-01");
+	assert_string_equal(tok.claims.bar, AV_URL);
+	assert_string_equal(tok.claims.fmt, "model/gltf-binary");
+	assert_string_equal(tok.claims.digest, AV_SRI);
+	assert_string_equal(tok.claims.id, "");
+	assert_int_equal(tpid_passport_verify_sig(&tok, key1), TPID_OK);
+	assert_int_equal(
+			tpid_passport_verify_sig(&tok, key2), TPID_R_BAD_SIGNATURE);
+	/* one kind is never taken for the other */
+	assert_int_equal(
+			tpid_passport_parse(hdr, strlen(hdr), "rcd", &tok), TPID_R_BAD_PPT);
+	sign_sample();
+	assert_int_equal(tpid_passport_parse(hdr, strlen(hdr), "avatar", &tok),
+			TPID_R_BAD_PPT);
+}
+
+static void test_avatar_claims_required(void **state)
+{
+	static const char *const bad[] = {/* no avatar, no avatari */
+			P_AV_HEAD "}",
+			P_AV_HEAD ",\"avatari\":{\"/avatar/bar\":\"" AV_SRI "\"}}",
+			P_AV_HEAD ",\"avatar\":{\"aid\":\"a\",\"bar\":\"" AV_URL
+					  "\",\"fmt\":\"a/b\"}}",
+			/* a member missing, empty or not a string */
+			P_AV_HEAD ",\"avatar\":{\"bar\":\"" AV_URL "\",\"fmt\":\"a/b\"},"
+					  "\"avatari\":{\"/avatar/bar\":\"" AV_SRI "\"}}",
+			P_AV_HEAD
+			",\"avatar\":{\"aid\":\"\",\"bar\":\"" AV_URL
+			"\",\"fmt\":\"a/b\"},\"avatari\":{\"/avatar/bar\":\"" AV_SRI "\"}}",
+			P_AV_HEAD
+			",\"avatar\":{\"aid\":7,\"bar\":\"" AV_URL
+			"\",\"fmt\":\"a/b\"},\"avatari\":{\"/avatar/bar\":\"" AV_SRI "\"}}",
+			P_AV_HEAD ",\"avatar\":{\"aid\":\"a\",\"bar\":\"" AV_URL
+					  "\",\"fmt\":null},\"avatari\":{\"/avatar/bar\":\"" AV_SRI
+					  "\"}}",
+			P_AV_HEAD
+			",\"avatar\":\"alice-01\",\"avatari\":{\"/avatar/bar\":\"" AV_SRI
+			"\"}}",
+			/* avatari: only "/avatar/bar", a string */
+			P_AV_HEAD ",\"avatar\":{\"aid\":\"a\",\"bar\":\"" AV_URL
+					  "\",\"fmt\":\"a/b\"},\"avatari\":{}}",
+			P_AV_HEAD
+			",\"avatar\":{\"aid\":\"a\",\"bar\":\"" AV_URL
+			"\",\"fmt\":\"a/b\"},\"avatari\":{\"/avatar/bar\":\"" AV_SRI
+			"\",\"/avatar/aid\":\"" AV_SRI "\"}}",
+			P_AV_HEAD
+			",\"avatar\":{\"aid\":\"a\",\"bar\":\"" AV_URL
+			"\",\"fmt\":\"a/b\"},\"avatari\":{\"/avatar/fmt\":\"" AV_SRI "\"}}",
+			P_AV_HEAD ",\"avatar\":{\"aid\":\"a\",\"bar\":\"" AV_URL
+					  "\",\"fmt\":\"a/b\"},\"avatari\":{\"/avatar/bar\":[]}}",
+			NULL};
+	int i;
+
+	(void)state;
+	for(i = 0; bad[i] != NULL; i++) {
+		if(parse_avatar(bad[i]) != TPID_R_BAD_CLAIMS)
+			fail_msg("case %d accepted: %s", i, bad[i]);
+	}
+	/* an aid too long for the claims is refused, not cut */
+	{
+		char pj[1024], aid[TPID_MAX_AID + 2];
+		memset(aid, 'a', sizeof(aid) - 1);
+		aid[sizeof(aid) - 1] = '\0';
+		snprintf(pj, sizeof(pj),
+				P_AV_HEAD
+				",\"avatar\":{\"aid\":\"%s\",\"bar\":\"" AV_URL
+				"\",\"fmt\":\"a/b\"},\"avatari\":{\"/avatar/bar\":\"" AV_SRI
+				"\"}}",
+				aid);
+		assert_int_equal(parse_avatar(pj), TPID_R_BAD_CLAIMS);
+	}
+	/* a tpid claim in an avatar token is not read: nothing third-party */
+	assert_int_equal(
+			parse_avatar(P_AV_HEAD
+					",\"avatar\":{\"aid\":\"a\",\"bar\":\"" AV_URL
+					"\",\"fmt\":\"a/b\"},\"avatari\":{\"/avatar/bar\":\"" AV_SRI
+					"\"},\"tpid\":{\"exp\":1,\"id\":\"sip:ceo@acme.example\","
+					"\"iss\":\"acme.example\"}}"),
+			TPID_OK);
+	assert_string_equal(tok.claims.id, "");
+	assert_int_equal(tok.claims.exp, 0);
+}
+
+static void test_avatar_tampered(void **state)
+{
+	tpid_claims_t c;
+	char *dot1, *dot2, *pb, *pj, *swapped;
+	char forged[TPID_MAX_HDR_LEN];
+
+	(void)state;
+	avatar_claims(&c);
+	assert_int_equal(tpid_passport_sign(&c, key1, hdr, sizeof(hdr)), TPID_OK);
+	/* the payload of another avatar, under the first one's signature */
+	strcpy(c.aid, "mallory-01");
+	pj = tpid_passport_payload_json(&c);
+	assert_non_null(pj);
+	pb = b64u(pj, strlen(pj));
+	dot1 = strchr(hdr, '.');
+	dot2 = strchr(dot1 + 1, '.');
+	snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)(dot1 - hdr), hdr, pb,
+			dot2);
+	swapped = forged;
+	assert_int_equal(
+			tpid_passport_parse(swapped, strlen(swapped), "avatar", &tok),
+			TPID_OK);
+	assert_string_equal(tok.claims.aid, "mallory-01");
+	assert_int_equal(
+			tpid_passport_verify_sig(&tok, key1), TPID_R_BAD_SIGNATURE);
+	free(pj);
+	free(pb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1115,6 +1283,9 @@ int main(void)
 			cmocka_unit_test(test_time_checks),
 			cmocka_unit_test(test_time_via_parsed_token),
 			cmocka_unit_test(test_orig_dest_checks),
+			cmocka_unit_test(test_avatar_json_and_roundtrip),
+			cmocka_unit_test(test_avatar_claims_required),
+			cmocka_unit_test(test_avatar_tampered),
 	};
 
 	return cmocka_run_group_tests_name("tpid_passport", tests, setup, teardown);

@@ -1,9 +1,14 @@
 /*
  * tpid-token - sign, verify and decode third-party PASSporTs (ppt=rcd with
- * the tpid claim) from the command line, with the module's own token code.
+ * the tpid claim) and avatar PASSporTs (ppt=avatar) from the command line,
+ * with the module's own token code; and fetch an avatar's representation as
+ * the callee's phone would, accepting it only if it matches the signed
+ * digest.
  *
  * Exit codes: 0 success, 1 the token (or key/certificate) was refused, the
- * reason printed on stdout as "NAME (number) SIP_CODE SIP_PHRASE", 2 usage.
+ * reason printed on stdout as "NAME (number) SIP_CODE SIP_PHRASE" (for
+ * avatar-fetch also "AVATAR_FETCH <CLASS> <http status>" and
+ * "AVATAR_DIGEST_MISMATCH <digest of what came>"), 2 usage.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -22,9 +27,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-#include "tpid_reason.h"
+#include "tpid_avatar.h"
+#include "tpid_https.h"
 #include "tpid_ident.h"
 #include "tpid_passport.h"
+#include "tpid_reason.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
@@ -34,11 +41,25 @@ static const char usage_text[] =
 		"  tpid-token sign --key KEY.pem --x5u URL --orig URI_OR_TN\n"
 		"         --dest URI_OR_TN [--dest ...] --id TPID_URI --iss DOMAIN\n"
 		"         [--name TEXT] [--iat N] [--exp N | --ttl SECONDS]\n"
+		"  tpid-token sign --ppt avatar --key KEY.pem --x5u URL --orig X\n"
+		"         --dest X [--dest ...] --aid AVATAR_ID --bar URL --fmt TYPE\n"
+		"         (--digest sha256-... | --object FILE) [--iat N]\n"
 		"  tpid-token verify --cert CERT.pem [--ca CA.pem] [--orig X]"
 		" [--dest X]\n"
-		"         [--now N] [--max-age 60] [--max-future 15] [--ppt rcd]\n"
+		"         [--now N] [--max-age 60] [--max-future 15]"
+		" [--ppt rcd|avatar]\n"
 		"         [--token VALUE]   (token from stdin without --token)\n"
-		"  tpid-token decode [--token VALUE]\n";
+		"  tpid-token decode [--token VALUE]\n"
+		"  tpid-token avatar-fetch (--token VALUE | --url URL --digest SRI)\n"
+		"         (--bearer TOKEN | --bearer-file F) --ca-file CA.pem\n"
+		"         [--out FILE] [--max-size 16777216] [--timeout-ms 5000]\n"
+		"         [--allow-private]\n"
+		"    GETs the representation (https only, no redirect, size cap,\n"
+		"    timeouts; loopback and private addresses only with\n"
+		"    --allow-private) and accepts it only if its SHA-256 is the\n"
+		"    signed digest; --out gets the accepted bytes, never others.\n"
+		"    With --token the avatar token's bar and digest are used (its\n"
+		"    signature is verify's job).\n";
 
 static int usage(const char *fmt, const char *arg)
 {
@@ -197,6 +218,44 @@ static int print_canonical(json_t *j)
 	return 0;
 }
 
+/* Reads a whole file (at most max bytes) into a malloc()ed buffer. */
+static unsigned char *read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	size_t n;
+
+	if(f == NULL) {
+		fprintf(stderr, "tpid-token: cannot open %s: %s\n", path,
+				strerror(errno));
+		return NULL;
+	}
+	buf = malloc(max + 1);
+	n = buf ? fread(buf, 1, max + 1, f) : 0;
+	fclose(f);
+	if(buf == NULL || n > max) {
+		fprintf(stderr, "tpid-token: %s: larger than %zu bytes\n", path, max);
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+/* The SRI digest (sha256-<base64>) of a file's bytes. 0 or -1. */
+static int object_digest(const char *path, char *out, size_t outsize)
+{
+	size_t len = 0;
+	unsigned char *buf = read_file(path, 64 * 1024 * 1024, &len);
+	int rc;
+
+	if(buf == NULL)
+		return -1;
+	rc = tpid_sri_sha256(buf, len, out, outsize);
+	free(buf);
+	return rc;
+}
+
 /* ---- sign ----------------------------------------------------------------- */
 
 static int cmd_sign(int argc, char **argv)
@@ -208,6 +267,9 @@ static int cmd_sign(int argc, char **argv)
 	EVP_PKEY *key = NULL;
 	FILE *f;
 	char *out;
+
+	const char *object = NULL;
+	int have_digest = 0;
 
 	memset(&c, 0, sizeof(c));
 	strcpy(c.ppt, "rcd");
@@ -251,9 +313,43 @@ static int cmd_sign(int argc, char **argv)
 			exp_s = v;
 		} else if(strcmp(o, "--ttl") == 0) {
 			ttl_s = v;
+		} else if(strcmp(o, "--ppt") == 0) {
+			if(strcmp(v, "rcd") != 0 && strcmp(v, TPID_PPT_AVATAR) != 0)
+				return usage("--ppt: rcd or avatar, not %s", v);
+			strcpy(c.ppt, v);
+		} else if(strcmp(o, "--aid") == 0) {
+			if(set_str(c.aid, sizeof(c.aid), v, o) < 0)
+				return EXIT_USAGE;
+		} else if(strcmp(o, "--bar") == 0) {
+			if(set_str(c.bar, sizeof(c.bar), v, o) < 0)
+				return EXIT_USAGE;
+		} else if(strcmp(o, "--fmt") == 0) {
+			if(set_str(c.fmt, sizeof(c.fmt), v, o) < 0)
+				return EXIT_USAGE;
+		} else if(strcmp(o, "--digest") == 0) {
+			if(set_str(c.digest, sizeof(c.digest), v, o) < 0)
+				return EXIT_USAGE;
+			have_digest = 1;
+		} else if(strcmp(o, "--object") == 0) {
+			object = v;
 		} else {
 			return usage("unknown option %s", o);
 		}
+	}
+	if(strcmp(c.ppt, TPID_PPT_AVATAR) == 0) {
+		/* no claim grammar here: tests sign hostile tokens on purpose */
+		if(keyfile == NULL || !have_x5u || !have_orig || c.ndest == 0
+				|| c.aid[0] == '\0' || c.bar[0] == '\0' || c.fmt[0] == '\0'
+				|| have_digest == (object != NULL))
+			return usage(
+					"sign --ppt avatar needs --key, --x5u, --orig, --dest, "
+					"--aid, --bar, --fmt and one of --digest, --object",
+					NULL);
+		if(object != NULL
+				&& object_digest(object, c.digest, sizeof(c.digest)) < 0)
+			return refuse(TPID_R_INTERNAL);
+		c.id[0] = c.iss[0] = c.name[0] = '\0';
+		have_id = have_iss = 1;
 	}
 	if(keyfile == NULL || !have_x5u || !have_orig || c.ndest == 0 || !have_id
 			|| !have_iss)
@@ -448,6 +544,11 @@ static int cmd_verify(int argc, char **argv)
 		goto refused;
 	}
 	rc = tpid_passport_verify_sig(t, X509_get0_pubkey(cert));
+	/* the claim grammar of the token's kind, as the module checks it */
+	if(rc == TPID_OK)
+		rc = strcmp(t->claims.ppt, TPID_PPT_AVATAR) == 0
+					 ? tpid_avatar_check_claims(&t->claims)
+					 : tpid_claim_rules(t->claims.id, t->claims.iss);
 	if(rc == TPID_OK)
 		rc = tpid_passport_check_time(
 				&t->claims, now, (int)max_age, (int)max_future);
@@ -516,6 +617,171 @@ done:
 	return rc;
 }
 
+/* ---- avatar-fetch ---------------------------------------------------------- */
+
+/* One GET on the module's HTTPS engine (its guards: https only, no
+ * redirects, size cap, timeouts, address policy), waited for here. */
+static int fetch(const char *url, const char *auth, const char *ca, size_t max,
+		long timeout_ms, int allow_private, tpid_https_result_t *res)
+{
+	const char *hdrs[1] = {auth};
+	tpid_https_req_t r;
+	tpid_https_t *eng;
+	void *user = NULL;
+	int got = 0;
+
+	if(tpid_https_global_init() != 0 || (eng = tpid_https_new(1)) == NULL)
+		return -1;
+	memset(&r, 0, sizeof(r));
+	r.url = url;
+	r.method = TPID_HTTPS_GET;
+	r.headers = hdrs;
+	r.nheaders = 1;
+	r.ca_file = ca;
+	r.connect_timeout_ms = timeout_ms < 2000 ? timeout_ms : 2000;
+	r.timeout_ms = timeout_ms;
+	r.max_body = max;
+	r.allow_private = allow_private;
+	if(tpid_https_add(eng, &r, NULL) == 0) {
+		while(!(got = tpid_https_next(eng, &user, res))
+				&& tpid_https_wait(eng, -1, 100, NULL) == 0)
+			;
+	}
+	tpid_https_free(eng);
+	tpid_https_global_cleanup();
+	return got ? 0 : -1;
+}
+
+static int cmd_avatar_fetch(int argc, char **argv)
+{
+	const char *token = NULL, *url = NULL, *digest = NULL, *bearer = NULL;
+	const char *bearer_file = NULL, *ca = NULL, *out = NULL;
+	int64_t max = 16 * 1024 * 1024, timeout_ms = 5000;
+	int allow_private = 0, i, rc;
+	char auth[1100], got_sri[TPID_MAX_SRI];
+	tpid_passport_t *t = NULL;
+	tpid_https_result_t res;
+	char *buf = NULL;
+	unsigned char *tok = NULL;
+	size_t len;
+	FILE *f;
+
+	for(i = 0; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if(strcmp(o, "--allow-private") == 0) {
+			allow_private = 1;
+			continue;
+		}
+		if(v == NULL)
+			return usage("%s: missing value", o);
+		i++;
+		if(strcmp(o, "--token") == 0)
+			token = v;
+		else if(strcmp(o, "--url") == 0)
+			url = v;
+		else if(strcmp(o, "--digest") == 0)
+			digest = v;
+		else if(strcmp(o, "--bearer") == 0)
+			bearer = v;
+		else if(strcmp(o, "--bearer-file") == 0)
+			bearer_file = v;
+		else if(strcmp(o, "--ca-file") == 0)
+			ca = v;
+		else if(strcmp(o, "--out") == 0)
+			out = v;
+		else if(strcmp(o, "--max-size") == 0) {
+			if(parse_i64(v, 1, 1024 * 1024 * 1024, &max) < 0)
+				return usage("--max-size: 1..1073741824 bytes: %s", v);
+		} else if(strcmp(o, "--timeout-ms") == 0) {
+			if(parse_i64(v, 1, 600000, &timeout_ms) < 0)
+				return usage("--timeout-ms: 1..600000: %s", v);
+		} else
+			return usage("unknown option %s", o);
+	}
+	if((token != NULL) == (url != NULL || digest != NULL)
+			|| (token == NULL && (url == NULL || digest == NULL)))
+		return usage("avatar-fetch needs --token, or --url and --digest", NULL);
+	if((bearer != NULL) == (bearer_file != NULL) || ca == NULL)
+		return usage("avatar-fetch needs one of --bearer, --bearer-file, and "
+					 "--ca-file",
+				NULL);
+	if(bearer_file != NULL) {
+		tok = read_file(bearer_file, 1024, &len);
+		if(tok == NULL)
+			return EXIT_USAGE;
+		while(len > 0 && (tok[len - 1] == '\n' || tok[len - 1] == '\r'))
+			len--;
+		tok[len] = '\0';
+		bearer = (const char *)tok;
+	}
+	for(i = 0; bearer[i]; i++) {
+		/* a header line: nothing that could end or fold it */
+		if((unsigned char)bearer[i] < 0x21 || bearer[i] == 0x7f) {
+			free(tok);
+			return usage("the bearer credential has a blank or control", NULL);
+		}
+	}
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %.1024s", bearer);
+	if(token != NULL) {
+		buf = read_token(token, &len);
+		t = malloc(sizeof(*t));
+		if(buf == NULL || t == NULL) {
+			rc = refuse(TPID_R_INTERNAL);
+			goto done;
+		}
+		rc = tpid_passport_parse(buf, len, TPID_PPT_AVATAR, t);
+		if(rc == TPID_OK)
+			rc = tpid_avatar_check_claims(&t->claims);
+		if(rc != TPID_OK) {
+			rc = refuse(rc);
+			goto done;
+		}
+		url = t->claims.bar;
+		digest = t->claims.digest;
+	}
+	if(!tpid_sri_ok(digest, strlen(digest))) {
+		rc = refuse(TPID_R_BAD_AVATAR);
+		goto done;
+	}
+	memset(&res, 0, sizeof(res));
+	if(fetch(url, auth, ca, (size_t)max, (long)timeout_ms, allow_private, &res)
+			< 0) {
+		printf("AVATAR_FETCH INTERNAL 0\n");
+		rc = EXIT_REFUSED;
+		goto done;
+	}
+	if(res.cls != TPID_HTTPS_OK) {
+		/* 401, 403, too big, refused address...: no bytes are kept */
+		printf("AVATAR_FETCH %s %ld\n", tpid_https_class_name(res.cls),
+				res.status);
+		rc = EXIT_REFUSED;
+	} else if(!tpid_sri_match(digest, res.body, res.body_len)) {
+		tpid_sri_sha256(res.body, res.body_len, got_sri, sizeof(got_sri));
+		printf("AVATAR_DIGEST_MISMATCH %s\n", got_sri);
+		rc = EXIT_REFUSED;
+	} else {
+		rc = 0;
+		if(out != NULL) {
+			f = fopen(out, "wb");
+			if(f == NULL
+					|| (fwrite(res.body, 1, res.body_len, f) != res.body_len)
+									   + (fclose(f) != 0)
+							   > 0) {
+				fprintf(stderr, "tpid-token: cannot write %s\n", out);
+				rc = refuse(TPID_R_INTERNAL);
+			}
+		}
+		if(rc == 0)
+			printf("OK %zu %s\n", res.body_len, digest);
+	}
+	tpid_https_result_clear(&res);
+done:
+	free(t);
+	free(buf);
+	free(tok);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if(argc < 2)
@@ -526,6 +792,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 2, argv + 2);
 	if(strcmp(argv[1], "decode") == 0)
 		return cmd_decode(argc - 2, argv + 2);
+	if(strcmp(argv[1], "avatar-fetch") == 0)
+		return cmd_avatar_fetch(argc - 2, argv + 2);
 	if(strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage_text, stdout);
 		return 0;
