@@ -62,6 +62,7 @@ SCENARIOS = {
     "b": "tpid path, warm cache",
     "c": "tpid path, hook 50 ms, all misses",
     "d": "as (b), certificate fetched (warm)",
+    "e": "as (b), plus an avatar (two tokens)",
 }
 # Targets: (scenario, metric, ratio, comparison, the scenario it is a ratio of)
 TARGETS = [
@@ -72,6 +73,10 @@ TARGETS = [
 ]
 CERT_PORT = stk.CERT_PORT
 FETCH_X5U = stk.CERT_URL + "sign.pem"
+BAR_PORT = stk.BAR_PORT
+# (e) against (b): what an avatar may add per call, as a multiple of one ES256
+# signature plus one verification measured by `openssl speed` in the same run
+AVATAR_MARGIN = 1.20
 
 
 class BenchError(RuntimeError):
@@ -286,7 +291,7 @@ def _group_alive(pgid):
 
 def ports_busy():
     busy = [f"udp {p}" for p in (ORIG_PORT, TERM_PORT, UAS_PORT, UAC_PORT) if stk.port_busy(p, True)]
-    busy += [f"tcp {p}" for p in (HOOK_PORT, CERT_PORT) if stk.port_busy(p, False)]
+    busy += [f"tcp {p}" for p in (HOOK_PORT, CERT_PORT, BAR_PORT) if stk.port_busy(p, False)]
     return busy
 
 
@@ -296,7 +301,7 @@ class BenchStack:
     def __init__(self, scen, opts, run_dir, directory):
         self.scen, self.o, self.run, self.directory = scen, opts, run_dir, directory
         self.procs = {}
-        self.tpid = scen in ("b", "c", "d")
+        self.tpid = scen in ("b", "c", "d", "e")
 
     def _spawn(self, name, argv, cwd=None):
         logf = open(os.path.join(self.run, name + ".log"), "ab")
@@ -332,14 +337,18 @@ class BenchStack:
         fetched = self.scen == "d"
         if fetched:
             self.start_cert_server()
-        self._kamailio("orig", "orig-scscf.cfg", {
+        orig = {
             "SIGN_KEY": q(os.path.join(PKI, "sign.key")),
             "SIGN_X5U": q(FETCH_X5U if fetched else stk.SIGN_X5U),
             "ENTERPRISE_FILE": q(os.path.join(self.run, "enterprises.json")),
             # An unreachable, slow or failing hook must fail the call, not let it
             # through without its ID: a 200 at the caller then means verified.
             "FAIL_POLICY": q("reject"),
-        })
+        }
+        if self.scen == "e":
+            orig.update({"BAR_FILE": q(self.start_bar()),
+                         "AVATAR_FAIL_POLICY": q("reject")})
+        self._kamailio("orig", "orig-scscf.cfg", orig)
         term = {
             "CA_FILE": q(os.path.join(PKI, "sign-ca.pem")),
             "X5U_CERT": q(stk.SIGN_X5U + "=" + os.path.join(PKI, "sign.pem")),
@@ -356,6 +365,30 @@ class BenchStack:
                             "-nostdin", "-max_recv_loops", "1000", "-buff_size", str(SIPP_BUFF)])
         for name, port in (("orig", ORIG_PORT), ("term", TERM_PORT), ("uas", UAS_PORT)):
             self._wait_udp(name, port)
+
+    def start_bar(self):
+        """The reference avatar repository for (e); returns the bar_file."""
+        tok = os.path.join(self.run, "bar-node.token")
+        with open(tok, "w") as f:
+            f.write("bench-node-token\n")
+        path = os.path.join(self.run, "bars.json")
+        with open(path, "w") as f:
+            json.dump({"bars": [{"domain": "*", "api_root": f"https://{HOST}:{BAR_PORT}/b",
+                                 "ca_file": os.path.join(PKI, "hook-ca.pem"),
+                                 "bearer_token_file": tok}]}, f)
+        self._spawn("bar", [stk.PY, os.path.join(ROOT, "tools", "bar_service.py"),
+                            "--listen", f"{HOST}:{BAR_PORT}",
+                            "--cert", os.path.join(PKI, "hook.pem"),
+                            "--key", os.path.join(PKI, "hook.key"), "--data", stk.BAR_DATA,
+                            "--node-token-file", tok])
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"https://{HOST}:{BAR_PORT}/healthz",
+                                            context=self._tls(), timeout=1):
+                    return path
+            except OSError:
+                time.sleep(0.1)
+        raise BenchError("the avatar repository did not come up")
 
     def start_cert_server(self):
         certs = os.path.join(self.run, "certs")
@@ -459,7 +492,7 @@ class BenchStack:
 
     def stop(self):
         err = None
-        for name in ("uas", "orig", "term", "hook", "certs"):
+        for name in ("uas", "orig", "term", "hook", "certs", "bar"):
             try:
                 stop_group(self.procs.pop(name, None), name)
             except BenchError as e:
@@ -520,14 +553,16 @@ class Users:
         path = os.path.join(self.run, f"users-{tag}.csv")
         with open(path, "w") as f:
             f.write("SEQUENTIAL\n")
+            # the third field is one more header line: the avatar claim in (e)
+            extra = "P-Avatar-ID: alice-01" if self.scen == "e" else "X-Bench: -"
             if self.scen != "c":
-                f.write(f"{stk.ALICE};{stk.ALICE_ID};\n")
+                f.write(f"{stk.ALICE};{stk.ALICE_ID};{extra};\n")
             else:
                 if self.next + calls > self.n:
                     raise BenchError(f"(c) needs more than --users {self.n} distinct users; "
                                      "raise --users")
                 for i in range(self.next, self.next + calls):
-                    f.write(f"{served(i)};{claimed(i)};\n")
+                    f.write(f"{served(i)};{claimed(i)};{extra};\n")
                 self.next += calls
         return path
 
@@ -900,7 +935,45 @@ def evaluate(results):
             hit = row["ratio"] <= ratio if cmp == "<=" else row["ratio"] >= ratio
             row["verdict"] = "PASS" if hit and ok_runs else "MISS"
         out.append(row)
+    out.append(avatar_target(results))
     return out
+
+
+def es256_floor():
+    """ms of one ES256 signature plus one verification, `openssl speed` on one core."""
+    r = subprocess.run(["openssl", "speed", "-seconds", "2", "ecdsap256"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60)
+    for line in r.stdout.decode(errors="replace").splitlines():
+        f = line.split()
+        # " 256 bits ecdsa (nistp256)   0.0000s   0.0000s  70697.5  24312.0"
+        if len(f) >= 6 and f[0] == "256" and "nistp256" in line:
+            sign, verify = float(f[-2]), float(f[-1])
+            return {"sign_per_s": sign, "verify_per_s": verify,
+                    "ms_sign_plus_verify": round(1000.0 / sign + 1000.0 / verify, 4)}
+    return None
+
+
+def avatar_target(results):
+    """(e) minus (b), CPU ms per call, against AVATAR_MARGIN x one ES256 sign + verify."""
+    e, b = results.get("e"), results.get("b")
+    floor = OPENSSL.get("floor")
+    row = {"scenario": "e", "metric": "avatar_cpu_ms_added", "target_ratio": AVATAR_MARGIN,
+           "cmp": "<=", "of": "b", "value": None, "baseline": None, "ratio": None,
+           "verdict": "n/a"}
+    if not e or not b or "fixed" not in e or "fixed" not in b or not floor:
+        return row
+    ve, vb = e["fixed"].get("net_cpu_ms_per_call"), b["fixed"].get("net_cpu_ms_per_call")
+    if ve is None or vb is None:
+        return row
+    row["value"] = round(ve - vb, 4)
+    row["baseline"] = floor["ms_sign_plus_verify"]
+    row["ratio"] = round(row["value"] / row["baseline"], 3)
+    ok_runs = e["fixed"]["clean"] and b["fixed"]["clean"]
+    row["verdict"] = "PASS" if row["ratio"] <= AVATAR_MARGIN and ok_runs else "MISS"
+    return row
+
+
+OPENSSL = {}
 
 
 def print_report(res):
@@ -923,7 +996,7 @@ def print_report(res):
            f"{'hook req/call':>13} {'cache hit %':>11} {'verified':>11} {'max CPS':>7}")
     print(hdr)
     print("-" * len(hdr))
-    for scen in ("a", "b", "c", "d"):
+    for scen in ("a", "b", "c", "d", "e"):
         r = res["results"].get(scen)
         if r is None:
             continue
@@ -935,6 +1008,8 @@ def print_report(res):
         hits, miss = ms.get("orig.cache_hits", 0), ms.get("orig.cache_misses", 0)
         hitp = f"{100.0 * hits / (hits + miss):.1f}" if hits + miss else "-"
         ver = f"{ms.get('term.verified', 0)}/{fx.get('successful', 0)}" if scen != "a" else "-"
+        if scen == "e":   # both tokens of every call
+            ver = f"{ms.get('term.avatar_verified', 0)}+" + ver
         cpu_s = f"{cpu:.3f}" if cpu is not None else "-"
         whole_s = f"{whole:.3f}" if whole is not None else "-"
         if fx and not fx.get("clean"):
@@ -948,7 +1023,7 @@ def print_report(res):
     print("  CPU ms/call: whole machine minus other tenants' processes, median of the rounds;")
     print("  (whole): the whole machine as it was, median of the rounds")
     print()
-    for scen in ("a", "b", "c", "d"):
+    for scen in ("a", "b", "c", "d", "e"):
         r = res["results"].get(scen)
         fx = (r or {}).get("fixed", {})
         if fx.get("cpu_ms_per_call_by_process"):
@@ -976,7 +1051,17 @@ def print_report(res):
         print("WARNING: " + w)
     res["warnings"] = warn
     print()
+    if res.get("openssl"):
+        f = res["openssl"]
+        print(f"openssl speed ecdsap256 (same run): {f['sign_per_s']:.0f} sign/s, "
+              f"{f['verify_per_s']:.0f} verify/s = {f['ms_sign_plus_verify']:.4f} ms per "
+              "sign + verify")
     for t in res["targets"]:
+        if t["metric"] == "avatar_cpu_ms_added":
+            print(f"target (e) - (b) CPU ms per call <= {t['target_ratio']:.2f} x one ES256 "
+                  f"sign + verify: {t['value']} ms vs {t['baseline']} ms = {t['ratio']}  "
+                  f"{t['verdict']}")
+            continue
         name = "CPU per call" if t["metric"] == "cpu_ms_per_call" else "max CPS"
         ratio = f"{t['ratio']:.3f}" if t["ratio"] is not None else "-"
         extra = ""
@@ -996,7 +1081,7 @@ def print_report(res):
 def main(argv):
     ap = argparse.ArgumentParser(description="tpid_assert benchmark (see bench/README.md)")
     ap.add_argument("--scenarios", default="abcd",
-                    help="which of a, b, c, d to run (default abcd)")
+                    help="which of a, b, c, d, e to run (default abcd)")
     ap.add_argument("--rate", type=float, default=300, help="fixed rate for CPU/call (calls/s)")
     ap.add_argument("--seconds", type=float, default=10, help="length of each fixed-rate run")
     ap.add_argument("--rounds", type=int, default=3, help="fixed-rate runs per scenario (median)")
@@ -1025,9 +1110,9 @@ def main(argv):
                     help="before each scenario wait up to this long for the machine to be idle")
     ap.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     o = ap.parse_args(argv[1:])
-    scens = [s for s in "abcd" if s in o.scenarios]
+    scens = [s for s in "abcde" if s in o.scenarios]
     if not scens:
-        ap.error("--scenarios must name a, b, c and/or d")
+        ap.error("--scenarios must name some of a, b, c, d, e")
     for f in (stk.MODULE, stk.KAMAILIO, stk.SIPP):
         if not os.path.exists(f):
             raise BenchError(f"{f} is missing: `make build` (and `make deps`) first")
@@ -1088,6 +1173,9 @@ def main(argv):
             except BenchError as e:
                 log(f"({sc.scen}) stopping: {e}")
     res["duration_s"] = round(time.time() - t0, 1)
+    if "e" in scens:
+        # the physical floor of what an avatar adds, on this machine, now
+        OPENSSL["floor"] = res["openssl"] = es256_floor()
     res["targets"] = evaluate(res["results"])
     res["json"] = os.path.join(OUT, "result.json")
     print_report(res)
