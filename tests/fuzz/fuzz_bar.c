@@ -50,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tpid_avatar_fmt_ok((const char *)data, size);
 	tpid_sri_ok((const char *)data, size);
 	if(tpid_sri_sha256(data, size, sri, sizeof(sri)) != 0
-			|| !tpid_sri_ok(sri, strlen(sri)) || !tpid_sri_match(sri, data, size))
+			|| !tpid_sri_ok(sri, strlen(sri))
+			|| !tpid_sri_match(sri, data, size))
 		abort();
 	return 0;
 }
