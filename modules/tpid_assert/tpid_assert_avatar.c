@@ -81,25 +81,11 @@ static int tpid_av_is_denial(int reason)
 static int tpid_av_refuse(sip_msg_t *msg, int reason)
 {
 	int deny = tpid_av_is_denial(reason);
-	int policy =
-			deny ? tpid_cfg.avatar_deny_policy : tpid_cfg.avatar_fail_policy;
-	int code = deny ? tpid_cfg.avatar_deny_code : tpid_cfg.avatar_fail_code;
 
-	tpid_avres.reason = reason;
-	memset(&tpid_avres.claims, 0, sizeof(tpid_avres.claims));
-	tpid_stats_reason(reason);
-	LM_NOTICE("avatar refused: %s (%d), call-id %.*s\n",
-			tpid_reason_name(reason), reason,
-			msg->callid ? msg->callid->body.len : 0,
-			msg->callid ? msg->callid->body.s : "");
-	if(policy == TPID_POLICY_REJECT) {
-		tpid_avres.ret = TPID_RET_REJECTED;
-		if(tpid_sip_reply(msg, code, tpid_reason_sip_phrase(reason)) < 0)
-			tpid_avres.ret = TPID_RET_ERROR;
-		return tpid_avres.ret;
-	}
-	tpid_avres.ret = TPID_RET_STRIPPED;
-	return tpid_avres.ret;
+	return tpid_sip_refuse(msg, &tpid_avres, reason,
+			deny ? tpid_cfg.avatar_deny_policy : tpid_cfg.avatar_fail_policy,
+			deny ? tpid_cfg.avatar_deny_code : tpid_cfg.avatar_fail_code,
+			"avatar");
 }
 
 int tpid_avatar_apply(sip_msg_t *msg, const tpid_claims_t *claims,

@@ -24,7 +24,7 @@
  *   dir.c   -> shm                            (+ plain tpid_cache,
  *              tpid_enterprise)
  *   shm.c   -> (plain tpid_cache ops)
- *   sip.c   -> cfg
+ *   sip.c   -> stats, cfg
  *   cfg.h, stats.h: include no glue header
  *
  * SPDX-License-Identifier: GPL-2.0-or-later

@@ -46,25 +46,10 @@ static int tpid_orig_is_denial(int reason)
 static int tpid_orig_refuse(sip_msg_t *msg, int reason)
 {
 	int deny = tpid_orig_is_denial(reason);
-	int policy = deny ? tpid_cfg.deny_policy : tpid_cfg.fail_policy;
-	int code = deny ? tpid_cfg.deny_code : tpid_cfg.fail_code;
 
-	tpid_res.reason = reason;
-	/* $tpid(id), name, ... name only what was signed. */
-	memset(&tpid_res.claims, 0, sizeof(tpid_res.claims));
-	tpid_stats_reason(reason);
-	LM_NOTICE("third-party ID refused: %s (%d), call-id %.*s\n",
-			tpid_reason_name(reason), reason,
-			msg->callid ? msg->callid->body.len : 0,
-			msg->callid ? msg->callid->body.s : "");
-	if(policy == TPID_POLICY_REJECT) {
-		tpid_res.ret = TPID_RET_REJECTED;
-		if(tpid_sip_reply(msg, code, tpid_reason_sip_phrase(reason)) < 0)
-			tpid_res.ret = TPID_RET_ERROR;
-		return tpid_res.ret;
-	}
-	tpid_res.ret = TPID_RET_STRIPPED;
-	return tpid_res.ret;
+	return tpid_sip_refuse(msg, &tpid_res, reason,
+			deny ? tpid_cfg.deny_policy : tpid_cfg.fail_policy,
+			deny ? tpid_cfg.deny_code : tpid_cfg.fail_code, "third-party ID");
 }
 
 /* The claimed ID in canonical form (tpid_ident.h), from the explicit value

@@ -20,6 +20,8 @@
 
 #include "tpid_assert_cfg.h"
 #include "tpid_assert_sip.h"
+#include "tpid_assert_stats.h"
+#include "tpid_reason.h"
 
 static int tpid_sip_name_is(hdr_field_t *hf, const str *name)
 {
@@ -242,4 +244,24 @@ int tpid_sip_reply(sip_msg_t *msg, int code, const char *phrase)
 		return -1;
 	}
 	return 0;
+}
+
+int tpid_sip_refuse(sip_msg_t *msg, tpid_result_t *res, int reason, int policy,
+		int code, const char *what)
+{
+	res->reason = reason;
+	memset(&res->claims, 0, sizeof(res->claims));
+	tpid_stats_reason(reason);
+	LM_NOTICE("%s refused: %s (%d), call-id %.*s\n", what,
+			tpid_reason_name(reason), reason,
+			msg->callid ? msg->callid->body.len : 0,
+			msg->callid ? msg->callid->body.s : "");
+	if(policy == TPID_POLICY_REJECT) {
+		res->ret = TPID_RET_REJECTED;
+		if(tpid_sip_reply(msg, code, tpid_reason_sip_phrase(reason)) < 0)
+			res->ret = TPID_RET_ERROR;
+		return res->ret;
+	}
+	res->ret = TPID_RET_STRIPPED;
+	return res->ret;
 }

@@ -9,6 +9,7 @@
 #include "core/parser/msg_parser.h"
 #include "core/str.h"
 
+#include "tpid_assert_cfg.h"
 #include "tpid_ident.h"
 #include "tpid_passport.h"
 
@@ -52,6 +53,13 @@ int tpid_sip_to(sip_msg_t *msg, tpid_ident_t *id);
 /* Formats an identity back into a URI: tel:+<digits> or the uri (""
  * if it does not fit). */
 void tpid_sip_ident_uri(const tpid_ident_t *id, char *out, size_t outsize);
+
+/* An originating refusal: res gets the reason and no claims (only what
+ * was signed is named), the reason is counted and logged ("<what>
+ * refused: NAME (N), call-id ..."), then policy: reject replies code with
+ * the reason's phrase (result -1), strip lets the call go on (3). */
+int tpid_sip_refuse(sip_msg_t *msg, tpid_result_t *res, int reason, int policy,
+		int code, const char *what);
 
 /* Sends a stateless (or transaction, if one exists) reply. 0 or -1. */
 int tpid_sip_reply(sip_msg_t *msg, int code, const char *phrase);
