@@ -21,17 +21,15 @@ authorization (also for an Avatar-ID that does not exist), never the bytes.
       [--fault MODE] [--delay-ms N] [--ttl N] [--log FILE] [--pidfile F] \
       [--log-bodies FILE] [--public-host HOST]
 """
-import argparse, base64, hashlib, hmac, http.server, json, os, re, socket, ssl, sys
-import threading, time, urllib.parse
+import argparse, base64, hashlib, hmac, json, os, re, sys, threading, time, urllib.parse
 
-from enterprise_service import as_json, error_body, norm
-from tls_server import clean, make_log, make_server, send_reply, serve, server_tls
+import json_service
+from json_service import attach_bodies_log, error_body, norm
+from tls_server import make_log, make_server, serve, server_tls
 
 PREFIX = "/bar/v1/"
 MAX_BODY = 64 * 1024            # an authorization request is a few hundred bytes
 MAX_OBJECT = 1024 * 1024        # a stored representation
-DRAIN_MAX = 2 * MAX_OBJECT
-IDLE_TIMEOUT = 30
 SLOW_DEFAULT_MS = 10000
 FAULTS = ("none", "http500", "badjson", "wrongtypes", "missingfields", "huge",
           "redirect", "slow", "close", "wrongdigest")
@@ -152,30 +150,9 @@ def parse_request(body):
     return req
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(json_service.Handler):
     server_version = "tpid-bar-mock/1"
-    timeout = IDLE_TIMEOUT
-
-    def log_request(self, code="-", size="-"):
-        pass
-
-    def log_message(self, fmt, *args):
-        self.server.log(f"{self.client_address[0]} - - {fmt % args}")
-
-    def skip_body(self):
-        length = self.headers.get("Content-Length", "0")
-        n = int(length) if length.isdigit() else -1
-        if self.headers.get("Transfer-Encoding") or not 0 <= n <= DRAIN_MAX:
-            self.close_connection = True
-        elif n:
-            self.rfile.read(n)
-
-    def reply(self, status, obj=None, raw=None, headers=(), ctype="application/json"):
-        body = raw if raw is not None else (b"" if obj is None else
-                                           json.dumps(obj, separators=(",", ":")).encode())
-        self.sent = body if ctype == "application/json" else None
-        send_reply(self, status, body, ctype, headers)
+    too_large = 413
 
     def deny(self, status, code, text):
         """401 (no valid credentials) or 403 (not authorized); never any bytes."""
@@ -184,29 +161,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         hdrs = [("WWW-Authenticate", 'Bearer realm="bar"')] if status == 401 else []
         etype = "policyError"
         return self.reply(status, error_body(etype, code, text), headers=hdrs)
-
-    def dispatch(self):
-        self.status, self.note, self.req = 0, "-", {}
-        self.received, self.sent = None, None
-        try:
-            self.route()
-        except (ConnectionError, socket.timeout, ssl.SSLError) as e:
-            self.note, self.close_connection = f"io-error:{e.__class__.__name__}", True
-        except Exception as e:          # never let one bad request take the service down
-            self.note = f"exception:{clean(repr(e))}"
-            self.close_connection = True
-            if not self.status:
-                try:
-                    self.reply(500, error_body("serviceError", "INTERNAL", "internal error"))
-                except OSError:
-                    pass
-        self.server.log(f"{self.client_address[0]} {self.command} {clean(self.path)} "
-                        f"{self.note} status={self.status}")
-        if self.server.bodies is not None and self.received is not None:
-            self.server.log_bodies({"request": as_json(self.received), "status": self.status,
-                                    "answer": as_json(self.sent) if self.sent else None})
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = dispatch
 
     # ---- who is asking -------------------------------------------------------------
     def bearer(self):
@@ -266,26 +220,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(405, error_body("serviceError", "METHOD_NOT_ALLOWED",
                                               f"use {want}"), headers=[("Allow", want)])
         return fn()
-
-    def read_body(self, limit, json_only=True):
-        ctype = self.headers.get("Content-Type", "application/json")
-        length = self.headers.get("Content-Length")
-        err = None
-        if self.headers.get("Transfer-Encoding"):
-            err = "chunked bodies are not supported"
-        elif json_only and not ctype.lower().startswith("application/json"):
-            err = "Content-Type must be application/json"
-        elif length is None or not length.isdigit():
-            err = "Content-Length required"
-        elif int(length) > limit:
-            err = f"body larger than {limit} bytes"
-        if err:
-            self.note = "bad-request"
-            self.skip_body()
-            self.reply(413 if "larger" in err else 400,
-                       error_body("serviceError", "BAD_REQUEST", err))
-            return None
-        return self.rfile.read(int(length))
 
     # ---- the IMS node's question -------------------------------------------------
     def authorization(self):
@@ -404,15 +338,7 @@ def main():
     srv.store = Store(a.data, a.ttl)
     srv.client_ca, srv.node_token_file = a.client_ca, a.node_token_file
     srv.fault, srv.delay_ms, srv.public_host = a.fault, a.delay_ms, a.public_host
-    srv.bodies = open(a.log_bodies, "a", buffering=1, encoding="utf-8") \
-        if a.log_bodies else None
-    bodies_lock = threading.Lock()
-
-    def log_bodies(record):
-        with bodies_lock:
-            srv.bodies.write(json.dumps(record, separators=(",", ":")) + "\n")
-            srv.bodies.flush()
-    srv.log_bodies = log_bodies
+    attach_bodies_log(srv, a.log_bodies)
     return serve(srv, a.pidfile, f"fault={a.fault} mtls={bool(a.client_ca)} "
                  f"node_bearer={bool(a.node_token_file)} avatars={len(srv.store.avatars)}")
 

@@ -16,40 +16,19 @@ was read: {"request": <the body, parsed; its text if not JSON>, "status": <HTTP 
 sent, 0 if none>, "answer": <the answer body, parsed; its text if not JSON; null if none>},
 for tests that check what a client sent and got against docs/hook-api.yaml.
 """
-import argparse, hmac, http.server, json, os, re, socket, ssl, sys, threading, time
+import argparse, hmac, json, os, sys, threading, time
 
-from tls_server import clean, make_log, make_server, send_reply, serve, server_tls
+import json_service
+from json_service import attach_bodies_log, error_body, norm
+from tls_server import clean, make_log, make_server, serve, server_tls
 
 API_PATH = "/tpid/v1/verification"
 MAX_BODY = 64 * 1024           # a verification request is a few hundred bytes
-DRAIN_MAX = 1024 * 1024        # largest unwanted body we still read to keep framing
-IDLE_TIMEOUT = 30              # seconds between requests on a kept-alive connection
 SLOW_DEFAULT_MS = 10000        # --fault slow without --delay-ms
 FAULTS = ("none", "http500", "badjson", "wrongtypes", "missingfields", "huge",
           "redirect", "slow", "close")
 REQ_FIELDS = {"servedUser": str, "tpid": str, "dest": list, "callId": str, "time": int}
 REQ_REQUIRED = ("servedUser", "tpid", "dest", "time")
-
-
-def norm(uri):
-    """Comparison key of an identity: ('tn', digits) for a telephone number written as
-    tel:+49..., sip:+49...@host;user=phone or bare digits, else ('uri', lower-cased)."""
-    u = uri.strip().strip("<>").strip()
-    low = u.lower()
-    num = None
-    if low.startswith("tel:"):
-        num = u[4:].split(";", 1)[0]
-    elif low.startswith(("sip:", "sips:")):
-        user = u.split(":", 1)[1].split("@", 1)[0].split(";", 1)[0]
-        if "@" in u and (user.startswith("+") or ";user=phone" in low):
-            num = user
-    elif re.fullmatch(r"\+?[0-9][0-9().\- ]*", u):
-        num = u
-    if num is not None:
-        digits = re.sub(r"[+().\- ]", "", num)   # drop visual separators
-        if digits.isdigit():
-            return ("tn", digits)
-    return ("uri", low)
 
 
 class Directory:
@@ -143,69 +122,12 @@ def parse_request(body):
     return req
 
 
-def as_json(raw):
-    """A body for the --log-bodies file: the parsed JSON, else its text."""
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return raw.decode("utf-8", errors="replace")
-
-
-def error_body(etype, code, text):
-    return {"error": {"type": etype, "code": code, "text": text}}
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"      # keep-alive: the module reuses connections
+class Handler(json_service.Handler):
     server_version = "tpid-enterprise-mock/1"
-    timeout = IDLE_TIMEOUT
 
-    def log_request(self, code="-", size="-"):
-        pass                            # dispatch() writes one line per request itself
-
-    def log_message(self, fmt, *args):  # now only http.server's own protocol errors
-        self.server.log(f"{self.client_address[0]} - - {fmt % args}")
-
-    def skip_body(self):
-        # Read and drop a body we will not use: closing with unread data makes the kernel
-        # send a reset that can destroy our answer before the client has read it.
-        length = self.headers.get("Content-Length", "0")
-        n = int(length) if length.isdigit() else -1
-        if self.headers.get("Transfer-Encoding") or not 0 <= n <= DRAIN_MAX:
-            self.close_connection = True     # unframed or abusive: just hang up afterwards
-        elif n:
-            self.rfile.read(n)
-
-    def reply(self, status, obj=None, raw=None, headers=()):
-        body = raw if raw is not None else (b"" if obj is None else
-                                           json.dumps(obj, separators=(",", ":")).encode())
-        self.sent = body
-        send_reply(self, status, body, "application/json", headers)
-
-    def dispatch(self):
-        self.status, self.note, self.req = 0, "-", {}
-        self.received, self.sent = None, None
-        try:
-            self.route()
-        except (ConnectionError, socket.timeout, ssl.SSLError) as e:
-            self.note, self.close_connection = f"io-error:{e.__class__.__name__}", True
-        except Exception as e:          # never let one bad request take the service down
-            self.note = f"exception:{clean(repr(e))}"
-            self.close_connection = True
-            if not self.status:
-                try:
-                    self.reply(500, error_body("serviceError", "INTERNAL", "internal error"))
-                except OSError:
-                    pass
-        self.server.log(f"{self.client_address[0]} {self.command} {clean(self.path)} "
-                        f"servedUser={clean(self.req.get('servedUser', '-'))} "
-                        f"tpid={clean(self.req.get('tpid', '-'))} {self.note} "
-                        f"status={self.status}")
-        if self.server.bodies is not None and self.received is not None:
-            self.server.log_bodies({"request": as_json(self.received), "status": self.status,
-                                    "answer": as_json(self.sent) if self.sent else None})
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = dispatch
+    def log_fields(self):
+        return (f"servedUser={clean(self.req.get('servedUser', '-'))} "
+                f"tpid={clean(self.req.get('tpid', '-'))} ")
 
     def route(self):
         path = self.path.split("?", 1)[0]
@@ -230,7 +152,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.reply(401, error_body("policyError", "UNAUTHORIZED",
                                                   "missing or wrong bearer token"),
                                   headers=[("WWW-Authenticate", 'Bearer realm="tpid"')])
-        body = self.read_body()
+        body = self.read_body(MAX_BODY)
         if body is None:
             return
         self.received = body
@@ -240,25 +162,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.note = "bad-request"
             return self.reply(400, error_body("serviceError", "BAD_REQUEST", str(e)))
         self.answer(srv.directory.decide(self.req["servedUser"], self.req["tpid"]))
-
-    def read_body(self):
-        ctype = self.headers.get("Content-Type", "application/json")
-        length = self.headers.get("Content-Length")
-        err = None
-        if self.headers.get("Transfer-Encoding"):
-            err = "chunked bodies are not supported"
-        elif not ctype.lower().startswith("application/json"):
-            err = "Content-Type must be application/json"
-        elif length is None or not length.isdigit():
-            err = "Content-Length required"
-        elif int(length) > MAX_BODY:
-            err = f"body larger than {MAX_BODY} bytes"
-        if err:
-            self.note = "bad-request"
-            self.skip_body()
-            self.reply(400, error_body("serviceError", "BAD_REQUEST", err))
-            return None
-        return self.rfile.read(int(length))
 
     def answer(self, decision):
         fault, delay = self.server.fault, self.server.delay_ms
@@ -305,15 +208,7 @@ def main():
     srv = make_server(a.listen, Handler, server_tls(a.cert, a.key, a.client_ca), log)
     srv.directory = Directory(a.directory, log)
     srv.token_file, srv.fault, srv.delay_ms = a.bearer_token_file, a.fault, a.delay_ms
-    srv.bodies = open(a.log_bodies, "a", buffering=1, encoding="utf-8") \
-        if a.log_bodies else None
-    bodies_lock = threading.Lock()
-
-    def log_bodies(record):
-        with bodies_lock:
-            srv.bodies.write(json.dumps(record, separators=(",", ":")) + "\n")
-            srv.bodies.flush()
-    srv.log_bodies = log_bodies
+    attach_bodies_log(srv, a.log_bodies)
     return serve(srv, a.pidfile, f"fault={a.fault} mtls={bool(a.client_ca)} "
                  f"bearer={bool(a.bearer_token_file)}")
 
