@@ -345,7 +345,9 @@ class Stack:
                 # the test operator's signer vouches for every enterprise of the stack,
                 # whether its certificate is pinned or fetched from the repository
                 "X5U_SIGNER": self._q("https://cert.example.net/=" + DOMAINS + ",avatar"),
-                "X5U_SIGNER2": self._q(CERT_URL + "=" + DOMAINS),
+                "X5U_SIGNER2": self._q(CERT_URL + "=" + DOMAINS + ",avatar"),
+                # a signer that may vouch for enterprises but not for avatars
+                "X5U_SIGNER3": self._q(SIGN2_X5U + "=" + DOMAINS),
                 "X5U_ALLOW2": self._q(CERT_URL),
                 "X5U_CA_FILE": self._q(os.path.join(PKI, "hook-ca.pem")),
                 "X5U_ALLOW3": self._q(CERT_DOWN_URL),

@@ -199,9 +199,8 @@ def test_avatar_changed_in_transit_is_refused(stack, change):
     ({"bar": "http://127.0.0.1:8480/x"}, "BAD_AVATAR"),
     ({"digest": "sha256-abc"}, "BAD_AVATAR"),
     ({"fmt": "model/gltf-binary;x=1"}, "BAD_AVATAR"),
-    # the repository's signer may vouch for enterprises, not for avatars
-    ({"key": os.path.join(S.PKI, "sign2.key"), "x5u": S.CERT_URL + "sign2.pem"},
-     "AVATAR_NOT_ALLOWED"),
+    # a signer that may vouch for enterprises, not for avatars
+    ({"key": os.path.join(S.PKI, "sign2.key"), "x5u": S.SIGN2_X5U}, "AVATAR_NOT_ALLOWED"),
     ({"dest": "4961519999999"}, "DEST_MISMATCH"),
     ({"orig": S.MALLORY}, "ORIG_MISMATCH"),
     ({"iat": int(time.time()) - 120}, "IAT_STALE"),
@@ -311,3 +310,22 @@ def test_module_requests_match_the_bar_contract(stack):
     assert req["avatarAuthorizationRequest"]["servedUser"] == S.BOB
     assert req["avatarAuthorizationRequest"]["avatarId"] == BOB_AV
     assert req["avatarAuthorizationRequest"]["dest"] == [CALLEE_URI]
+
+
+def test_both_tokens_with_one_certificate_to_fetch_suspend_once(stack):
+    """A peer operator's two tokens name the same x5u, not cached: the INVITE waits for
+    one fetch, then both are verified and presented."""
+    x5u = S.CERT_URL + "sign2.pem"
+    key = os.path.join(S.PKI, "sign2.key")
+    stack.rpc("term", "tpid_assert.x5u_flush")
+    before = stats(stack, "term")
+    c = term_call(stack, S.sign(key=key, x5u=x5u),
+                  extra=["Identity: " + sign_token(key=key, x5u=x5u)])
+    assert c.code == 200
+    assert c.callee_header("P-Verified-Third-Party-ID")
+    assert presented(c)["aid"] == ALICE_AV
+    after = stats(stack, "term")
+    assert after["x5u_fetches"] == before["x5u_fetches"] + 1
+    assert after["avatar_verified"] == before["avatar_verified"] + 1
+    assert log_reason(stack, c.call_id, log="term", role="term") == "OK"
+    assert log_reason(stack, c.call_id, log="term", role="term avatar") == "OK"
