@@ -358,9 +358,8 @@ static int tpid_term_conclude(const tpid_term_kind_t *k, sip_msg_t *msg, int rc)
 }
 
 /* Every kind of token (the third-party ID, the avatar), verified in one
- * go: a certificate to fetch suspends the INVITE once, for all kinds (tm
- * keeps no edit made in a resumed route that suspends again), the other
- * missing certificates fetched meanwhile. resumed: the request comes back
+ * go: the certificates to fetch suspend the INVITE once, for all kinds
+ * (tm keeps no edit made in a resumed route that suspends again). resumed: the request comes back
  * after the fetch, its foreign presentations already removed. */
 static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
 		int resumed, int fetch_reason)
@@ -387,14 +386,17 @@ static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
 			wait = i;
 	}
 	if(wait >= 0 && !resumed && (route >= 0 || (cbname && cbname->len > 0))) {
-		r = tpid_x5u_suspend(msg, x5u[wait], route, cbname, 0);
+		/* a second certificate to fetch is waited for in the same
+		 * suspension (two kinds at most) */
+		for(i = wait + 1; i < tpid_term_nkinds; i++) {
+			if(rc[i] == TPID_X5U_MISS && strcmp(x5u[i], x5u[wait]) != 0)
+				break;
+		}
+		r = tpid_x5u_suspend(msg, x5u[wait],
+				i < tpid_term_nkinds ? x5u[i] : NULL, route, cbname, 0);
 		if(r == TPID_OK) {
-			for(i = 0; i < tpid_term_nkinds; i++) {
-				if(rc[i] == TPID_X5U_MISS && i != wait
-						&& strcmp(x5u[i], x5u[wait]) != 0)
-					tpid_x5u_prefetch(x5u[i]);
+			for(i = 0; i < tpid_term_nkinds; i++)
 				tpid_term_kinds[i]->res->ret = TPID_RET_SUSPENDED;
-			}
 			return TPID_RET_SUSPENDED;
 		}
 		/* it arrived meanwhile: verify again; or no suspension: its

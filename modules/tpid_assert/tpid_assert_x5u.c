@@ -35,6 +35,7 @@ typedef struct tpid_x5u_waiter
 	tpid_async_waiter_t base; /* first */
 	int detached;			  /* a prefetch: no transaction waits behind it */
 	int tag;				  /* handed back to resumed() */
+	char next[TPID_MAX_URI];  /* "" or a second URL to wait for */
 } tpid_x5u_waiter_t;
 
 typedef struct tpid_x5u_job
@@ -120,6 +121,44 @@ static int tpid_x5u_judge(
 	return *ttl > 0 ? TPID_OK : TPID_R_CERT_INVALID;
 }
 
+static int tpid_x5u_send(const char *x5u, tpid_x5u_waiter_t *w, int owner);
+static int64_t tpid_x5u_deadline(int64_t now);
+static void tpid_x5u_resume_all(tpid_waiter_t *lst, int reason);
+
+/* A waiter whose first certificate is in waits for its second one too,
+ * so that its request is resumed (and suspended) once. 1 when it waits
+ * again, 0 when it should be resumed now. */
+static int tpid_x5u_wait_next(tpid_x5u_waiter_t *w)
+{
+	int64_t now = (int64_t)time(NULL);
+	char url[TPID_MAX_URI];
+	tpid_waiter_t *lst;
+	int rc;
+
+	if(w->detached || w->next[0] == '\0')
+		return 0;
+	memcpy(url, w->next, sizeof(url));
+	w->next[0] = '\0';
+	w->base.link.next = NULL;
+	rc = tpid_certcache_lookup(tpid_cc, url, now, tpid_x5u_deadline(now),
+			&w->base.link, NULL, NULL, 0);
+	if(rc == TPID_CERTCACHE_JOINED)
+		return 1;
+	if(rc != TPID_CERTCACHE_OWNER && rc != TPID_CERTCACHE_FULL)
+		return 0; /* there already, good or bad */
+	if(tpid_x5u_send(url, w, rc == TPID_CERTCACHE_OWNER) == 0)
+		return 1;
+	if(rc == TPID_CERTCACHE_OWNER) {
+		/* not sent: the entry goes, whoever joined meanwhile is told */
+		lst = tpid_certcache_complete(
+				tpid_cc, url, &w->base.link, TPID_R_INTERNAL, NULL, 0, now, 0);
+		if(lst == &w->base.link)
+			lst = lst->next;
+		tpid_x5u_resume_all(lst, TPID_R_CERT_FETCH);
+	}
+	return 0;
+}
+
 static void tpid_x5u_resume_all(tpid_waiter_t *lst, int reason)
 {
 	tpid_x5u_outcome_t o = {reason};
@@ -130,7 +169,7 @@ static void tpid_x5u_resume_all(tpid_waiter_t *lst, int reason)
 		lst = lst->next;
 		if(((tpid_x5u_waiter_t *)w)->detached)
 			tpid_async_waiter_free((tpid_async_waiter_t *)w);
-		else
+		else if(!tpid_x5u_wait_next((tpid_x5u_waiter_t *)w))
 			tpid_async_resume((tpid_async_waiter_t *)w, &o);
 	}
 }
@@ -241,10 +280,11 @@ static int64_t tpid_x5u_deadline(int64_t now)
 		   + TPID_X5U_DEADLINE_MARGIN;
 }
 
-int tpid_x5u_suspend(
-		sip_msg_t *msg, const char *x5u, int route, const str *cbname, int tag)
+int tpid_x5u_suspend(sip_msg_t *msg, const char *x5u, const char *next,
+		int route, const str *cbname, int tag)
 {
 	int64_t now = (int64_t)time(NULL);
+	char url2[TPID_MAX_URI];
 	tpid_x5u_waiter_t *w;
 	tpid_waiter_t *lst;
 	int rc;
@@ -256,6 +296,8 @@ int tpid_x5u_suspend(
 	if(w == NULL)
 		return TPID_R_INTERNAL;
 	w->tag = tag;
+	if(next != NULL && strcmp(next, x5u) != 0)
+		snprintf(w->next, sizeof(w->next), "%s", next);
 	rc = tpid_async_suspend(msg, &w->base);
 	if(rc != TPID_OK) {
 		tpid_async_waiter_free(&w->base);
@@ -272,7 +314,13 @@ int tpid_x5u_suspend(
 			if(tpid_x5u_send(x5u, w, rc == TPID_CERTCACHE_OWNER) == 0)
 				return TPID_OK;
 			break;
-		default: /* it arrived meanwhile: no need to wait */
+		default: /* it arrived meanwhile: wait for the second one, if any */
+			if(w->next[0] != '\0') {
+				snprintf(url2, sizeof(url2), "%s", w->next);
+				w->next[0] = '\0';
+				tpid_async_cancel(&w->base);
+				return tpid_x5u_suspend(msg, url2, NULL, route, cbname, tag);
+			}
 			tpid_async_cancel(&w->base);
 			return TPID_X5U_RETRY;
 	}

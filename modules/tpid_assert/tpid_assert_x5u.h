@@ -41,11 +41,13 @@ int tpid_x5u_mod_init(
  * TPID_X5U_MISS. */
 int tpid_x5u_cert(const char *x5u, tpid_cert_t **cert);
 
-/* Suspends msg until x5u is fetched; route or cbname runs after the
- * verification is done again (tag says which). TPID_OK, TPID_X5U_RETRY
- * (msg not suspended: it is there now), or a reason (msg untouched). */
-int tpid_x5u_suspend(
-		sip_msg_t *msg, const char *x5u, int route, const str *cbname, int tag);
+/* Suspends msg until x5u is fetched, and then next (NULL: none) too, so
+ * that a request with two tokens is suspended once; route or cbname runs
+ * after the verification is done again (tag says which). TPID_OK,
+ * TPID_X5U_RETRY (msg not suspended: they are there now), or a reason (msg
+ * untouched). */
+int tpid_x5u_suspend(sip_msg_t *msg, const char *x5u, const char *next,
+		int route, const str *cbname, int tag);
 
 /* Starts a fetch nobody waits for (unless one is out already). */
 void tpid_x5u_prefetch(const char *x5u);

@@ -329,3 +329,22 @@ def test_both_tokens_with_one_certificate_to_fetch_suspend_once(stack):
     assert after["avatar_verified"] == before["avatar_verified"] + 1
     assert log_reason(stack, c.call_id, log="term", role="term") == "OK"
     assert log_reason(stack, c.call_id, log="term", role="term avatar") == "OK"
+
+
+def test_two_certificates_to_fetch_are_waited_for_in_one_suspension(stack):
+    """The two tokens name different uncached x5u URLs: the INVITE waits for both
+    fetches (one suspension, resumed once) and both tokens are verified."""
+    stack.rpc("term", "tpid_assert.x5u_flush")
+    before = stats(stack, "term")
+    rcd = S.sign(key=os.path.join(S.PKI, "sign2.key"), x5u=S.CERT_URL + "sign2.pem")
+    # a certificate that may not carry tpid: fine for an avatar token
+    av = sign_token(key=os.path.join(S.PKI, "sign-noTPID.key"),
+                    x5u=S.CERT_URL + "sign-noTPID.pem")
+    c = term_call(stack, rcd, extra=["Identity: " + av])
+    assert c.code == 200
+    assert c.callee_header("P-Verified-Third-Party-ID")
+    assert presented(c)["aid"] == ALICE_AV
+    after = stats(stack, "term")
+    assert after["x5u_fetches"] == before["x5u_fetches"] + 2
+    assert log_reason(stack, c.call_id, log="term", role="term") == "OK"
+    assert log_reason(stack, c.call_id, log="term", role="term avatar") == "OK"
