@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	bars = data[0] & 1;
 	if(path[0] == '\0')
-		snprintf(path, sizeof(path), "/tmp/fuzz_enterprise.%d.json",
+		snprintf(path, sizeof(path), "/dev/shm/fuzz_enterprise.%d.json",
 				(int)getpid());
 	f = fopen(path, "wb");
 	if(f == NULL)
