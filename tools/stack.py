@@ -6,6 +6,8 @@
     terminating Kamailio   udp 127.0.0.1:5070  (cfg/term-scscf.cfg)
     callee (SIPp UAS)      udp 127.0.0.1:5080
     enterprise hook        https://127.0.0.1:8443  (tools/enterprise_service.py)
+    certificate repository https://127.0.0.1:8470  (tools/cert_server.py)
+    avatar repository      https://127.0.0.1:8480  (tools/bar_service.py)
 
 and, for the tests, optionally (Stack(trunk=True, fault_hooks=True, kemi=True)):
     KEMI originating       udp 127.0.0.1:5064  (cfg/orig-scscf-kemi.cfg + .py)
