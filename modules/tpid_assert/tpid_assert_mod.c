@@ -60,6 +60,7 @@
 #include "tpid_assert_trustcfg.h"
 #include "tpid_hook.h"
 #include "tpid_https.h"
+#include "tpid_jose.h"
 
 MODULE_VERSION
 
@@ -391,6 +392,7 @@ static void mod_destroy(void)
 {
 	tpid_trustcfg_destroy();
 	tpid_signer_destroy();
+	tpid_jose_release();
 	tpid_https_global_cleanup();
 }
 

@@ -189,32 +189,125 @@ int tpid_jose_key_is_p256(EVP_PKEY *key)
 		   || strcmp(group, "P-256") == 0;
 }
 
+/* Per-thread contexts, set up once per key: OpenSSL 3 fetches the
+ * algorithms and builds a key context on every EVP_DigestSignInit(), which
+ * costs a call about as much as the hashing and DER work together. A slot
+ * holds a reference to its key, so the key's address cannot be reused by
+ * another key while the slot matches on it. */
+#define TPID_ES256_SLOTS 8
+
+typedef struct tpid_es256_slot
+{
+	EVP_PKEY *key;
+	EVP_PKEY_CTX *ctx;
+} tpid_es256_slot_t;
+
+static _Thread_local tpid_es256_slot_t tpid_sign_slot;
+static _Thread_local tpid_es256_slot_t tpid_verify_slots[TPID_ES256_SLOTS];
+static _Thread_local unsigned tpid_verify_next;
+static _Thread_local EVP_MD *tpid_sha256_md;
+
+static void tpid_es256_slot_clear(tpid_es256_slot_t *sl)
+{
+	EVP_PKEY_CTX_free(sl->ctx);
+	EVP_PKEY_free(sl->key);
+	sl->ctx = NULL;
+	sl->key = NULL;
+}
+
+/* A context for key, initialised for signing (sign != 0) or verifying. */
+static int tpid_es256_slot_set(tpid_es256_slot_t *sl, EVP_PKEY *key, int sign)
+{
+	tpid_es256_slot_clear(sl);
+	if(!tpid_jose_key_is_p256(key))
+		return -1;
+	sl->ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+	if(sl->ctx == NULL
+			|| (sign ? EVP_PKEY_sign_init(sl->ctx)
+					 : EVP_PKEY_verify_init(sl->ctx))
+					   != 1
+			|| EVP_PKEY_up_ref(key) != 1) {
+		EVP_PKEY_CTX_free(sl->ctx);
+		sl->ctx = NULL;
+		return -1;
+	}
+	sl->key = key;
+	return 0;
+}
+
+static EVP_PKEY_CTX *tpid_es256_sign_ctx(EVP_PKEY *key)
+{
+	if(key == NULL)
+		return NULL;
+	if(tpid_sign_slot.key != key
+			&& tpid_es256_slot_set(&tpid_sign_slot, key, 1) < 0)
+		return NULL;
+	return tpid_sign_slot.ctx;
+}
+
+static EVP_PKEY_CTX *tpid_es256_verify_ctx(EVP_PKEY *key)
+{
+	tpid_es256_slot_t *sl;
+	unsigned i;
+
+	if(key == NULL)
+		return NULL;
+	for(i = 0; i < TPID_ES256_SLOTS; i++) {
+		if(tpid_verify_slots[i].key == key)
+			return tpid_verify_slots[i].ctx;
+	}
+	sl = &tpid_verify_slots[tpid_verify_next++ % TPID_ES256_SLOTS];
+	return tpid_es256_slot_set(sl, key, 0) == 0 ? sl->ctx : NULL;
+}
+
+int tpid_jose_sha256(const void *a, size_t alen, const void *b, size_t blen,
+		unsigned char out[32])
+{
+	EVP_MD_CTX *md;
+	unsigned int n = 0;
+	int ok;
+
+	if(tpid_sha256_md == NULL)
+		tpid_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if(tpid_sha256_md == NULL || (md = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(md, tpid_sha256_md, NULL) == 1
+		 && EVP_DigestUpdate(md, a, alen) == 1
+		 && (blen == 0 || EVP_DigestUpdate(md, b, blen) == 1)
+		 && EVP_DigestFinal_ex(md, out, &n) == 1 && n == 32;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
+void tpid_jose_release(void)
+{
+	unsigned i;
+
+	tpid_es256_slot_clear(&tpid_sign_slot);
+	for(i = 0; i < TPID_ES256_SLOTS; i++)
+		tpid_es256_slot_clear(&tpid_verify_slots[i]);
+	EVP_MD_free(tpid_sha256_md);
+	tpid_sha256_md = NULL;
+}
+
 /* ECDSA over SHA-256, DER converted to the JWS r||s form */
 int tpid_jose_es256_sign(EVP_PKEY *key, const char *tbs, size_t tbslen,
 		unsigned char rs[TPID_ES256_SIG_LEN])
 {
-	EVP_MD_CTX *md = NULL;
+	EVP_PKEY_CTX *ctx;
 	ECDSA_SIG *es = NULL;
-	unsigned char der[128];
+	unsigned char der[128], dgst[32];
 	const unsigned char *p = der;
 	const BIGNUM *r, *s;
 	size_t derlen = sizeof(der);
 	int ret = -1;
 
-	if(!tpid_jose_key_is_p256(key) || (tbs == NULL && tbslen > 0))
+	if(tbs == NULL && tbslen > 0)
 		return -1;
-	md = EVP_MD_CTX_new();
-	if(md == NULL)
-		goto done;
-	if(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1)
-		goto done;
-	if(EVP_DigestSign(md, NULL, &derlen, (const unsigned char *)tbs, tbslen)
-					!= 1
-			|| derlen > sizeof(der))
-		goto done;
-	derlen = sizeof(der);
-	if(EVP_DigestSign(md, der, &derlen, (const unsigned char *)tbs, tbslen)
-			!= 1)
+	ctx = tpid_es256_sign_ctx(key);
+	if(ctx == NULL || tpid_jose_sha256(tbs, tbslen, NULL, 0, dgst) < 0)
+		return -1;
+	if(EVP_PKEY_sign(ctx, der, &derlen, dgst, sizeof(dgst)) != 1)
 		goto done;
 	es = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
 	if(es == NULL)
@@ -227,7 +320,6 @@ int tpid_jose_es256_sign(EVP_PKEY *key, const char *tbs, size_t tbslen,
 	ret = 0;
 done:
 	ECDSA_SIG_free(es);
-	EVP_MD_CTX_free(md);
 	return ret;
 }
 
@@ -260,25 +352,21 @@ static unsigned char *tpid_es256_der(const unsigned char *rs, int *derlen)
 int tpid_jose_es256_verify(EVP_PKEY *pub, const char *tbs, size_t tbslen,
 		const unsigned char *sig, size_t siglen)
 {
-	EVP_MD_CTX *md = NULL;
-	unsigned char *der = NULL;
+	EVP_PKEY_CTX *ctx;
+	unsigned char *der = NULL, dgst[32];
 	int derlen = 0, ret = -1;
 
 	/* the JWS form only: a DER signature is 70-72 bytes and refused */
-	if(sig == NULL || siglen != TPID_ES256_SIG_LEN || tbs == NULL
-			|| !tpid_jose_key_is_p256(pub))
+	if(sig == NULL || siglen != TPID_ES256_SIG_LEN || tbs == NULL)
+		return -1;
+	ctx = tpid_es256_verify_ctx(pub);
+	if(ctx == NULL || tpid_jose_sha256(tbs, tbslen, NULL, 0, dgst) < 0)
 		return -1;
 	der = tpid_es256_der(sig, &derlen);
 	if(der == NULL)
 		return -1;
-	md = EVP_MD_CTX_new();
-	if(md != NULL
-			&& EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) == 1
-			&& EVP_DigestVerify(md, der, (size_t)derlen,
-					   (const unsigned char *)tbs, tbslen)
-					   == 1)
+	if(EVP_PKEY_verify(ctx, der, (size_t)derlen, dgst, sizeof(dgst)) == 1)
 		ret = 0;
-	EVP_MD_CTX_free(md);
 	OPENSSL_free(der);
 	return ret;
 }

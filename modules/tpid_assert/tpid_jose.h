@@ -62,4 +62,13 @@ int tpid_jose_es256_sign(EVP_PKEY *key, const char *tbs, size_t tbslen,
 int tpid_jose_es256_verify(EVP_PKEY *pub, const char *tbs, size_t tbslen,
 		const unsigned char *sig, size_t siglen);
 
+/* SHA-256 of a then b (blen 0: a only), with the digest fetched once per
+ * thread. 0, or -1. */
+int tpid_jose_sha256(const void *a, size_t alen, const void *b, size_t blen,
+		unsigned char out[32]);
+
+/* Sign and verify keep an OpenSSL context per key and thread (and a
+ * reference to the key); this releases the calling thread's. */
+void tpid_jose_release(void);
+
 #endif

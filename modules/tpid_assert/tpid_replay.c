@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "tpid_jose.h"
 #include "tpid_reason.h"
 #include "tpid_replay.h"
 
@@ -91,23 +92,6 @@ void tpid_replay_destroy(tpid_replay_t *r)
 	r->ops.free(r);
 }
 
-static int tpid_rp_sha256(const void *a, size_t alen, const void *b,
-		size_t blen, unsigned char out[TPID_REPLAY_HASH_LEN])
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned int n = 0;
-	int ok;
-
-	if(md == NULL)
-		return -1;
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1
-		 && EVP_DigestUpdate(md, a, alen) == 1
-		 && (blen == 0 || EVP_DigestUpdate(md, b, blen) == 1)
-		 && EVP_DigestFinal_ex(md, out, &n) == 1 && n == TPID_REPLAY_HASH_LEN;
-	EVP_MD_CTX_free(md);
-	return ok ? 0 : -1;
-}
-
 int tpid_replay_key(const char *signing_input, size_t silen,
 		const unsigned char *sig, size_t siglen,
 		unsigned char key[TPID_REPLAY_HASH_LEN])
@@ -115,13 +99,13 @@ int tpid_replay_key(const char *signing_input, size_t silen,
 	/* ES256 r || s: only r (see the header). */
 	if(siglen == 64)
 		siglen = 32;
-	return tpid_rp_sha256(signing_input, silen, sig, siglen, key);
+	return tpid_jose_sha256(signing_input, silen, sig, siglen, key);
 }
 
 int tpid_replay_callid_hash(
 		const char *callid, size_t len, unsigned char out[TPID_REPLAY_HASH_LEN])
 {
-	return tpid_rp_sha256(callid, len, NULL, 0, out);
+	return tpid_jose_sha256(callid, len, NULL, 0, out);
 }
 
 static uint32_t tpid_rp_bucket(const tpid_replay_t *r, const unsigned char *key)
