@@ -38,7 +38,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 # The packaged kamailio starts a system service on install; the stack runs its own.
-if systemctl is-active --quiet kamailio 2>/dev/null; then $SUDO systemctl stop kamailio || true; fi
+if systemctl is-active --quiet kamailio 2>/dev/null; then
+  echo "stopping the system kamailio service (the packaged one, started by its install):"
+  echo "  the demo and the tests run their own Kamailio instances on 127.0.0.1:5060/5070"
+  $SUDO systemctl stop kamailio || echo "could not stop the kamailio service: ports may be busy"
+fi
 
 if [ $need_src = 1 ]; then
   mkdir -p "$build/src-pkg"
