@@ -63,6 +63,7 @@ SCENARIOS = {
     "c": "tpid path, hook 50 ms, all misses",
     "d": "as (b), certificate fetched (warm)",
     "e": "as (b), plus an avatar (two tokens)",
+    "f": "as (b), plus the avatar's bytes only",
 }
 # Targets: (scenario, metric, ratio, comparison, the scenario it is a ratio of)
 TARGETS = [
@@ -77,6 +78,13 @@ BAR_PORT = stk.BAR_PORT
 # (e) against (b): what an avatar may add per call, as a multiple of one ES256
 # signature plus one verification measured by `openssl speed` in the same run
 AVATAR_MARGIN = 1.20
+# (f): the bytes an avatar puts on the wire, without the avatar. In (e) the
+# avatar's Identity header is 673 bytes from orig to the callee (671 + CRLF in
+# `make demo`) and the callee also gets P-Verified-Avatar-ID (about 200); here
+# the caller sends one header of about that size, relayed unchanged by both
+# proxies (one hop more than the token travels, the presentation not added).
+PAD_HEADER = "X-Bench-Pad: " + "p" * 687
+ES256_LOOP_SRC = os.path.join(HERE, "es256_loop.c")
 
 
 class BenchError(RuntimeError):
@@ -301,7 +309,7 @@ class BenchStack:
     def __init__(self, scen, opts, run_dir, directory):
         self.scen, self.o, self.run, self.directory = scen, opts, run_dir, directory
         self.procs = {}
-        self.tpid = scen in ("b", "c", "d", "e")
+        self.tpid = scen in ("b", "c", "d", "e", "f")
 
     def _spawn(self, name, argv, cwd=None):
         logf = open(os.path.join(self.run, name + ".log"), "ab")
@@ -554,7 +562,7 @@ class Users:
         with open(path, "w") as f:
             f.write("SEQUENTIAL\n")
             # the third field is one more header line: the avatar claim in (e)
-            extra = "P-Avatar-ID: alice-01" if self.scen == "e" else "X-Bench: -"
+            extra = {"e": "P-Avatar-ID: alice-01", "f": PAD_HEADER}.get(self.scen, "X-Bench: -")
             if self.scen != "c":
                 f.write(f"{stk.ALICE};{stk.ALICE_ID};{extra};\n")
             else:
@@ -967,6 +975,14 @@ def avatar_target(results):
         return row
     row["value"] = round(ve - vb, 4)
     row["baseline"] = floor["ms_sign_plus_verify"]
+    # the same difference round by round (neighbouring runs): its spread is the noise
+    row["round_diffs"] = paired_diffs(e, b)
+    f = results.get("f")
+    if f and "fixed" in f and f["fixed"].get("net_cpu_ms_per_call") is not None:
+        vf = f["fixed"]["net_cpu_ms_per_call"]
+        row["bytes_ms"] = round(vf - vb, 4)          # (f) - (b): the bytes alone
+        row["work_ms"] = round(ve - vf, 4)           # (e) - (f): the avatar's own work
+        row["bytes_round_diffs"] = paired_diffs(f, b)
     row["ratio"] = round(row["value"] / row["baseline"], 3)
     ok_runs = e["fixed"]["clean"] and b["fixed"]["clean"]
     row["verdict"] = "PASS" if row["ratio"] <= AVATAR_MARGIN and ok_runs else "MISS"
@@ -974,6 +990,30 @@ def avatar_target(results):
 
 
 OPENSSL = {}
+
+
+def paired_diffs(x, y):
+    """x - y, net CPU ms per call, round by round."""
+    yr = {r["round"]: r.get("net_cpu_ms_per_call") for r in y.get("fixed_rounds", [])}
+    return [round(r["net_cpu_ms_per_call"] - yr[r["round"]], 4)
+            for r in x.get("fixed_rounds", [])
+            if r.get("net_cpu_ms_per_call") is not None and yr.get(r["round"]) is not None]
+
+
+def es256_loop():
+    """The module's own ES256 sign and verify in a tight loop beside the same
+    operations with contexts set up once (bench/es256_loop.c), microseconds."""
+    exe = os.path.join(OUT, "es256_loop")
+    mod = os.path.join(ROOT, "modules", "tpid_assert")
+    try:
+        subprocess.run(["gcc", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-O2", "-I" + mod,
+                        "-o", exe, ES256_LOOP_SRC, os.path.join(mod, "tpid_jose.c"),
+                        "-lcrypto", "-ljansson"], check=True, timeout=120)
+        r = subprocess.run([exe, "2"], stdout=subprocess.PIPE, check=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as e:
+        log(f"es256_loop: {e}")
+        return None
+    return {k: float(v) for k, v in (line.split() for line in r.stdout.decode().splitlines())}
 
 
 def print_report(res):
@@ -996,7 +1036,7 @@ def print_report(res):
            f"{'hook req/call':>13} {'cache hit %':>11} {'verified':>11} {'max CPS':>7}")
     print(hdr)
     print("-" * len(hdr))
-    for scen in ("a", "b", "c", "d", "e"):
+    for scen in ("a", "b", "c", "d", "e", "f"):
         r = res["results"].get(scen)
         if r is None:
             continue
@@ -1023,7 +1063,7 @@ def print_report(res):
     print("  CPU ms/call: whole machine minus other tenants' processes, median of the rounds;")
     print("  (whole): the whole machine as it was, median of the rounds")
     print()
-    for scen in ("a", "b", "c", "d", "e"):
+    for scen in ("a", "b", "c", "d", "e", "f"):
         r = res["results"].get(scen)
         fx = (r or {}).get("fixed", {})
         if fx.get("cpu_ms_per_call_by_process"):
@@ -1056,11 +1096,22 @@ def print_report(res):
         print(f"openssl speed ecdsap256 (same run): {f['sign_per_s']:.0f} sign/s, "
               f"{f['verify_per_s']:.0f} verify/s = {f['ms_sign_plus_verify']:.4f} ms per "
               "sign + verify")
+    if res.get("es256_loop"):
+        f = res["es256_loop"]
+        print(f"bench/es256_loop (same run), us: floor sign {f['floor_sign_us']:.1f} + verify "
+              f"{f['floor_verify_us']:.1f}; module sign {f['module_sign_us']:.1f} + verify "
+              f"{f['module_verify_us']:.1f} ({f['module_over_floor']:.3f} x the floor)")
     for t in res["targets"]:
         if t["metric"] == "avatar_cpu_ms_added":
             print(f"target (e) - (b) CPU ms per call <= {t['target_ratio']:.2f} x one ES256 "
                   f"sign + verify: {t['value']} ms vs {t['baseline']} ms = {t['ratio']}  "
                   f"{t['verdict']}")
+            if t.get("round_diffs"):
+                print(f"  (e) - (b) round by round: {t['round_diffs']}")
+            if t.get("bytes_ms") is not None:
+                print(f"  of which the avatar's bytes on the wire, (f) - (b): {t['bytes_ms']} ms "
+                      f"(round by round {t['bytes_round_diffs']}); the avatar's own work, "
+                      f"(e) - (f): {t['work_ms']} ms")
             continue
         name = "CPU per call" if t["metric"] == "cpu_ms_per_call" else "max CPS"
         ratio = f"{t['ratio']:.3f}" if t["ratio"] is not None else "-"
@@ -1081,7 +1132,7 @@ def print_report(res):
 def main(argv):
     ap = argparse.ArgumentParser(description="tpid_assert benchmark (see bench/README.md)")
     ap.add_argument("--scenarios", default="abcd",
-                    help="which of a, b, c, d, e to run (default abcd)")
+                    help="which of a, b, c, d, e, f to run (default abcd)")
     ap.add_argument("--rate", type=float, default=300, help="fixed rate for CPU/call (calls/s)")
     ap.add_argument("--seconds", type=float, default=10, help="length of each fixed-rate run")
     ap.add_argument("--rounds", type=int, default=3, help="fixed-rate runs per scenario (median)")
@@ -1110,7 +1161,7 @@ def main(argv):
                     help="before each scenario wait up to this long for the machine to be idle")
     ap.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     o = ap.parse_args(argv[1:])
-    scens = [s for s in "abcde" if s in o.scenarios]
+    scens = [s for s in "abcdef" if s in o.scenarios]
     if not scens:
         ap.error("--scenarios must name some of a, b, c, d, e")
     for f in (stk.MODULE, stk.KAMAILIO, stk.SIPP):
@@ -1176,6 +1227,7 @@ def main(argv):
     if "e" in scens:
         # the physical floor of what an avatar adds, on this machine, now
         OPENSSL["floor"] = res["openssl"] = es256_floor()
+        res["es256_loop"] = es256_loop()
     res["targets"] = evaluate(res["results"])
     res["json"] = os.path.join(OUT, "result.json")
     print_report(res)

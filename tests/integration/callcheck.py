@@ -1,16 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Black-box checks of a call through the stack, shared by the test files: what the
-callee received, and the reason the cfg logged (WITH_CALL_LOG)."""
+callee received, the reason the cfg logged (WITH_CALL_LOG), the counters; and the
+small encodings the tests need (base64url, SRI digests, a free port)."""
+import base64
+import hashlib
 import os
 import re
+import socket
 import time
 
 PRESENT = "P-Verified-Third-Party-ID"
+AV_PRESENT = "P-Verified-Avatar-ID"
 
 
 def rcd_identities(call):
     """The third-party (ppt=rcd) Identity headers the callee received."""
     return [v for v in call.callee_header("Identity") if re.search(r'ppt="?rcd"?', v)]
+
+
+def avatar_identities(call):
+    """The avatar (ppt=avatar) Identity headers the callee received."""
+    return [v for v in call.callee_header("Identity") if re.search(r'ppt="?avatar"?', v)]
 
 
 def log_reasons(st, call_id, log="orig", role="orig", wait=1.0, count=1):
@@ -51,3 +61,25 @@ def stats(st, name="orig"):
         if k.strip().startswith("tpid_assert:"):
             vals[k.strip()[len("tpid_assert:"):]] = int(v)
     return vals
+
+
+def b64u_dec(s):
+    """base64url without padding, decoded."""
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def b64u_enc(b):
+    """base64url without padding."""
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def sri(data):
+    """The SRI form of the SHA-256 of data, as the avatar claims carry it."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Shared fixtures: one local stack (tools/stack.py) for the whole session."""
 import os
-import subprocess
 import sys
 import time
 

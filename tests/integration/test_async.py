@@ -9,9 +9,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import stack as S
-from callcheck import log_reason, stats
+from callcheck import PRESENT, log_reason, stats
 
-PRESENT = "P-Verified-Third-Party-ID"
 
 
 def parallel(n, fn):

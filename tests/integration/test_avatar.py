@@ -12,7 +12,6 @@ The study's avatar threats, each with the behaviour that answers it:
   credential get 401/403 and never the bytes.
 """
 import base64
-import hashlib
 import json
 import os
 import subprocess
@@ -20,10 +19,9 @@ import time
 
 import pytest
 
-from callcheck import log_reason, rcd_identities, stats
+from callcheck import AV_PRESENT, PRESENT, avatar_identities, b64u_dec, log_reason, rcd_identities, sri, stats
 import stack as S
 
-AV_PRESENT = "P-Verified-Avatar-ID"
 ALICE_AV, BOB_AV = "alice-01", "bob-01"
 CRED = json.load(open(S.BAR_DATA))["credentials"]
 TOKEN_OF = {c["user"]: c["token"] for c in CRED if "expires" not in c}
@@ -34,14 +32,6 @@ CALLEE_URI = "tel:+" + S.CALLEE
 def demo_bytes(aid):
     with open(os.path.join(S.ROOT, "tools", "demo-avatars", aid + ".glb"), "rb") as f:
         return f.read()
-
-
-def sri(data):
-    return "sha256-" + base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
-def avatar_identities(call):
-    return [v for v in call.callee_header("Identity") if "ppt=avatar" in v]
 
 
 def av_call(st, aid=ALICE_AV, served=S.ALICE, claim=None, **kw):
@@ -114,7 +104,7 @@ def test_third_party_id_and_avatar_both_presented(stack):
     flush(stack)   # both questions miss: asked in parallel, one suspension
     c = av_call(stack, aid=BOB_AV, served=S.BOB, claim=S.BOB_ID)
     assert c.code == 200
-    assert c.callee_header("P-Verified-Third-Party-ID")[0].startswith(
+    assert c.callee_header(PRESENT)[0].startswith(
         '"Bob Builder (ACME Corp.)" <sip:e554433@acme.example>')
     assert presented(c)["aid"] == BOB_AV
     assert len(rcd_identities(c)) == 1 and len(avatar_identities(c)) == 1
@@ -168,7 +158,7 @@ def swap_payload(token, **changes):
     """The token with its payload edited under the same signature."""
     jws, sep, params = token.partition(";")
     h, p, s = jws.split(".")
-    claims = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+    claims = json.loads(b64u_dec(p))
     for k, v in changes.items():
         if k == "digest":
             claims["avatari"]["/avatar/bar"] = v
@@ -273,7 +263,7 @@ def test_bar_faults_follow_the_failure_policy(stack, fault, reason):
         assert c.code == 200                                   # never lost
         assert c.callee_header(AV_PRESENT) == [] and avatar_identities(c) == []
         # the third-party ID is decided on its own
-        assert c.callee_header("P-Verified-Third-Party-ID")
+        assert c.callee_header(PRESENT)
         assert log_reason(stack, c.call_id, role="orig avatar") == reason
     finally:
         stack.stop_bar()
@@ -322,7 +312,7 @@ def test_both_tokens_with_one_certificate_to_fetch_suspend_once(stack):
     c = term_call(stack, S.sign(key=key, x5u=x5u),
                   extra=["Identity: " + sign_token(key=key, x5u=x5u)])
     assert c.code == 200
-    assert c.callee_header("P-Verified-Third-Party-ID")
+    assert c.callee_header(PRESENT)
     assert presented(c)["aid"] == ALICE_AV
     after = stats(stack, "term")
     assert after["x5u_fetches"] == before["x5u_fetches"] + 1
@@ -342,7 +332,7 @@ def test_two_certificates_to_fetch_are_waited_for_in_one_suspension(stack):
                     x5u=S.CERT_URL + "sign-noTPID.pem")
     c = term_call(stack, rcd, extra=["Identity: " + av])
     assert c.code == 200
-    assert c.callee_header("P-Verified-Third-Party-ID")
+    assert c.callee_header(PRESENT)
     assert presented(c)["aid"] == ALICE_AV
     after = stats(stack, "term")
     assert after["x5u_fetches"] == before["x5u_fetches"] + 2

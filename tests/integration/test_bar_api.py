@@ -4,11 +4,8 @@ docs/bar-api.yaml. Starts its own service on a free port (no Kamailio).
 
 Run: /usr/bin/python3 -m pytest tests/integration/test_bar_api.py
 """
-import base64
-import hashlib
 import http.client
 import json
-import socket
 import ssl
 import subprocess
 import sys
@@ -18,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from callcheck import free_port, sri
 from openapi_check import BAR_SCHEMAS, KNOWN, assert_valid, schema_errors
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,10 +41,6 @@ def demo(aid):
     return (REPO / "tools" / "demo-avatars" / f"{aid}.glb").read_bytes()
 
 
-def sri(b):
-    return "sha256-" + base64.b64encode(hashlib.sha256(b).digest()).decode()
-
-
 def request(served=ALICE, aid="alice-01", dest=(CALLEE,), **extra):
     req = {"servedUser": served, "avatarId": aid, "dest": list(dest),
            "callId": "a84b4c76e66710@pc33.ims.example", "time": int(time.time())}
@@ -60,12 +54,6 @@ def pki():
     subprocess.run(["bash", str(REPO / "tools" / "make-pki.sh"), str(out)], check=True,
                    stdout=subprocess.DEVNULL)
     return out
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Bar:

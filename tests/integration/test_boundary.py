@@ -8,8 +8,8 @@ import pytest
 
 from conftest import sign
 import stack as S
+from callcheck import PRESENT
 
-PRESENT = "P-Verified-Third-Party-ID"
 FORGED_PRESENT = f'{PRESENT}: "ACME CEO" <sip:ceo@acme.example>;verified=yes;iss=acme.example'
 FORGED_CLAIM = "P-Third-Party-ID: <sip:ceo@acme.example>"
 SDP = ("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from callcheck import free_port
 from openapi_check import KNOWN, SCHEMAS, assert_valid, schema_errors
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,12 +46,6 @@ def pki(tmp_path_factory):
     run = subprocess.run([str(MAKE_PKI), str(out)], capture_output=True, text=True, check=True)
     assert run.stdout == f"PKI in {out}\n" and run.stderr == ""
     return out
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Service:

@@ -2,17 +2,10 @@
 """Hostile headers: oversized, repeated and malformed input gets a clear
 reason and a defined SIP outcome, and no process dies (the autouse fixture
 in conftest.py fails any test after which a stack process is gone)."""
-import re
 
 from conftest import sign
 import stack as S
-from callcheck import log_reason
-
-PRESENT = "P-Verified-Third-Party-ID"
-
-
-def rcd_identities(call):
-    return [v for v in call.callee_header("Identity") if re.search(r'ppt="?rcd"?', v)]
+from callcheck import PRESENT, log_reason, rcd_identities
 
 
 def test_oversized_identity_is_refused_438(stack):

@@ -7,9 +7,8 @@ import os
 import pytest
 
 import stack as S
-from callcheck import log_reason
+from callcheck import AV_PRESENT, PRESENT, log_reason, stats
 
-PRESENT = "P-Verified-Third-Party-ID"
 
 
 @pytest.fixture(autouse=True)
@@ -31,8 +30,8 @@ def test_kemi_miss_then_hit_both_presented(stack):
         assert c.code == 200, c.output
         assert c.callee_header(PRESENT)[0].startswith('"Alice Example (ACME Corp.)"')
         assert log_reason(stack, c.call_id, log="kemi") == expect_reason
-    out = stack.rpc("kemi", "stats.get_statistics", "tpid_assert:")
-    assert "tpid_assert:queries = 1" in out and "tpid_assert:cache_hits = 1" in out, out
+    st = stats(stack, "kemi")
+    assert st["queries"] == 1 and st["cache_hits"] == 1, st
 
 
 def test_kemi_denied_is_rejected(stack):
@@ -56,7 +55,7 @@ def test_kemi_third_party_id_and_avatar_in_one_suspension(stack):
                          extra_headers=["P-Avatar-ID: bob-01"])
     assert c.code == 200, c.output
     assert c.callee_header(PRESENT)[0].startswith('"Bob Builder (ACME Corp.)"')
-    assert c.callee_header("P-Verified-Avatar-ID")[0].startswith('"bob-01";')
+    assert c.callee_header(AV_PRESENT)[0].startswith('"bob-01";')
     assert log_reason(stack, c.call_id, log="kemi") == "OK"
     assert log_reason(stack, c.call_id, log="kemi", role="orig avatar") == "OK"
     c = stack.place_call(served=S.MALLORY, claim=None, to_port=S.KEMI_PORT,

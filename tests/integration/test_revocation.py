@@ -11,10 +11,9 @@ import time
 
 import pytest
 
-from callcheck import log_reason, stats
+from callcheck import PRESENT, log_reason, stats
 import stack as S
 
-PRESENT = "P-Verified-Third-Party-ID"
 
 
 def kamcmd(st, *args):
