@@ -32,7 +32,11 @@ class kamailio:
             return self.ksr_tpid_orig_done(msg)
         # the trust boundary: any other request loses every third-party
         # presentation, claim and token the UE put in it
-        KSR.tpid_assert.tpid_assert_strip()
+        if KSR.tpid_assert.tpid_assert_strip() < 0:
+            # a header could not be removed: fail closed, not relayed
+            if not KSR.is_ACK():
+                KSR.sl.sl_send_reply(500, "Server Internal Error")
+            return 1
         return self.relay()
 
     def ksr_tpid_orig_done(self, msg):
@@ -44,8 +48,13 @@ class kamailio:
             KSR.pv.get("$tpid(avatar_reason_name)"), KSR.pv.get("$tpid(avatar_id)")))
         # -1: the module has already replied (policy "reject"), for the
         # third-party ID or for the avatar
-        if KSR.pv.get("$tpid(result)") == -1 or \
-                KSR.pv.get("$tpid(avatar_result)") == -1:
+        res, avres = KSR.pv.get("$tpid(result)"), KSR.pv.get("$tpid(avatar_result)")
+        if res == -1 or avres == -1:
+            return 1
+        # -2, or no result: the module could not act on this INVITE (a reply
+        # or a header edit failed): fail closed, nothing unchecked is relayed
+        if res is None or res == -2 or avres == -2:
+            KSR.tm.t_reply(500, "Server Internal Error")
             return 1
         return self.relay()
 

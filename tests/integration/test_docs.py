@@ -106,3 +106,27 @@ def test_every_reason_is_in_the_reason_table(num, name, code, counter):
 def test_every_counter_is_in_the_statistics_table(name):
     table = ADMIN[ADMIN.index('<section id="tpid_assert.stats">'):]
     assert f"<row><entry>{name}</entry>" in table
+
+
+# The shipped cfgs fail closed: every documented "could not act" return is checked
+# (tpid_assert_strip() -1; -2 or no result from orig/term, the avatar's too), and
+# such a request is answered, never relayed.
+CFG_DIR = MOD.parents[1] / "cfg"
+
+
+@pytest.mark.parametrize("cfg", ["orig-scscf.cfg", "term-scscf.cfg"])
+def test_native_cfgs_fail_closed(cfg):
+    text = (CFG_DIR / cfg).read_text()
+    calls = re.findall(r"^\s*(.*tpid_assert_strip\(\).*)$", text, re.M)
+    assert calls and all(c.startswith("if (!tpid_assert_strip())") for c in calls), calls
+    assert re.search(r"\$tpid\(result\) == \$null \|\| \$tpid\(result\) == -2\s*"
+                     r"\|\| \$tpid\(avatar_result\) == -2\)\s*\{\s*t_reply\(\"500\"", text)
+
+
+def test_kemi_cfg_fails_closed():
+    text = (CFG_DIR / "orig-scscf-kemi.py").read_text()
+    assert "if KSR.tpid_assert.tpid_assert_strip() < 0:" in text
+    assert "KSR.tpid_assert.tpid_assert_strip()\n" not in text.replace(
+        "if KSR.tpid_assert.tpid_assert_strip() < 0:\n", "")
+    assert re.search(r"if res is None or res == -2 or avres == -2:\s*"
+                     r"KSR\.tm\.t_reply\(500", text)
