@@ -260,27 +260,61 @@ static void tpid_async_worker(int idx)
 
 /* ---- life cycle ----------------------------------------------------------- */
 
+static void tpid_async_pipes_close(void)
+{
+	int i, e;
+
+	if(tpid_pipes == NULL)
+		return;
+	for(i = 0; i < tpid_cfg.hook_workers; i++) {
+		for(e = 0; e < 2; e++) {
+			if(tpid_pipes[i][e] >= 0 && close(tpid_pipes[i][e]) < 0)
+				LM_WARN("close: %s\n", strerror(errno));
+			tpid_pipes[i][e] = -1;
+		}
+	}
+	shm_free(tpid_pipes);
+	tpid_pipes = NULL;
+}
+
+static int tpid_async_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if(fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		LM_ERR("fcntl O_NONBLOCK: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int tpid_async_pipes(void)
 {
-	int i, fl;
+	int i;
 
 	tpid_pipes = shm_malloc(tpid_cfg.hook_workers * sizeof(*tpid_pipes));
 	if(tpid_pipes == NULL) {
 		SHM_MEM_ERROR;
 		return -1;
 	}
+	for(i = 0; i < tpid_cfg.hook_workers; i++)
+		tpid_pipes[i][0] = tpid_pipes[i][1] = -1;
 	for(i = 0; i < tpid_cfg.hook_workers; i++) {
 		if(pipe(tpid_pipes[i]) < 0) {
 			LM_ERR("pipe: %s\n", strerror(errno));
-			return -1;
+			tpid_pipes[i][0] = tpid_pipes[i][1] = -1;
+			goto fail;
 		}
 		/* writers never block (full pipe = failure policy); the worker
 		 * drains until EAGAIN */
-		for(fl = 0; fl < 2; fl++)
-			fcntl(tpid_pipes[i][fl], F_SETFL,
-					fcntl(tpid_pipes[i][fl], F_GETFL) | O_NONBLOCK);
+		if(tpid_async_nonblock(tpid_pipes[i][0]) < 0
+				|| tpid_async_nonblock(tpid_pipes[i][1]) < 0)
+			goto fail;
 	}
 	return 0;
+fail:
+	tpid_async_pipes_close();
+	return -1;
 }
 
 int tpid_async_mod_init(void)
@@ -321,8 +355,19 @@ int tpid_async_child_init(int rank)
 			if(cfg_child_init())
 				return -1;
 			tpid_async_worker(i);
+			/* not a normal path: the worker loop returns only when it
+			 * could not start (logged); Kamailio stops its children */
 			exit(-1);
 		}
 	}
 	return 0;
+}
+
+void tpid_async_mod_destroy(void)
+{
+	tpid_async_pipes_close();
+	if(tpid_inflight != NULL) {
+		shm_free(tpid_inflight);
+		tpid_inflight = NULL;
+	}
 }

@@ -61,6 +61,10 @@ typedef struct tpid_async_kind
 int tpid_async_register(const tpid_async_kind_t *k);
 
 int tpid_async_mod_init(void);
+
+/* Closes the workers' pipes and frees the shared counters (module destroy,
+ * after the children have stopped). */
+void tpid_async_mod_destroy(void);
 int tpid_async_child_init(int rank);
 
 /* A zeroed waiter of size bytes (shared memory) for kind, resuming into

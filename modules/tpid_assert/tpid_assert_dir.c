@@ -24,8 +24,8 @@ struct tpid_dir_shared
 	tpid_enterprise_t *items; /* shm array of n */
 };
 
-tpid_dir_t tpid_ents = {"enterprise", "enterprises", 0, NULL, NULL};
-tpid_dir_t tpid_bars = {"avatar repository", "bars", 1, NULL, NULL};
+tpid_dir_t tpid_ents = {"enterprise", "enterprises", 0, NULL, {0}, NULL};
+tpid_dir_t tpid_bars = {"avatar repository", "bars", 1, NULL, {0}, NULL};
 
 static int tpid_dir_publish(tpid_dir_t *d, const tpid_enterprise_set_t *set)
 {
@@ -128,22 +128,42 @@ int tpid_dir_version(const tpid_dir_t *d)
 
 int tpid_dir_init(tpid_dir_t *d, int cache_size, int cache_locks)
 {
-	tpid_cache_ops_t ops;
-
 	d->sh = shm_malloc(sizeof(*d->sh));
 	if(d->sh == NULL) {
 		SHM_MEM_ERROR;
 		return -1;
 	}
 	memset(d->sh, 0, sizeof(*d->sh));
-	lock_init(&d->sh->lock);
-	if(tpid_shm_ops_new(cache_locks, &ops) < 0)
+	if(lock_init(&d->sh->lock) == NULL) {
+		LM_ERR("cannot initialise the %s directory lock\n", d->what);
+		return -1;
+	}
+	if(tpid_shm_ops_new(cache_locks, &d->ops) < 0)
 		return -1;
 	/* stripes = the lock set size, a power of two (see mod_init) */
-	d->cache = tpid_cache_new(&ops, cache_size, cache_locks, cache_size);
+	d->cache = tpid_cache_new(&d->ops, cache_size, cache_locks, cache_size);
 	if(d->cache == NULL) {
 		LM_ERR("cannot create the %s decision cache\n", d->what);
 		return -1;
 	}
 	return 0;
+}
+
+void tpid_dir_destroy(tpid_dir_t *d)
+{
+	if(d->cache != NULL) {
+		tpid_cache_destroy(d->cache);
+		d->cache = NULL;
+	}
+	tpid_shm_ops_destroy(&d->ops);
+	if(d->sh != NULL) {
+		if(d->sh->items != NULL) {
+			/* no token left in freed shm */
+			memset(d->sh->items, 0, d->sh->n * sizeof(*d->sh->items));
+			shm_free(d->sh->items);
+		}
+		lock_destroy(&d->sh->lock);
+		shm_free(d->sh);
+		d->sh = NULL;
+	}
 }

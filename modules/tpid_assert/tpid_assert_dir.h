@@ -21,6 +21,7 @@ typedef struct tpid_dir
 	const char *file_key; /* top-level key of its file */
 	int wildcard;		  /* 1: a "*" entry answers for unlisted domains */
 	tpid_cache_t *cache;  /* its decisions (shared memory) */
+	tpid_cache_ops_t ops; /* the cache's allocator and lock set */
 	tpid_dir_shared_t *sh;
 } tpid_dir_t;
 
@@ -32,6 +33,9 @@ extern tpid_dir_t tpid_bars;
 /* Creates d's table and a cache of cache_size entries (cache_locks
  * stripes, a power of two). At mod_init. 0 or -1. */
 int tpid_dir_init(tpid_dir_t *d, int cache_size, int cache_locks);
+
+/* Releases the cache, its locks and the table (module destroy). */
+void tpid_dir_destroy(tpid_dir_t *d);
 
 /* The entry for domain (no case), else the "*" entry of a wildcard
  * directory, copied out of the shared table. 0 or -1. */

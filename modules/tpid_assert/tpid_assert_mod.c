@@ -58,6 +58,7 @@
 #include "tpid_assert_stats.h"
 #include "tpid_assert_term.h"
 #include "tpid_assert_trustcfg.h"
+#include "tpid_assert_x5u.h"
 #include "tpid_hook.h"
 #include "tpid_https.h"
 #include "tpid_jose.h"
@@ -390,6 +391,13 @@ static int child_init(int rank)
 
 static void mod_destroy(void)
 {
+	/* Kamailio calls this in the main process once the children have
+	 * stopped: nothing below is in use any more. */
+	tpid_x5u_mod_destroy();
+	tpid_replay_mod_destroy();
+	tpid_dir_destroy(&tpid_bars);
+	tpid_dir_destroy(&tpid_ents);
+	tpid_async_mod_destroy();
 	tpid_trustcfg_destroy();
 	tpid_signer_destroy();
 	tpid_jose_release();

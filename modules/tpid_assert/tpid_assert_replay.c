@@ -17,6 +17,7 @@
 #include "tpid_replay.h"
 
 static tpid_replay_t *tpid_rp = NULL;
+static tpid_cache_ops_t tpid_rp_ops;
 
 static counter_val_t tpid_rp_stat_entries(counter_handle_t h, void *p)
 {
@@ -37,13 +38,12 @@ static void tpid_rp_timer(unsigned int ticks, void *param)
 
 int tpid_replay_mod_init(void)
 {
-	tpid_cache_ops_t ops;
-
 	if(tpid_cfg.replay_cache_size == 0)
 		return 0;
-	if(tpid_shm_ops_new(1, &ops) < 0)
+	if(tpid_shm_ops_new(1, &tpid_rp_ops) < 0)
 		return -1;
-	tpid_rp = tpid_replay_new(&ops, (unsigned int)tpid_cfg.replay_cache_size);
+	tpid_rp = tpid_replay_new(
+			&tpid_rp_ops, (unsigned int)tpid_cfg.replay_cache_size);
 	if(tpid_rp == NULL) {
 		LM_ERR("cannot create the replay cache (%d entries)\n",
 				tpid_cfg.replay_cache_size);
@@ -94,4 +94,11 @@ int tpid_replay_msg(sip_msg_t *msg, const tpid_passport_t *t, int64_t now)
 int tpid_replay_flush_all(void)
 {
 	return tpid_rp ? tpid_replay_flush(tpid_rp) : 0;
+}
+
+void tpid_replay_mod_destroy(void)
+{
+	tpid_replay_destroy(tpid_rp);
+	tpid_rp = NULL;
+	tpid_shm_ops_destroy(&tpid_rp_ops);
 }

@@ -16,6 +16,9 @@
  * its counters. At mod_init. 0 or -1. */
 int tpid_replay_mod_init(void);
 
+/* Releases the replay cache and its lock (module destroy). */
+void tpid_replay_mod_destroy(void);
+
 /* The replay check of a verified token t carried by msg: TPID_OK or
  * TPID_R_REPLAY. The token is remembered until the end of its freshness
  * window (iat + iat_max_age). */

@@ -40,7 +40,10 @@ int tpid_signer_mod_init(void)
 		return -1;
 	}
 	memset(tpid_sg, 0, sizeof(*tpid_sg));
-	lock_init(&tpid_sg->lock);
+	if(lock_init(&tpid_sg->lock) == NULL) {
+		LM_ERR("cannot initialise the signer lock\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -158,6 +161,11 @@ void tpid_signer_destroy(void)
 {
 	EVP_PKEY_free(tpid_sg_key);
 	tpid_sg_key = NULL;
+	if(tpid_sg != NULL) {
+		lock_destroy(&tpid_sg->lock);
+		shm_free(tpid_sg);
+		tpid_sg = NULL;
+	}
 }
 
 int tpid_signer_add_identity(sip_msg_t *msg, tpid_claims_t *c)

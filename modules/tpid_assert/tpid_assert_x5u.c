@@ -54,6 +54,7 @@ typedef struct tpid_x5u_outcome
 static void (*tpid_x5u_resumed)(
 		sip_msg_t *msg, int tag, int fetch_reason) = NULL;
 static tpid_certcache_t *tpid_cc = NULL;
+static tpid_cache_ops_t tpid_cc_ops;
 static int tpid_x5u_kind = -1;
 static counter_handle_t tpid_x5u_cnt_fetches;
 /* per process */
@@ -464,19 +465,19 @@ void tpid_x5u_rpc_flush(rpc_t *rpc, void *ctx)
 int tpid_x5u_mod_init(
 		void (*resumed)(sip_msg_t *msg, int tag, int fetch_reason))
 {
-	tpid_cache_ops_t ops;
 	unsigned int n;
 
 	tpid_x5u_resumed = resumed;
 	if(!tpid_cfg.x5u_fetch || tpid_cfg.trust == NULL)
 		return 0;
 	tpid_x5u_kind = tpid_async_register(&tpid_x5u_job_kind);
-	if(tpid_x5u_kind < 0 || tpid_shm_ops_new(16, &ops) < 0) {
+	if(tpid_x5u_kind < 0 || tpid_shm_ops_new(16, &tpid_cc_ops) < 0) {
 		LM_ERR("cannot register the x5u fetch job\n");
 		return -1;
 	}
 	n = (unsigned int)tpid_cfg.x5u_cache_size;
-	tpid_cc = tpid_certcache_new(&ops, n, 16, n, (size_t)tpid_cfg.x5u_max_size);
+	tpid_cc = tpid_certcache_new(
+			&tpid_cc_ops, n, 16, n, (size_t)tpid_cfg.x5u_max_size);
 	if(tpid_cc == NULL) {
 		LM_ERR("cannot create the certificate cache\n");
 		return -1;
@@ -493,4 +494,18 @@ int tpid_x5u_mod_init(
 		return -1;
 	}
 	return 0;
+}
+
+void tpid_x5u_mod_destroy(void)
+{
+	tpid_certcache_destroy(tpid_cc);
+	tpid_cc = NULL;
+	tpid_shm_ops_destroy(&tpid_cc_ops);
+	/* this process's parsed certificates */
+	tpid_keymap_free(tpid_km);
+	tpid_km = NULL;
+	if(tpid_x5u_buf != NULL) {
+		pkg_free(tpid_x5u_buf);
+		tpid_x5u_buf = NULL;
+	}
 }

@@ -56,4 +56,8 @@ void tpid_x5u_prefetch(const char *x5u);
 void tpid_x5u_rpc_list(rpc_t *rpc, void *ctx);
 void tpid_x5u_rpc_flush(rpc_t *rpc, void *ctx);
 
+/* Releases the certificate cache, its locks and this process's parsed
+ * certificates (module destroy). */
+void tpid_x5u_mod_destroy(void);
+
 #endif
