@@ -12,8 +12,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/cfg/cfg_struct.h"
@@ -42,7 +44,12 @@ static int tpid_nkinds = 0;
 static int *tpid_inflight = NULL; /* shared, atomic */
 static struct tm_binds tpid_tmb;
 static int (*tpid_pipes)[2] = NULL; /* one per worker */
-static unsigned int tpid_rr = 0;	/* per process round robin */
+/* Each worker's last sign of life (time(NULL), shared, atomic): a worker
+ * that has not come round its loop for TPID_WORKER_STALE_S seconds (hung,
+ * stopped, dead, or running a slow continuation route) gets no new job. */
+static int64_t *tpid_beats = NULL;
+#define TPID_WORKER_STALE_S 3
+static unsigned int tpid_rr = 0; /* per process round robin */
 static tpid_resume_t *tpid_resume_now = NULL;
 
 int tpid_async_register(const tpid_async_kind_t *k)
@@ -103,13 +110,23 @@ void tpid_async_waiter_free(tpid_async_waiter_t *w)
 
 int tpid_async_suspend(sip_msg_t *msg, tpid_async_waiter_t *w)
 {
+	int rc;
+
 	/* A bound on suspended calls: past it, the failure policy, not a pile. */
 	if(__atomic_add_fetch(tpid_inflight, 1, __ATOMIC_RELAXED)
 			> tpid_cfg.max_inflight) {
 		__atomic_sub_fetch(tpid_inflight, 1, __ATOMIC_RELAXED);
 		return TPID_R_HOOK_BUSY;
 	}
-	if(tpid_tmb.t_suspend(msg, &w->tindex, &w->tlabel) < 0) {
+	rc = tpid_tmb.t_suspend(msg, &w->tindex, &w->tlabel);
+	if(rc == 1 || rc == -3) {
+		/* 1: a CANCEL came first; -3: the transaction has its final
+		 * response. tm has answered the INVITE: nothing is left to wait
+		 * for, and nothing to apply a policy to. */
+		__atomic_sub_fetch(tpid_inflight, 1, __ATOMIC_RELAXED);
+		return TPID_R_CANCELLED;
+	}
+	if(rc < 0) {
 		LM_ERR("cannot suspend the transaction (t_newtran() first?)\n");
 		__atomic_sub_fetch(tpid_inflight, 1, __ATOMIC_RELAXED);
 		return TPID_R_INTERNAL;
@@ -190,11 +207,30 @@ void tpid_async_job_free(tpid_async_job_t *job)
 		shm_free(job);
 }
 
+static int tpid_async_alive(int i, int64_t now)
+{
+	return now - __atomic_load_n(&tpid_beats[i], __ATOMIC_RELAXED)
+		   <= TPID_WORKER_STALE_S;
+}
+
 int tpid_async_submit(tpid_async_job_t *job)
 {
-	int i = tpid_rr++ % tpid_cfg.hook_workers;
+	int64_t now = (int64_t)time(NULL);
+	int k, i = 0;
 	ssize_t n;
 
+	/* round robin over the workers that are alive */
+	for(k = 0; k < tpid_cfg.hook_workers; k++) {
+		i = tpid_rr++ % tpid_cfg.hook_workers;
+		if(tpid_async_alive(i, now))
+			break;
+	}
+	if(k == tpid_cfg.hook_workers) {
+		LM_ERR("no hook worker has shown a sign of life for %d s: job "
+			   "refused\n",
+				TPID_WORKER_STALE_S);
+		return TPID_ASYNC_NO_WORKER;
+	}
 	do {
 		n = write(tpid_pipes[i][1], &job, sizeof(job));
 	} while(n < 0 && errno == EINTR);
@@ -246,8 +282,11 @@ static void tpid_async_worker(int idx)
 		LM_CRIT("worker %d: cannot start libcurl\n", idx);
 		return;
 	}
+	__atomic_store_n(&tpid_beats[idx], (int64_t)time(NULL), __ATOMIC_RELAXED);
 	LM_INFO("hook worker %d ready\n", idx);
 	for(;;) {
+		__atomic_store_n(
+				&tpid_beats[idx], (int64_t)time(NULL), __ATOMIC_RELAXED);
 		if(tpid_https_wait(eng, fd, 1000, &ready) < 0)
 			LM_ERR("worker %d: curl multi failure\n", idx);
 		cfg_update();
@@ -319,6 +358,8 @@ fail:
 
 int tpid_async_mod_init(void)
 {
+	int i;
+
 	if(load_tm_api(&tpid_tmb) < 0) {
 		LM_ERR("the tm module is required\n");
 		return -1;
@@ -329,6 +370,14 @@ int tpid_async_mod_init(void)
 		return -1;
 	}
 	*tpid_inflight = 0;
+	tpid_beats = shm_malloc(tpid_cfg.hook_workers * sizeof(*tpid_beats));
+	if(tpid_beats == NULL) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	/* alive until proven otherwise: a worker starting up gets its jobs */
+	for(i = 0; i < tpid_cfg.hook_workers; i++)
+		tpid_beats[i] = (int64_t)time(NULL);
 	if(tpid_async_pipes() < 0)
 		return -1;
 	register_procs(tpid_cfg.hook_workers);
@@ -369,5 +418,9 @@ void tpid_async_mod_destroy(void)
 	if(tpid_inflight != NULL) {
 		shm_free(tpid_inflight);
 		tpid_inflight = NULL;
+	}
+	if(tpid_beats != NULL) {
+		shm_free(tpid_beats);
+		tpid_beats = NULL;
 	}
 }

@@ -75,8 +75,8 @@ tpid_async_waiter_t *tpid_async_waiter_new(
 void tpid_async_waiter_free(tpid_async_waiter_t *w);
 
 /* Suspends msg's transaction for w, taking an in-flight slot. TPID_OK, or
- * a reason (HOOK_BUSY past max_inflight, INTERNAL) with msg untouched and
- * w not taken. */
+ * a reason (HOOK_BUSY past max_inflight, CANCELLED when a CANCEL or a final
+ * response came first, INTERNAL) with msg untouched and w not taken. */
 int tpid_async_suspend(sip_msg_t *msg, tpid_async_waiter_t *w);
 
 /* Undoes tpid_async_suspend (nothing was sent): frees w and its slot. */
@@ -93,9 +93,14 @@ void tpid_async_resume(tpid_async_waiter_t *w, const void *outcome);
 /* A zeroed job of size bytes (shared memory) for kind. NULL on failure. */
 tpid_async_job_t *tpid_async_job_new(int kind, size_t size);
 
-/* Hands job to a worker (round robin); the worker frees it. 0, or -1 (the
- * job is still the caller's). */
+/* Hands job to a worker (round robin over the workers alive); the worker
+ * frees it. 0, TPID_ASYNC_NO_WORKER or -1 (the job is still the
+ * caller's). */
 int tpid_async_submit(tpid_async_job_t *job);
+
+/* tpid_async_submit(): no worker has come round its loop lately (hung,
+ * stopped or dead): the job was not queued behind it. */
+#define TPID_ASYNC_NO_WORKER (-2)
 
 void tpid_async_job_free(tpid_async_job_t *job);
 

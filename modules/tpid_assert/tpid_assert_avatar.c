@@ -154,7 +154,7 @@ static void tpid_av_answer(
 }
 
 static tpid_query_role_t tpid_av_role = {"avatar repository", &tpid_bars,
-		TPID_R_BAR_TIMEOUT, tpid_av_start, tpid_av_answer,
+		TPID_R_BAR_TIMEOUT, TPID_R_BAR_BUSY, tpid_av_start, tpid_av_answer,
 		&tpid_st_avatar_queries, &tpid_st_avatar_coalesced, -1};
 
 tpid_query_role_t *tpid_avatar_role(void)

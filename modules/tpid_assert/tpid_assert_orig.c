@@ -166,8 +166,8 @@ static void tpid_orig_answer(
 }
 
 static tpid_query_role_t tpid_orig_role = {"enterprise", &tpid_ents,
-		TPID_R_HOOK_TIMEOUT, tpid_orig_start, tpid_orig_answer,
-		&tpid_st_queries, &tpid_st_coalesced, -1};
+		TPID_R_HOOK_TIMEOUT, TPID_R_HOOK_BUSY, tpid_orig_start,
+		tpid_orig_answer, &tpid_st_queries, &tpid_st_coalesced, -1};
 
 /* ---- one call, both identities ---------------------------------------------- */
 
@@ -307,6 +307,10 @@ static int tpid_orig_ask(sip_msg_t *msg, tpid_orig_call_t *oc,
 			rc = tpid_orig_finish(msg, d, call, 0);
 			tpid_query_call_free(call);
 			return rc;
+		}
+		if(rc == TPID_R_CANCELLED) {
+			tpid_result_t *res[2] = {&tpid_res, &tpid_avres};
+			return tpid_sip_cancelled(msg, res, 2);
 		}
 	}
 	/* not suspended: each question fails at once (busy, no memory) */

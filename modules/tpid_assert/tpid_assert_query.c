@@ -213,7 +213,7 @@ static void tpid_query_one(tpid_query_q_t *q, const char *served,
 	tpid_cache_view_t view;
 	tpid_waiter_t *lst;
 	tpid_query_job_t *j;
-	int rc;
+	int rc, sub, reason = TPID_R_INTERNAL;
 
 	rc = tpid_cache_lookup(r->dir->cache, served, q->id, q->ent.domain, now,
 			deadline, &q->link, &view);
@@ -235,21 +235,24 @@ static void tpid_query_one(tpid_query_q_t *q, const char *served,
 		j->time = now;
 		j->self = rc == TPID_CACHE_OWNER ? NULL : q;
 		j->owner = rc == TPID_CACHE_OWNER ? &q->link : NULL;
-		if(tpid_async_submit(&j->base) == 0) {
+		sub = tpid_async_submit(&j->base);
+		if(sub == 0) {
 			update_stat(*r->queries, 1);
 			return;
 		}
 		tpid_async_job_free(&j->base);
+		if(sub == TPID_ASYNC_NO_WORKER)
+			reason = r->busy_reason;
 	}
-	/* Rare (shared memory or pipe exhausted): this question and those that
-	 * joined it meanwhile fail at once. */
+	/* No worker alive, or rare (shared memory or pipe exhausted): this
+	 * question and those that joined it meanwhile fail at once. */
 	lst = NULL;
 	if(rc == TPID_CACHE_OWNER)
-		lst = tpid_cache_complete(r->dir->cache, served, q->id, &q->link,
-				TPID_R_INTERNAL, NULL, now, 0);
+		lst = tpid_cache_complete(
+				r->dir->cache, served, q->id, &q->link, reason, NULL, now, 0);
 	else
 		lst = &q->link;
-	tpid_query_deliver_all(lst, TPID_R_INTERNAL, NULL, 0, 0);
+	tpid_query_deliver_all(lst, reason, NULL, 0, 0);
 }
 
 int tpid_query_ask(tpid_query_call_t *c, sip_msg_t *msg, const char *served,

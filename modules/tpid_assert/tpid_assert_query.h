@@ -75,6 +75,7 @@ typedef struct tpid_query_role
 	const char *what; /* for the log, e.g. "enterprise" */
 	tpid_dir_t *dir;
 	int timeout_reason; /* given to questions past their deadline */
+	int busy_reason;	/* given when no worker can take the query */
 	/* Worker: puts q's request on eng with job as its user. 0 or -1. */
 	int (*start)(tpid_https_t *eng, const tpid_query_job_t *q,
 			tpid_async_job_t *job);

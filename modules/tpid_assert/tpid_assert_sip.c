@@ -265,3 +265,19 @@ int tpid_sip_refuse(sip_msg_t *msg, tpid_result_t *res, int reason, int policy,
 	res->ret = TPID_RET_STRIPPED;
 	return res->ret;
 }
+
+int tpid_sip_cancelled(sip_msg_t *msg, tpid_result_t **res, int n)
+{
+	int i;
+
+	for(i = 0; i < n; i++) {
+		res[i]->reason = TPID_R_CANCELLED;
+		res[i]->ret = TPID_RET_REJECTED;
+		memset(&res[i]->claims, 0, sizeof(res[i]->claims));
+	}
+	tpid_stats_reason(TPID_R_CANCELLED);
+	LM_NOTICE("CANCELed before it could wait: nothing done, call-id %.*s\n",
+			msg->callid ? msg->callid->body.len : 0,
+			msg->callid ? msg->callid->body.s : "");
+	return TPID_RET_REJECTED;
+}

@@ -58,6 +58,11 @@ void tpid_sip_ident_uri(const tpid_ident_t *id, char *out, size_t outsize);
  * was signed is named), the reason is counted and logged ("<what>
  * refused: NAME (N), call-id ..."), then policy: reject replies code with
  * the reason's phrase (result -1), strip lets the call go on (3). */
+/* The INVITE was CANCELed before it could wait (TPID_R_CANCELLED): tm has
+ * answered it. Every result given says so and "replied" (the script
+ * exits); no policy, no reply. */
+int tpid_sip_cancelled(sip_msg_t *msg, tpid_result_t **res, int n);
+
 int tpid_sip_refuse(sip_msg_t *msg, tpid_result_t *res, int reason, int policy,
 		int code, const char *what);
 

@@ -399,6 +399,12 @@ static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
 				tpid_term_kinds[i]->res->ret = TPID_RET_SUSPENDED;
 			return TPID_RET_SUSPENDED;
 		}
+		if(r == TPID_R_CANCELLED) {
+			tpid_result_t *res[TPID_TERM_MAX_KINDS];
+			for(i = 0; i < tpid_term_nkinds; i++)
+				res[i] = tpid_term_kinds[i]->res;
+			return tpid_sip_cancelled(msg, res, tpid_term_nkinds);
+		}
 		/* it arrived meanwhile: verify again; or no suspension: its
 		 * reason */
 		for(i = 0; i < tpid_term_nkinds; i++) {

@@ -67,6 +67,7 @@ static const tpid_reason_info_t tpid_reasons[] = {
 	{TPID_R_NO_AVATAR,          "NO_AVATAR",         200, "OK",                             NULL},
 	{TPID_R_BAD_AVATAR,         "BAD_AVATAR",        438, "Invalid Identity Header",        "bad_avatar"},
 	{TPID_R_AVATAR_NOT_ALLOWED, "AVATAR_NOT_ALLOWED", 437, "Unsupported Credential",      "avatar_not_allowed"},
+	{TPID_R_CANCELLED,          "CANCELLED",         487, "Request Terminated",             "cancelled"},
 	{TPID_R_INTERNAL,           "INTERNAL",          500, "Server Internal Error",          "internal"},
 };
 /* clang-format on */

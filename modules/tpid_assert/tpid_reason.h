@@ -79,6 +79,8 @@ typedef enum tpid_reason
 	TPID_R_BAD_AVATAR = 81,			/* avatar claims break their grammar */
 	TPID_R_AVATAR_NOT_ALLOWED = 82, /* signer may not assert avatars */
 
+	TPID_R_CANCELLED = 98, /* CANCELed (or answered) before the INVITE could
+							* wait: tm has sent its final response */
 	TPID_R_INTERNAL = 99 /* out of memory, bad state: never the peer's fault */
 } tpid_reason_t;
 

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A hook worker that hangs or dies.
+
+The originating cfg runs in its own Kamailio (solo.py) with one hook worker, the
+failure policy "reject" and the call log on. The worker is stopped (SIGSTOP, as a
+hang or a death looks to the SIP workers):
+
+- a call whose query is already queued for it gets the failure policy (HOOK_TIMEOUT)
+  within the enterprise's timeout, from the timer, not never;
+- once the worker has shown no sign of life for 3 s, a new call is not queued behind
+  it: it gets the failure policy at once (HOOK_BUSY);
+- when the worker comes back (SIGCONT) calls are decided by the enterprise again, and
+  the late answer to the first query resumes nothing twice."""
+import os
+import signal
+import time
+
+import stack as S
+from solo import Caller, Solo, q
+
+PORT = 5992
+
+
+def reason(solo, call_id, wait=5.0):
+    needle = f"tpid orig: call-id={call_id} "
+    solo.wait_log(needle, wait)
+    line = [x for x in solo.text().splitlines() if needle in x][0]
+    return line.split("reason=")[1].split()[0]
+
+
+def test_hung_worker_fails_calls_on_time_and_takes_no_new_ones(stack, tmp_path):
+    solo = Solo(tmp_path, "orig-scscf.cfg", PORT, {
+        "SIGN_KEY": q(os.path.join(S.PKI, "sign.key")),
+        "ENTERPRISE_FILE": q(os.path.join(S.RUN, "enterprises.json")),   # acme: 2000 ms
+        "FAIL_POLICY": q("reject"), "WITH_CALL_LOG": "1",
+        "NEXT_HOP": q(f"sip:{S.HOST}:9")})
+    caller = Caller(PORT)
+    worker = None
+    try:
+        solo.start()
+        worker = solo.worker_pid(0)
+        os.kill(worker, signal.SIGSTOP)
+        stopped = time.time()
+
+        # 1. queued for the stopped worker: the timeout's failure policy, on time
+        t0 = time.time()
+        call_a, _ = caller.invite(S.ALICE, S.ALICE_ID)
+        assert caller.finals(call_a, ("INVITE",), wait=8) == {"INVITE": 500}
+        assert time.time() - t0 < 5.0          # 2 s timeout + deadline margin + timer
+        assert reason(solo, call_a) == "HOOK_TIMEOUT"
+
+        # 2. no sign of life for 3 s: not queued behind it, refused at once
+        time.sleep(max(0.0, stopped + 4.0 - time.time()))
+        t0 = time.time()
+        call_b, _ = caller.invite(S.BOB, S.BOB_ID)
+        assert caller.finals(call_b, ("INVITE",), wait=3) == {"INVITE": 500}
+        assert time.time() - t0 < 1.0
+        assert reason(solo, call_b) == "HOOK_BUSY"
+        assert "no hook worker has shown a sign of life" in solo.text()
+
+        # 3. back: the enterprise decides again; nothing resumed twice, no slot left
+        os.kill(worker, signal.SIGCONT)
+        worker = None
+        time.sleep(1.5)
+        call_c, _ = caller.invite(S.CAROL, S.CAROL_ID)
+        assert reason(solo, call_c) == "OK"
+        time.sleep(1.0)
+        st = solo.stats()
+        assert st["hook_timeout"] == 1 and st["hook_busy"] == 1, st
+        assert st["inflight"] == 0, st
+        assert solo.p.poll() is None, "Kamailio died"
+    finally:
+        if worker is not None:
+            os.kill(worker, signal.SIGCONT)
+        caller.close()
+        solo.stop()
