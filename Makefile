@@ -17,7 +17,7 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 DEPS_STAMP  := $(BUILD)/.deps-ok
 
-.PHONY: all deps build module tool pki unit test integration demo start stop clean fuzz fuzz-long bench format format-check docs
+.PHONY: all deps build module tool pki unit test test-asan integration demo start stop clean fuzz fuzz-long bench format format-check docs
 
 all: build
 
@@ -74,6 +74,26 @@ format:
 	clang-format --style=file -i $(FORMAT_SRCS)
 
 test: deps format-check build unit integration
+
+# The integration tests against a Kamailio built with AddressSanitizer and
+# UBSan from the same source (tools/build-asan.sh, once into build/asan) with
+# the module built with the same flags. Any sanitizer report fails the run
+# (leak checking is off: Kamailio's processes exit without freeing; the ODR
+# check is off: every Kamailio module defines a global named `exports`, the
+# module ABI, and two of them in one process are not a bug).
+ASAN_TREE := $(BUILD)/asan/kamailio-5.6.3/src
+ASAN_LOGS := $(BUILD)/asan/logs
+test-asan: deps build pki
+	bash tools/build-asan.sh $(BUILD)
+	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
+	@rc=0; TPID_KAMAILIO=$(ASAN_TREE)/kamailio TPID_MOD_PATH=$(ASAN_TREE)/modules/ \
+		TPID_MODULE=$(ASAN_TREE)/modules/tpid_assert/tpid_assert.so \
+		ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:log_path=$(ASAN_LOGS)/asan \
+		UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_LOGS)/ubsan \
+		$(PY) -m pytest -v -p no:cacheprovider tests/integration || rc=$$?; \
+	if ls $(ASAN_LOGS)/* >/dev/null 2>&1; then \
+		echo "sanitizer reports in $(ASAN_LOGS):"; cat $(ASAN_LOGS)/*; exit 1; fi; \
+	echo "no sanitizer report"; exit $$rc
 
 demo: build
 	$(PY) tools/demo.py

@@ -40,9 +40,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 RUN = os.path.join(BUILD, "run")
 PKI = os.path.join(BUILD, "pki")
-MODULE = os.path.join(ROOT, "modules", "tpid_assert", "tpid_assert.so")
+# Debian's Kamailio and the module built against it; `make test-asan` points
+# these at a Kamailio built with AddressSanitizer/UBSan, its modules and the
+# module built with the same flags (tools/build-asan.sh).
+MODULE = os.environ.get("TPID_MODULE") or os.path.join(ROOT, "modules", "tpid_assert",
+                                                       "tpid_assert.so")
 TPID_TOKEN = os.path.join(ROOT, "build", "tpid-token")
-KAMAILIO = "/usr/sbin/kamailio"
+KAMAILIO = os.environ.get("TPID_KAMAILIO") or "/usr/sbin/kamailio"
+MOD_PATH = os.environ.get("TPID_MOD_PATH")  # None: the cfgs' default (Debian's)
 SIPP = "/usr/bin/sipp"
 PY = "/usr/bin/python3"
 SCENARIOS = os.path.join(ROOT, "tests", "integration", "scenarios")
@@ -316,6 +321,8 @@ class Stack:
     def _kamailio(self, name, cfg, port, defines):
         d = {"TPID_MODULE": self._q(MODULE), "CHILDREN": "2", "WITH_CALL_LOG": "1",
              "CTL_SOCKET": self._q(f"unixs:{self.run}/{name}_ctl")}
+        if MOD_PATH:
+            d["MOD_PATH"] = self._q(MOD_PATH)
         d.update(defines)
         argv = [KAMAILIO, "-f", os.path.join(ROOT, "cfg", cfg), "-DD", "-E", "-m", "128",
                 "-M", "16", "-Y", self.run, "-P", os.path.join(self.run, f"{name}-kamailio.pid")]

@@ -34,6 +34,8 @@ class Solo:
         self.ctl = f"unixs:{tmp_path}/solo.ctl"
         d = {"TPID_MODULE": q(S.MODULE), "LISTEN": f"udp:{S.HOST}:{port}",
              "CTL_SOCKET": q(self.ctl), "CHILDREN": "2", **defines}
+        if S.MOD_PATH:
+            d["MOD_PATH"] = q(S.MOD_PATH)
         self.argv = [S.KAMAILIO, "-f", str(self.cfg), "-DD", "-E", "-m", "64", "-M", "8",
                      "-Y", str(tmp_path)]
         for k, v in d.items():

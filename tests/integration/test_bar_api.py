@@ -272,7 +272,13 @@ def test_fault_modes(pki, tmp_path, fault, check):
 def test_requests_and_answers_logged_match_the_contract(bar):
     bar.authorize(request(), token=NODE_TOKEN)
     bar.authorize(request(served=MALLORY), token=NODE_TOKEN)
-    lines = [json.loads(l) for l in bar.bodies.read_text().splitlines()]
+    # the service logs an exchange once it has answered it
+    deadline = time.time() + 3
+    while True:
+        lines = [json.loads(l) for l in bar.bodies.read_text().splitlines()]
+        if len(lines) >= 2 or time.time() > deadline:
+            break
+        time.sleep(0.05)
     assert len(lines) == 2
     for rec in lines:
         assert_valid(rec["request"], "AvatarAuthorizationRequest", BAR_SCHEMAS)
