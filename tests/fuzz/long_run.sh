@@ -26,12 +26,13 @@ for t in $SLOW $REST; do
 	[ -x "$OUT/fuzz_$t" ] || { echo "no $OUT/fuzz_$t: run make fuzz first" >&2; exit 2; }
 done
 start=$(date -u +%FT%TZ)
+commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- modules tests/fuzz || echo "+changes")
 (for t in $SLOW; do run "$t"; done) &
 (for t in $REST; do run "$t"; done) &
 wait
 
 bad=0
-echo "long run: $RUNS executions per target, started $start, commit $(git rev-parse --short HEAD)"
+echo "long run: $RUNS executions per target, started $start, sources of commit $commit"
 echo
 echo "| target | executions | seconds | exec/s | coverage (edges) | features | corpus | crashes |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
