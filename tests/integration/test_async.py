@@ -5,6 +5,8 @@ policy applies instead of a pile-up. The "delay" enterprise answers
 correctly after 600 ms (tools/stack.py EXTRA_HOOKS). Parallel callers are
 separate SIPp processes: one that starts late may find the answer already
 cached, so the assertions count hits too."""
+import os
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -35,6 +37,29 @@ def test_concurrent_misses_make_one_query(stack):
     assert after["inflight"] == 0
     # four calls behind one 600 ms answer, not four answers in a row
     assert elapsed < 4.0, elapsed
+    # the owner and its joiners were resumed from the hook worker that ran the
+    # query, never inside another message's route in a SIP worker: the route
+    # that logs their outcome ran in that process (joiners that came after the
+    # answer found it cached and went on in their own worker at once)
+    worker = hook_worker_pid(stack)
+    suspended = [c for c in calls if route_pid(stack, c.call_id) != worker]
+    assert len(suspended) == hits, (worker, [route_pid(stack, c.call_id) for c in calls])
+
+
+def hook_worker_pid(st):
+    """The pid of orig's (last started) hook worker, from its "ready" line."""
+    with open(os.path.join(st.run, "orig.log"), errors="replace") as f:
+        pids = re.findall(r"\((\d+)\) INFO: tpid_assert .*hook worker 0 ready", f.read())
+    return pids[-1]
+
+
+def route_pid(st, call_id):
+    """The pid of the process that ran TPID_ORIG_DONE for call_id."""
+    with open(os.path.join(st.run, "orig.log"), errors="replace") as f:
+        for line in f:
+            if f"tpid orig: call-id={call_id} " in line:
+                return re.search(r"\((\d+)\)", line).group(1)
+    return None
 
 
 def test_sip_workers_do_not_wait_for_a_slow_enterprise(stack):
