@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/cfg/cfg_struct.h"
+#include "core/async_task.h"
 #include "core/dprint.h"
 #include "core/mem/shm_mem.h"
 #include "core/pt.h"
@@ -147,7 +148,7 @@ void tpid_async_cancel(tpid_async_waiter_t *w)
 	tpid_async_waiter_free(w);
 }
 
-void tpid_async_resume(tpid_async_waiter_t *w, const void *outcome)
+static void tpid_async_continue(tpid_async_waiter_t *w, const void *outcome)
 {
 	tpid_resume_t r;
 	str cbname, evname = str_init("tpid_assert:resume");
@@ -168,6 +169,50 @@ void tpid_async_resume(tpid_async_waiter_t *w, const void *outcome)
 	tpid_resume_now = NULL;
 	tpid_async_slot_free();
 	tpid_async_waiter_free(w);
+}
+
+/* A resumption handed to Kamailio's async task workers (core parameter
+ * async_workers): the continuation route runs there, so that a slow route
+ * never holds up the queries of the hook worker that got the answer. One
+ * shm block; the task worker frees it after exec. */
+typedef struct tpid_resume_task
+{
+	async_task_t task;
+	tpid_async_waiter_t *w;
+	int has_outcome;
+	unsigned char outcome[TPID_ASYNC_OUTCOME_MAX];
+} tpid_resume_task_t;
+
+static void tpid_async_resume_task(void *param)
+{
+	tpid_resume_task_t *t = param;
+
+	tpid_async_continue(t->w, t->has_outcome ? t->outcome : NULL);
+}
+
+void tpid_async_resume(
+		tpid_async_waiter_t *w, const void *outcome, size_t outcome_len)
+{
+	tpid_resume_task_t *t;
+
+	if(async_task_workers_active() && outcome_len <= TPID_ASYNC_OUTCOME_MAX) {
+		t = shm_malloc(sizeof(*t));
+		if(t != NULL) {
+			memset(t, 0, sizeof(*t));
+			t->task.exec = tpid_async_resume_task;
+			t->task.param = t;
+			t->w = w;
+			t->has_outcome = outcome != NULL;
+			if(outcome != NULL)
+				memcpy(t->outcome, outcome, outcome_len);
+			if(async_task_push(&t->task) == 0)
+				return;
+			shm_free(t);
+		}
+		LM_WARN("cannot hand a resumption to the async workers: resumed "
+				"here\n");
+	}
+	tpid_async_continue(w, outcome);
 }
 
 /* The resumed request: the kind carries the outcome out. */

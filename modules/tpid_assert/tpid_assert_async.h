@@ -86,9 +86,15 @@ void tpid_async_cancel(tpid_async_waiter_t *w);
  * carried out by the caller, in the request's own route). */
 void tpid_async_unsuspend(tpid_async_waiter_t *w);
 
-/* Resumes w's transaction with outcome (handed to the kind's apply), then
- * frees w and its slot. Any process. */
-void tpid_async_resume(tpid_async_waiter_t *w, const void *outcome);
+/* The largest outcome tpid_async_resume() copies for an async task worker. */
+#define TPID_ASYNC_OUTCOME_MAX 64
+
+/* Resumes w's transaction with outcome (outcome_len bytes, copied; handed
+ * to the kind's apply), then frees w and its slot. Any process. With
+ * Kamailio's async task workers (core parameter async_workers) the
+ * continuation route runs in one of them, else in the calling process. */
+void tpid_async_resume(
+		tpid_async_waiter_t *w, const void *outcome, size_t outcome_len);
 
 /* A zeroed job of size bytes (shared memory) for kind. NULL on failure. */
 tpid_async_job_t *tpid_async_job_new(int kind, size_t size);

@@ -68,7 +68,7 @@ static void tpid_query_deliver(tpid_query_q_t *q, int reason, const char *value,
 	tpid_query_set(&q->out, reason, value, exp, hook_ms);
 	/* the decrement orders the outcome before whoever sees zero */
 	if(atomic_dec_and_test(&c->pending))
-		tpid_async_resume(&c->base, NULL);
+		tpid_async_resume(&c->base, NULL, 0);
 }
 
 /* Every question of lst (a cache's waiters, detached) gets the outcome. */

@@ -171,7 +171,7 @@ static void tpid_x5u_resume_all(tpid_waiter_t *lst, int reason)
 		if(((tpid_x5u_waiter_t *)w)->detached)
 			tpid_async_waiter_free((tpid_async_waiter_t *)w);
 		else if(!tpid_x5u_wait_next((tpid_x5u_waiter_t *)w))
-			tpid_async_resume((tpid_async_waiter_t *)w, &o);
+			tpid_async_resume((tpid_async_waiter_t *)w, &o, sizeof(o));
 	}
 }
 
