@@ -67,10 +67,19 @@ def test_same_call_id_passes(stack):
     first = call(stack, token)
     assert first.code == 200
     tag = first.call_id[:-len("-1")]
-    second = call(stack, token, call_tag=tag)
-    assert second.code == 200
+    before = stats(stack, "term")
+    # SIPp's callee takes an INVITE with a Call-ID it has just finished for a
+    # stray message of that call and may not answer it: what matters is that
+    # term verified the token again and passed the INVITE on
+    call(stack, token, call_tag=tag, timeout=6)
     assert log_reasons(stack, first.call_id, log="term", role="term",
                        count=2) == ["OK", "OK"]
+    assert stats(stack, "term").get("replay", 0) == before.get("replay", 0)
+    invites = [m for m in S.parse_sipp_trace(stack.uas_trace)
+               if m["dir"] == "received" and m["first"].startswith("INVITE ")
+               and first.call_id in m["headers"].get("call-id", [])]
+    assert len(invites) >= 2
+    assert all(m["headers"].get("p-verified-third-party-id") for m in invites)
 
 
 def test_replay_under_reason_policy_presents_nothing(stack):
