@@ -30,7 +30,6 @@ from tls_server import make_log, make_server, serve, server_tls
 PREFIX = "/bar/v1/"
 MAX_BODY = 64 * 1024            # an authorization request is a few hundred bytes
 MAX_OBJECT = 1024 * 1024        # a stored representation
-SLOW_DEFAULT_MS = 10000
 FAULTS = ("none", "http500", "badjson", "wrongtypes", "missingfields", "huge",
           "redirect", "slow", "close", "wrongdigest")
 AID = re.compile(r"[A-Za-z0-9._~:-]{1,128}")
@@ -121,24 +120,8 @@ class Store:
 
 def parse_request(body):
     """The inner request object, or raise ValueError with a text for the 400 answer."""
-    try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ValueError("body is not JSON") from None
-    if not isinstance(doc, dict) or set(doc) != {"avatarAuthorizationRequest"}:
-        raise ValueError("body must be {\"avatarAuthorizationRequest\":{...}} and nothing else")
-    req = doc["avatarAuthorizationRequest"]
-    if not isinstance(req, dict):
-        raise ValueError("avatarAuthorizationRequest must be an object")
-    extra = sorted(set(req) - set(REQ_FIELDS))
-    if extra:
-        raise ValueError(f"unknown field {extra[0]}")
-    for k in REQ_REQUIRED:
-        if k not in req:
-            raise ValueError(f"missing field {k}")
-    for k, v in req.items():
-        if not isinstance(v, REQ_FIELDS[k]) or isinstance(v, bool):
-            raise ValueError(f"field {k} has the wrong type")
+    req = json_service.parse_envelope(body, "avatarAuthorizationRequest", REQ_FIELDS,
+                                      REQ_REQUIRED)
     if not req["servedUser"]:
         raise ValueError("servedUser must not be empty")
     if not AID.fullmatch(req["avatarId"]):
@@ -152,6 +135,7 @@ def parse_request(body):
 
 class Handler(json_service.Handler):
     server_version = "tpid-bar-mock/1"
+    answer_key = "avatarAuthorizationResponse"
     too_large = 413
 
     def deny(self, status, code, text):
@@ -241,32 +225,11 @@ class Handler(json_service.Handler):
         decision = self.server.store.decide(self.req["servedUser"], aid, self.req["dest"], url)
         self.answer(decision)
 
-    def answer(self, decision):
-        fault, delay = self.server.fault, self.server.delay_ms
-        self.note = f"result={decision['result']}" + (f" fault={fault}" if fault != "none" else "")
-        if fault == "slow" and delay is None:
-            delay = SLOW_DEFAULT_MS
-        if delay:
-            time.sleep(delay / 1000.0)
-        if fault == "close":
-            self.close_connection = True
-        elif fault == "http500":
-            self.reply(500, error_body("serviceError", "INTERNAL", "injected fault"))
-        elif fault == "badjson":
-            self.reply(200, raw=b"{not json")
-        elif fault == "wrongtypes":
-            self.reply(200, {"avatarAuthorizationResponse": {"result": 1, "ttl": "x"}})
-        elif fault == "missingfields":
-            self.reply(200, {"avatarAuthorizationResponse": {}})
-        elif fault == "huge":
-            self.reply(200, {"avatarAuthorizationResponse": dict(decision, pad="x" * (1 << 20))})
-        elif fault == "redirect":
-            self.reply(302, headers=[("Location", "https://127.0.0.1:1/elsewhere")])
-        elif fault == "wrongdigest" and "representation" in decision:
+    def fault_answer(self, decision, fault):
+        if fault == "wrongdigest" and "representation" in decision:
             rep = dict(decision["representation"], digest=sri(b"not the stored bytes"))
-            self.reply(200, {"avatarAuthorizationResponse": dict(decision, representation=rep)})
-        else:
-            self.reply(200, {"avatarAuthorizationResponse": decision})
+            return dict(decision, representation=rep)
+        return decision
 
     # ---- stored objects ----------------------------------------------------------
     def get_representation(self, aid):

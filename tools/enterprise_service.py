@@ -24,7 +24,6 @@ from tls_server import clean, make_log, make_server, serve, server_tls
 
 API_PATH = "/tpid/v1/verification"
 MAX_BODY = 64 * 1024           # a verification request is a few hundred bytes
-SLOW_DEFAULT_MS = 10000        # --fault slow without --delay-ms
 FAULTS = ("none", "http500", "badjson", "wrongtypes", "missingfields", "huge",
           "redirect", "slow", "close")
 REQ_FIELDS = {"servedUser": str, "tpid": str, "dest": list, "callId": str, "time": int}
@@ -94,25 +93,8 @@ class Directory:
 
 def parse_request(body):
     """The inner request object, or raise ValueError with a text for the 400 answer."""
-    try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ValueError("body is not JSON") from None
-    if not isinstance(doc, dict) or set(doc) != {"tpidVerificationRequest"}:
-        raise ValueError("body must be {\"tpidVerificationRequest\":{...}} and nothing else")
-    req = doc["tpidVerificationRequest"]
-    if not isinstance(req, dict):
-        raise ValueError("tpidVerificationRequest must be an object")
-    extra = sorted(set(req) - set(REQ_FIELDS))
-    if extra:
-        raise ValueError(f"unknown field {extra[0]}")
-    for k in REQ_REQUIRED:
-        if k not in req:
-            raise ValueError(f"missing field {k}")
-    for k, v in req.items():
-        # bool is an int in Python, not in JSON
-        if not isinstance(v, REQ_FIELDS[k]) or isinstance(v, bool):
-            raise ValueError(f"field {k} has the wrong type")
+    req = json_service.parse_envelope(body, "tpidVerificationRequest", REQ_FIELDS,
+                                      REQ_REQUIRED)
     if not req["servedUser"] or not req["tpid"]:
         raise ValueError("servedUser and tpid must not be empty")
     if not req["dest"] or not all(isinstance(d, str) and d for d in req["dest"]):
@@ -124,6 +106,8 @@ def parse_request(body):
 
 class Handler(json_service.Handler):
     server_version = "tpid-enterprise-mock/1"
+    answer_key = "tpidVerificationResponse"
+    huge_key = "reason"
 
     def log_fields(self):
         return (f"servedUser={clean(self.req.get('servedUser', '-'))} "
@@ -162,30 +146,6 @@ class Handler(json_service.Handler):
             self.note = "bad-request"
             return self.reply(400, error_body("serviceError", "BAD_REQUEST", str(e)))
         self.answer(srv.directory.decide(self.req["servedUser"], self.req["tpid"]))
-
-    def answer(self, decision):
-        fault, delay = self.server.fault, self.server.delay_ms
-        self.note = f"result={decision['result']}" + (f" fault={fault}" if fault != "none" else "")
-        if fault == "slow" and delay is None:
-            delay = SLOW_DEFAULT_MS
-        if delay:
-            time.sleep(delay / 1000.0)
-        if fault == "close":
-            self.close_connection = True       # hang up without a word
-        elif fault == "http500":
-            self.reply(500, error_body("serviceError", "INTERNAL", "injected fault"))
-        elif fault == "badjson":
-            self.reply(200, raw=b"{not json")
-        elif fault == "wrongtypes":
-            self.reply(200, {"tpidVerificationResponse": {"result": 1, "ttl": "x"}})
-        elif fault == "missingfields":
-            self.reply(200, {"tpidVerificationResponse": {}})
-        elif fault == "huge":
-            self.reply(200, {"tpidVerificationResponse": dict(decision, reason="x" * (1 << 20))})
-        elif fault == "redirect":
-            self.reply(302, headers=[("Location", "https://127.0.0.1:1/elsewhere")])
-        else:
-            self.reply(200, {"tpidVerificationResponse": decision})
 
 
 def main():

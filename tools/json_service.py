@@ -8,10 +8,12 @@ import json
 import re
 import socket
 import ssl
+import time
 
 from tls_server import clean, send_reply
 
 DRAIN_MAX = 2 * 1024 * 1024     # largest unwanted body still read to keep the framing
+SLOW_DEFAULT_MS = 10000         # --fault slow without --delay-ms
 IDLE_TIMEOUT = 30               # seconds between requests on a kept-alive connection
 
 
@@ -44,6 +46,32 @@ def as_json(raw):
         return raw.decode("utf-8", errors="replace")
 
 
+def parse_envelope(body, top, fields, required):
+    """The inner object of a request body {"<top>": {...}} whose members are fields
+    (name -> type) with the required ones present, or raise ValueError with a text for
+    the 400 answer. The service checks the values' meaning itself."""
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ValueError("body is not JSON") from None
+    if not isinstance(doc, dict) or set(doc) != {top}:
+        raise ValueError(f"body must be {{\"{top}\":{{...}}}} and nothing else")
+    req = doc[top]
+    if not isinstance(req, dict):
+        raise ValueError(f"{top} must be an object")
+    extra = sorted(set(req) - set(fields))
+    if extra:
+        raise ValueError(f"unknown field {extra[0]}")
+    for k in required:
+        if k not in req:
+            raise ValueError(f"missing field {k}")
+    for k, v in req.items():
+        # bool is an int in Python, not in JSON
+        if not isinstance(v, fields[k]) or isinstance(v, bool):
+            raise ValueError(f"field {k} has the wrong type")
+    return req
+
+
 def error_body(etype, code, text):
     return {"error": {"type": etype, "code": code, "text": text}}
 
@@ -53,6 +81,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"      # keep-alive: the module reuses connections
     timeout = IDLE_TIMEOUT
     too_large = 400                    # the status of a body over the limit
+    answer_key = None                  # the answer's one top-level member
+    huge_key = "pad"                   # the member the "huge" fault inflates
+
+    def answer(self, decision):
+        """{answer_key: decision}, or the fault the service was started with (for the
+        tests: late, hung up, 500, not JSON, wrong types, missing fields, too big,
+        redirected, or what fault_answer() makes of it)."""
+        fault, delay = self.server.fault, self.server.delay_ms
+        key = self.answer_key
+        self.note = f"result={decision['result']}" + (f" fault={fault}" if fault != "none" else "")
+        if fault == "slow" and delay is None:
+            delay = SLOW_DEFAULT_MS
+        if delay:
+            time.sleep(delay / 1000.0)
+        if fault == "close":
+            self.close_connection = True       # hang up without a word
+        elif fault == "http500":
+            self.reply(500, error_body("serviceError", "INTERNAL", "injected fault"))
+        elif fault == "badjson":
+            self.reply(200, raw=b"{not json")
+        elif fault == "wrongtypes":
+            self.reply(200, {key: {"result": 1, "ttl": "x"}})
+        elif fault == "missingfields":
+            self.reply(200, {key: {}})
+        elif fault == "huge":
+            self.reply(200, {key: dict(decision, **{self.huge_key: "x" * (1 << 20)})})
+        elif fault == "redirect":
+            self.reply(302, headers=[("Location", "https://127.0.0.1:1/elsewhere")])
+        else:
+            self.reply(200, {key: self.fault_answer(decision, fault)})
+
+    def fault_answer(self, decision, fault):
+        """The decision as it is answered under a service's own faults."""
+        return decision
 
     def log_request(self, code="-", size="-"):
         pass                            # dispatch() writes one line per request itself

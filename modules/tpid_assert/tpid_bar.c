@@ -128,17 +128,10 @@ done:
 int tpid_bar_add(tpid_https_t *eng, const tpid_enterprise_t *e,
 		const tpid_bar_query_t *q, size_t max_body, void *user)
 {
-	char *body;
-	int rc;
-
-	if(eng == NULL || e == NULL || q == NULL)
+	if(q == NULL)
 		return TPID_R_INTERNAL;
-	body = tpid_bar_request_json(q);
-	if(body == NULL)
-		return TPID_R_INTERNAL;
-	rc = tpid_hook_post(eng, e, TPID_BAR_PATH, body, max_body, user);
-	free(body);
-	return rc;
+	return tpid_hook_post(
+			eng, e, TPID_BAR_PATH, tpid_bar_request_json(q), max_body, user);
 }
 
 int tpid_bar_result(const tpid_https_result_t *r, tpid_bar_answer_t *a)

@@ -211,7 +211,7 @@ static int tpid_hook_headers(
 	return n;
 }
 
-int tpid_hook_post(tpid_https_t *eng, const tpid_enterprise_t *e,
+static int tpid_hook_post_body(tpid_https_t *eng, const tpid_enterprise_t *e,
 		const char *path, const char *body, size_t max_body, void *user)
 {
 	char url[TPID_MAX_PATH + 64];
@@ -242,20 +242,22 @@ int tpid_hook_post(tpid_https_t *eng, const tpid_enterprise_t *e,
 	return tpid_https_add(eng, &r, user) == 0 ? TPID_OK : TPID_R_INTERNAL;
 }
 
+int tpid_hook_post(tpid_https_t *eng, const tpid_enterprise_t *e,
+		const char *path, char *body, size_t max_body, void *user)
+{
+	int rc = tpid_hook_post_body(eng, e, path, body, max_body, user);
+
+	free(body);
+	return rc;
+}
+
 int tpid_hook_add(tpid_https_t *eng, const tpid_enterprise_t *e,
 		const tpid_hook_query_t *q, size_t max_body, void *user)
 {
-	char *body;
-	int rc;
-
-	if(eng == NULL || e == NULL || q == NULL)
+	if(q == NULL)
 		return TPID_R_INTERNAL;
-	body = tpid_hook_request_json(q);
-	if(body == NULL)
-		return TPID_R_INTERNAL;
-	rc = tpid_hook_post(eng, e, TPID_HOOK_PATH, body, max_body, user);
-	free(body);
-	return rc;
+	return tpid_hook_post(
+			eng, e, TPID_HOOK_PATH, tpid_hook_request_json(q), max_body, user);
 }
 
 const tpid_service_reasons_t tpid_hook_reasons = {TPID_R_HOOK_CONNECT,

@@ -66,12 +66,13 @@ int tpid_hook_parse_answer(const char *body, size_t len, tpid_hook_answer_t *a);
 int tpid_hook_add(tpid_https_t *eng, const tpid_enterprise_t *e,
 		const tpid_hook_query_t *q, size_t max_body, void *user);
 
-/* POSTs body (JSON) to {api_root}{path} with the service's CA, client
- * certificate, bearer token, timeouts and address policy; responses over
- * max_body (0: TPID_HOOK_MAX_BODY) fail. The avatar repository's client
- * uses it too. TPID_OK or TPID_R_INTERNAL. */
+/* POSTs body (malloc()ed JSON, freed here whatever happens; NULL: a
+ * request that could not be built) to {api_root}{path} with the service's
+ * CA, client certificate, bearer token, timeouts and address policy;
+ * responses over max_body (0: TPID_HOOK_MAX_BODY) fail. The avatar
+ * repository's client uses it too. TPID_OK or TPID_R_INTERNAL. */
 int tpid_hook_post(tpid_https_t *eng, const tpid_enterprise_t *e,
-		const char *path, const char *body, size_t max_body, void *user);
+		const char *path, char *body, size_t max_body, void *user);
 
 /* The reasons a service's transport failures map to. */
 typedef struct tpid_service_reasons

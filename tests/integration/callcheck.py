@@ -54,7 +54,11 @@ def assert_no_third_party_id(call):
 
 def stats(st, name="orig"):
     """The tpid_assert counters of one Kamailio of the stack, by short name."""
-    out = st.rpc(name, "stats.get_statistics", "tpid_assert:")
+    return parse_stats(st.rpc(name, "stats.get_statistics", "tpid_assert:"))
+
+
+def parse_stats(out):
+    """kamcmd's "tpid_assert:name = value" lines, by short name."""
     vals = {}
     for line in out.splitlines():
         k, _, v = line.partition(" = ")

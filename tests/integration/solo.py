@@ -12,6 +12,7 @@ import time
 import uuid
 
 import stack as S
+from callcheck import parse_stats
 
 CFG_DIR = os.path.join(S.ROOT, "cfg")
 
@@ -70,9 +71,7 @@ class Solo:
     def stats(self):
         out = subprocess.run([S.KAMCMD, "-s", self.ctl, "stats.get_statistics",
                               "tpid_assert:"], stdout=subprocess.PIPE, timeout=10)
-        return {k.strip()[len("tpid_assert:"):]: int(v) for k, _, v in
-                (line.partition(" = ") for line in out.stdout.decode().splitlines())
-                if v.strip().lstrip("-").isdigit()}
+        return parse_stats(out.stdout.decode())
 
     def stop(self, timeout=20):
         """SIGTERM, then Kamailio's exit status (SIGKILL if it does not end)."""
