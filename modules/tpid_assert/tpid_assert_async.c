@@ -258,6 +258,18 @@ static int tpid_async_alive(int i, int64_t now)
 		   <= TPID_WORKER_STALE_S;
 }
 
+int tpid_async_workers_alive(void)
+{
+	int64_t now = (int64_t)time(NULL);
+	int i, n = 0;
+
+	if(tpid_beats == NULL)
+		return 0;
+	for(i = 0; i < tpid_cfg.hook_workers; i++)
+		n += tpid_async_alive(i, now);
+	return n;
+}
+
 int tpid_async_submit(tpid_async_job_t *job)
 {
 	int64_t now = (int64_t)time(NULL);

@@ -113,4 +113,8 @@ void tpid_async_job_free(tpid_async_job_t *job);
 /* Suspended requests now. */
 int tpid_async_inflight(void);
 
+/* Hook workers that came round their loop within TPID_WORKER_STALE_S (the
+ * others are hung, stopped or dead and get no jobs). */
+int tpid_async_workers_alive(void);
+
 #endif

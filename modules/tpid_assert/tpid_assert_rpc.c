@@ -343,7 +343,9 @@ static void tpid_rpc_ent_add(const tpid_enterprise_t *e, void *arg)
 }
 
 static const char *tpid_rpc_status_doc[] = {
-		"Show the enterprises, the cache size and the queries in flight.", 0};
+		"Show the enterprises, the cache size, the queries in flight and "
+		"the hook workers alive.",
+		0};
 
 static void tpid_rpc_status(rpc_t *rpc, void *ctx)
 {
@@ -352,12 +354,13 @@ static void tpid_rpc_status(rpc_t *rpc, void *ctx)
 
 	if(rpc->add(ctx, "{", &th) < 0)
 		return;
-	rpc->struct_add(th, "dddddd", "enterprise_version",
+	rpc->struct_add(th, "ddddddd", "enterprise_version",
 			tpid_dir_version(&tpid_ents), "cache_entries",
 			(int)tpid_cache_count(tpid_ents.cache), "cache_size",
 			tpid_cfg.cache_size, "inflight", tpid_async_inflight(),
 			"max_inflight", tpid_cfg.max_inflight, "hook_workers",
-			tpid_cfg.hook_workers);
+			tpid_cfg.hook_workers, "hook_workers_alive",
+			tpid_async_workers_alive());
 	r.rpc = rpc;
 	if(rpc->struct_add(th, "[", "enterprises", &r.arr) < 0)
 		return;

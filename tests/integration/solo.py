@@ -73,6 +73,12 @@ class Solo:
                               "tpid_assert:"], stdout=subprocess.PIPE, timeout=10)
         return parse_stats(out.stdout.decode())
 
+    def status(self):
+        """tpid_assert.status's plain numbers (hook_workers_alive, inflight, ...)."""
+        out = subprocess.run([S.KAMCMD, "-s", self.ctl, "tpid_assert.status"],
+                             stdout=subprocess.PIPE, timeout=10).stdout.decode()
+        return {k: int(v) for k, v in re.findall(r"^\t(\w+): (-?\d+)$", out, re.M)}
+
     def stop(self, timeout=20):
         """SIGTERM, then Kamailio's exit status (SIGKILL if it does not end)."""
         if self.p is None or self.p.poll() is not None:

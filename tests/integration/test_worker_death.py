@@ -10,7 +10,8 @@ hang or a death looks to the SIP workers):
 - once the worker has shown no sign of life for 3 s, a new call is not queued behind
   it: it gets the failure policy at once (HOOK_BUSY);
 - when the worker comes back (SIGCONT) calls are decided by the enterprise again, and
-  the late answer to the first query resumes nothing twice."""
+  the late answer to the first query resumes nothing twice;
+- tpid_assert.status counts the worker out while it is stopped (hook_workers_alive)."""
 import os
 import signal
 import time
@@ -57,6 +58,7 @@ def test_hung_worker_fails_calls_on_time_and_takes_no_new_ones(stack, tmp_path):
         assert time.time() - t0 < 1.0
         assert reason(solo, call_b) == "HOOK_BUSY"
         assert "no hook worker has shown a sign of life" in solo.text()
+        assert solo.status()["hook_workers_alive"] == 0    # what an operator sees
 
         # 3. back: the enterprise decides again; nothing resumed twice, no slot left
         os.kill(worker, signal.SIGCONT)
@@ -68,6 +70,7 @@ def test_hung_worker_fails_calls_on_time_and_takes_no_new_ones(stack, tmp_path):
         st = solo.stats()
         assert st["hook_timeout"] == 1 and st["hook_busy"] == 1, st
         assert st["inflight"] == 0, st
+        assert solo.status()["hook_workers_alive"] == 1
         assert solo.p.poll() is None, "Kamailio died"
     finally:
         if worker is not None:
