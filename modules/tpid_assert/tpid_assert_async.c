@@ -25,6 +25,7 @@
 #include "core/pt.h"
 #include "core/route.h"
 #include "core/script_cb.h"
+#include "modules/tm/h_table.h"
 #include "modules/tm/tm_load.h"
 
 #include "tpid_assert_async.h"
@@ -138,7 +139,18 @@ int tpid_async_suspend(sip_msg_t *msg, tpid_async_waiter_t *w)
 
 void tpid_async_unsuspend(tpid_async_waiter_t *w)
 {
+	struct cell *t;
+
 	tpid_tmb.t_cancel_suspend(w->tindex, w->tlabel);
+	/* Kamailio 5.6's t_cancel_suspend() retires the blind branch but leaves
+	 * the transaction marked suspended, and tm then drops every reply to
+	 * the request relayed from here on ("Reply for suspended transaction"):
+	 * the caller would never get an answer. The route that suspended it is
+	 * still running, so the transaction is ours to clear. */
+	t = tpid_tmb.t_gett();
+	if(t != NULL && t != T_UNDEFINED && t->hash_index == w->tindex
+			&& t->label == w->tlabel)
+		t->flags &= ~T_ASYNC_SUSPENDED;
 	tpid_async_slot_free();
 }
 

@@ -17,6 +17,7 @@ import signal
 import time
 
 import stack as S
+from callcheck import PRESENT
 from solo import Caller, Solo, q
 
 PORT = 5992
@@ -75,5 +76,40 @@ def test_hung_worker_fails_calls_on_time_and_takes_no_new_ones(stack, tmp_path):
     finally:
         if worker is not None:
             os.kill(worker, signal.SIGCONT)
+        caller.close()
+        solo.stop()
+
+
+def test_no_worker_with_strip_policy_the_relayed_call_gets_its_answer(stack, tmp_path):
+    """The shipped failure policy ("strip") with no hook worker alive: the decision is
+    made at once, after the INVITE was suspended (HOOK_BUSY), so the module takes the
+    suspension back and the call goes on from the same route without its claim. The
+    callee's 200 must come back to the caller: Kamailio 5.6's t_cancel_suspend() leaves
+    the transaction marked suspended, and tm then drops every reply to it."""
+    solo = Solo(tmp_path, "orig-scscf.cfg", PORT, {
+        "SIGN_KEY": q(os.path.join(S.PKI, "sign.key")),
+        "ENTERPRISE_FILE": q(os.path.join(S.RUN, "enterprises.json")),
+        "FAIL_POLICY": q("strip"), "WITH_CALL_LOG": "1",
+        "NEXT_HOP": q(f"sip:{S.HOST}:{S.TERM_PORT}")})
+    caller = Caller(PORT)
+    worker = None
+    try:
+        solo.start()
+        worker = solo.worker_pid(0)
+        os.kill(worker, signal.SIGSTOP)
+        time.sleep(4.0)                      # past the 3 s without a sign of life
+        call, _ = caller.invite(S.ALICE, S.ALICE_ID)
+        assert caller.finals(call, ("INVITE",), wait=5) == {"INVITE": 200}
+        assert reason(solo, call) == "HOOK_BUSY"
+        got = stack.callee_invite(call)
+        assert got is not None and got["headers"].get("p-third-party-id") is None
+        assert got["headers"].get(PRESENT.lower()) is None
+        assert solo.stats()["inflight"] == 0
+    finally:
+        if worker is not None:
+            os.kill(worker, signal.SIGCONT)
+            # Kamailio's main process handles one signal at a time: a SIGTERM
+            # right behind the SIGCHLD of the SIGCONT would be lost
+            time.sleep(0.5)
         caller.close()
         solo.stop()
