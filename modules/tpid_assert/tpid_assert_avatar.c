@@ -29,9 +29,6 @@
 #include "tpid_bar.h"
 #include "tpid_signers.h"
 
-/* A cached decision this close to its end is asked again (see orig). */
-#define TPID_AV_MIN_EXP 3
-
 /* ---- the cached representation: "<digest> <fmt> <url>" ------------------ */
 
 /* The three fields passed their grammar (no blank in any of them). */
@@ -211,8 +208,7 @@ int tpid_avatar_prepare(sip_msg_t *msg, const tpid_ident_t *served_id,
 	}
 	if(tpid_cache_lookup(tpid_bars.cache, served, c->aid, bar->domain, now, 0,
 			   NULL, &view)
-					== TPID_CACHE_HIT
-			&& view.expires - now >= TPID_AV_MIN_EXP) {
+			== TPID_CACHE_HIT) {
 		update_stat(tpid_st_avatar_cache_hits, 1);
 		tpid_query_part_done(p, view.reason, view.value, view.expires);
 		return 0;

@@ -146,6 +146,9 @@ int tpid_dir_init(tpid_dir_t *d, int cache_size, int cache_locks)
 		LM_ERR("cannot create the %s decision cache\n", d->what);
 		return -1;
 	}
+	/* A decision this close to its end is asked again rather than signed
+	 * into a token that may expire before the terminating side sees it. */
+	tpid_cache_set_min_life(d->cache, TPID_DIR_MIN_LIFE);
 	return 0;
 }
 

@@ -13,6 +13,10 @@
 #include "tpid_cache.h"
 #include "tpid_enterprise.h"
 
+/* Seconds a cached decision must still have to be used (a token signed
+ * from it expires with it). */
+#define TPID_DIR_MIN_LIFE 3
+
 typedef struct tpid_dir_shared tpid_dir_shared_t;
 
 typedef struct tpid_dir

@@ -23,10 +23,6 @@
 #include "tpid_assert_stats.h"
 #include "tpid_hook.h"
 
-/* A cached decision this close to its end is asked again rather than
- * signed into a token that may expire before the terminating side sees it. */
-#define TPID_ORIG_MIN_EXP 3
-
 /* Deny-type reasons: the ID is not authorized (or cannot be). */
 static int tpid_orig_is_denial(int reason)
 {
@@ -213,8 +209,7 @@ static void tpid_orig_prepare(sip_msg_t *msg, str *explicit_id,
 	/* The common case costs no network and no suspension. */
 	if(tpid_cache_lookup(
 			   tpid_ents.cache, served, c->id, domain, now, 0, NULL, &view)
-					== TPID_CACHE_HIT
-			&& view.expires - now >= TPID_ORIG_MIN_EXP) {
+			== TPID_CACHE_HIT) {
 		update_stat(tpid_st_cache_hits, 1);
 		tpid_query_part_done(p, view.reason, view.value, view.expires);
 		return;

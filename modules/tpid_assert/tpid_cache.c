@@ -22,6 +22,7 @@ typedef struct tpid_cache_entry
 struct tpid_cache
 {
 	tpid_table_t t; /* first */
+	int min_life;	/* an answer with less left is stale (0: none) */
 };
 
 #define TPID_CACHE_E(n) ((tpid_cache_entry_t *)(n))
@@ -42,6 +43,11 @@ tpid_cache_t *tpid_cache_new(const tpid_cache_ops_t *ops, unsigned int nbuckets,
 {
 	return tpid_table_new(ops, sizeof(tpid_cache_t), nbuckets, nstripes,
 			max_entries, tpid_cache_free_node);
+}
+
+void tpid_cache_set_min_life(tpid_cache_t *c, int seconds)
+{
+	c->min_life = seconds > 0 ? seconds : 0;
 }
 
 void tpid_cache_destroy(tpid_cache_t *c)
@@ -121,7 +127,10 @@ int tpid_cache_lookup(tpid_cache_t *c, const char *served, const char *id,
 		const char *domain, int64_t now, int64_t deadline, tpid_waiter_t *w,
 		tpid_cache_view_t *view)
 {
-	tpid_cache_purge_arg_t purge = {now, NULL};
+	/* answers expiring at or before this go: expired ones, and stale ones
+	 * (under min_life left), which the query after this refreshes */
+	int64_t gone = now + (c->min_life > 0 ? c->min_life - 1 : 0);
+	tpid_cache_purge_arg_t purge = {gone, NULL};
 	unsigned int h, b;
 	tpid_cache_entry_t *e;
 	int rc = TPID_CACHE_FULL;

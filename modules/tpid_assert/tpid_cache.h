@@ -55,6 +55,11 @@ tpid_cache_t *tpid_cache_new(const tpid_cache_ops_t *ops, unsigned int nbuckets,
 		unsigned int nstripes, unsigned int max_entries);
 void tpid_cache_destroy(tpid_cache_t *c);
 
+/* Answers with less than seconds left are stale: a lookup drops them (so
+ * that the next asker refreshes it, joined by the others) instead of
+ * handing them out. Set before the cache is shared. */
+void tpid_cache_set_min_life(tpid_cache_t *c, int seconds);
+
 typedef enum tpid_cache_lookup
 {
 	TPID_CACHE_HIT = 1,	   /* *view filled with a DONE answer */

@@ -167,6 +167,45 @@ static void test_complete_ttl_then_hit(void **state)
 	end_cache(c);
 }
 
+/* With a minimum life, an answer about to end is stale: not handed out, and
+ * the next asker with a waiter refreshes it (the others join that query). */
+static void test_min_life_refresh(void **state)
+{
+	tpid_cache_t *c = new_cache(16, 4, 100);
+	tpid_waiter_t w1, w2, w3, *ws[2] = {&w2, &w3};
+	tpid_cache_view_t v;
+	(void)state;
+
+	tpid_cache_set_min_life(c, 3);
+	assert_int_equal(lookup(c, SERVED, ID, T0, &w1, NULL), TPID_CACHE_OWNER);
+	assert_ptr_equal(
+			tpid_cache_complete(c, SERVED, ID, &w1, TPID_OK, "A", T0, 10), &w1);
+	/* 3 s left (T0 + 7): still good; 2 s left: stale, for a peek too */
+	assert_int_equal(lookup(c, SERVED, ID, T0 + 7, NULL, &v), TPID_CACHE_HIT);
+	assert_int_equal(lookup(c, SERVED, ID, T0 + 8, NULL, &v), TPID_CACHE_FULL);
+	assert_int_equal(lookup(c, SERVED, ID, T0 + 8, &w2, &v), TPID_CACHE_OWNER);
+	assert_int_equal(lookup(c, SERVED, ID, T0 + 8, &w3, &v), TPID_CACHE_JOINED);
+	assert_int_equal(tpid_cache_count(c), 1);
+	assert_list(
+			tpid_cache_complete(c, SERVED, ID, &w2, TPID_OK, "B", T0 + 8, 10),
+			ws, 2);
+	assert_int_equal(lookup(c, SERVED, ID, T0 + 9, NULL, &v), TPID_CACHE_HIT);
+	assert_string_equal(v.value, "B");
+	assert_int_equal(v.expires, T0 + 18);
+	/* an answer that lives less than the minimum is never handed out */
+	assert_int_equal(lookup(c, SERVED, "sip:x@acme.example", T0, &w1, NULL),
+			TPID_CACHE_OWNER);
+	assert_ptr_equal(tpid_cache_complete(c, SERVED, "sip:x@acme.example", &w1,
+							 TPID_OK, NULL, T0, 2),
+			&w1);
+	assert_int_equal(lookup(c, SERVED, "sip:x@acme.example", T0, NULL, &v),
+			TPID_CACHE_FULL);
+	/* 0 (the default) switches it off: an answer is good to its last second */
+	tpid_cache_set_min_life(c, 0);
+	assert_int_equal(lookup(c, SERVED, ID, T0 + 17, NULL, &v), TPID_CACHE_HIT);
+	end_cache(c);
+}
+
 static void test_complete_denied_name(void **state)
 {
 	tpid_cache_t *c = new_cache(16, 4, 100);
@@ -802,6 +841,7 @@ int main(void)
 			cmocka_unit_test(test_stripes),
 			cmocka_unit_test(test_owner_joined_full),
 			cmocka_unit_test(test_complete_ttl_then_hit),
+			cmocka_unit_test(test_min_life_refresh),
 			cmocka_unit_test(test_complete_denied_name),
 			cmocka_unit_test(test_expiry),
 			cmocka_unit_test(test_purge),
