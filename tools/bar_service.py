@@ -18,14 +18,14 @@ authorization (also for an Avatar-ID that does not exist), never the bytes.
 
   bar_service.py --listen 127.0.0.1:8480 --cert bar.pem --key bar.key \
       --data tools/demo-bar.json [--client-ca client-ca.pem] [--node-token-file F] \
-      [--fault MODE] [--delay-ms N] [--ttl N] [--log FILE] [--pidfile F] \
+      [--fault MODE] [--delay-ms N] [--fault-file F] [--ttl N] [--log FILE] [--pidfile F] \
       [--log-bodies FILE] [--public-host HOST]
 """
 import argparse, base64, hashlib, hmac, json, os, re, sys, threading, time, urllib.parse
 
 import json_service
 from json_service import attach_bodies_log, error_body, norm
-from tls_server import make_log, make_server, serve, server_tls
+from tls_server import FaultSwitch, make_log, make_server, serve, server_tls
 
 PREFIX = "/bar/v1/"
 MAX_BODY = 64 * 1024            # an authorization request is a few hundred bytes
@@ -287,6 +287,8 @@ def main():
                     help="host name of the representation URLs")
     ap.add_argument("--fault", choices=FAULTS, default="none")
     ap.add_argument("--delay-ms", type=int, help="delay every authorization answer")
+    ap.add_argument("--fault-file", help='the fault now: a file of one line "FAULT '
+                    '[DELAY_MS]", re-read when it changes (overrides --fault, --delay-ms)')
     ap.add_argument("--log", help="request log file (default: stderr)")
     ap.add_argument("--pidfile")
     ap.add_argument("--log-bodies", metavar="FILE",
@@ -300,7 +302,8 @@ def main():
                       log)
     srv.store = Store(a.data, a.ttl)
     srv.client_ca, srv.node_token_file = a.client_ca, a.node_token_file
-    srv.fault, srv.delay_ms, srv.public_host = a.fault, a.delay_ms, a.public_host
+    srv.faults = FaultSwitch(a.fault, a.delay_ms, a.fault_file, FAULTS)
+    srv.public_host = a.public_host
     attach_bodies_log(srv, a.log_bodies)
     return serve(srv, a.pidfile, f"fault={a.fault} mtls={bool(a.client_ca)} "
                  f"node_bearer={bool(a.node_token_file)} avatars={len(srv.store.avatars)}")

@@ -13,6 +13,7 @@ answer misbehave; they combine with any file name:
   /slow/<file>         answer after --slow-ms
   /lag/<file>          answer after --lag-ms (a slow but successful repository)
   /404/<file>          404
+  /http500/<file>      500
   /redirect/<file>     302 to --redirect-to (default a cloud metadata address)
   /huge/<file>         a 2 MiB body of PEM-looking text
   /notpem/<file>       the first certificate as DER, not PEM
@@ -20,19 +21,23 @@ answer misbehave; they combine with any file name:
   /close/<file>        close the connection without an answer
 
   cert_server.py --listen 127.0.0.1:8470 --cert srv.pem --key srv.key --dir DIR \
-      [--max-age 300] [--slow-ms 10000] [--lag-ms 700] [--redirect-to URL] [--log FILE] [--pidfile F]
+      [--max-age 300] [--slow-ms 10000] [--lag-ms 700] [--redirect-to URL] [--fault-file F] \
+      [--log FILE] [--pidfile F]
+
+--fault-file names a file whose line "FAULT [DELAY_MS]" (a fault segment's name) adds that
+fault to every request while it says so; DELAY_MS replaces --slow-ms for "slow".
 
 Every request is logged on one line: "<addr> GET <path> <note> status=<code>", so that
 tests can count the fetches a path received.
 """
 import argparse, email.utils, http.server, os, re, socket, ssl, sys, time
 
-from tls_server import clean, make_log, make_server, send_reply, serve, server_tls
+from tls_server import FaultSwitch, clean, make_log, make_server, send_reply, serve, server_tls
 
 IDLE_TIMEOUT = 30
 NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}\.(pem|crt)")
-FAULTS = ("nostore", "expires", "slow", "lag", "404", "redirect", "huge", "notpem", "garbage",
-          "close")
+FAULTS = ("nostore", "expires", "slow", "lag", "404", "http500", "redirect", "huge", "notpem",
+          "garbage", "close")
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -72,6 +77,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 faults.append(parts.pop(0))
             else:
                 break
+        scheduled, delay = self.server.faults.now()
+        slow_ms = self.server.slow_ms
+        if scheduled != "none":
+            faults.append(scheduled)
+            slow_ms = delay if delay is not None else slow_ms
         self.note = ",".join(faults) or "-"
         if len(parts) != 1 or not NAME.fullmatch(parts[0]):
             return self.reply(404)
@@ -80,11 +90,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if "slow" in faults:
-            time.sleep(self.server.slow_ms / 1000.0)
+            time.sleep(slow_ms / 1000.0)
         if "lag" in faults:
             time.sleep(self.server.lag_ms / 1000.0)
         if "404" in faults or not os.path.isfile(path):
             return self.reply(404)
+        if "http500" in faults:
+            return self.reply(500, b"injected fault\n", ctype="text/plain")
         if "redirect" in faults:
             return self.reply(302, headers=[("Location", self.server.redirect_to)])
         with open(path, "rb") as f:
@@ -116,12 +128,15 @@ def main():
     ap.add_argument("--lag-ms", type=int, default=700, help="delay of /lag/ paths")
     ap.add_argument("--redirect-to", default="http://169.254.169.254/latest/meta-data/",
                     help="Location of /redirect/ paths")
+    ap.add_argument("--fault-file", help='a file of one line "FAULT [DELAY_MS]": that fault '
+                    "on every request while it says so")
     ap.add_argument("--log", help="request log file (default: stderr)")
     ap.add_argument("--pidfile")
     a = ap.parse_args()
     srv = make_server(a.listen, Handler, server_tls(a.cert, a.key), make_log(a.log))
     srv.dir, srv.max_age, srv.slow_ms, srv.lag_ms = a.dir, a.max_age, a.slow_ms, a.lag_ms
     srv.redirect_to = a.redirect_to
+    srv.faults = FaultSwitch("none", None, a.fault_file, FAULTS)
     return serve(srv, a.pidfile, f"dir={a.dir} max-age={a.max_age}")
 
 

@@ -4,12 +4,13 @@
 
 Answers POST {apiRoot}/tpid/v1/verification (docs/hook-api.yaml) from a JSON directory
 file, over HTTPS, optionally requiring a client certificate and/or a bearer token.
---fault makes every verification answer misbehave, for the module's robustness tests.
+--fault makes every verification answer misbehave, for the module's robustness tests;
+--fault-file names a file whose line "FAULT [DELAY_MS]" says which fault applies now.
 
   enterprise_service.py --listen 127.0.0.1:8443 --cert hook.pem --key hook.key \
       --directory tools/demo-directory.json [--client-ca client-ca.pem] \
-      [--bearer-token-file F] [--fault MODE] [--delay-ms N] [--log FILE] [--pidfile F] \
-      [--log-bodies FILE]
+      [--bearer-token-file F] [--fault MODE] [--delay-ms N] [--fault-file F] \
+      [--log FILE] [--pidfile F] [--log-bodies FILE]
 
 --log-bodies appends one JSON object per line for every verification request whose body
 was read: {"request": <the body, parsed; its text if not JSON>, "status": <HTTP status
@@ -20,7 +21,7 @@ import argparse, hmac, json, os, sys, threading, time
 
 import json_service
 from json_service import attach_bodies_log, error_body, norm
-from tls_server import clean, make_log, make_server, serve, server_tls
+from tls_server import FaultSwitch, clean, make_log, make_server, serve, server_tls
 
 API_PATH = "/tpid/v1/verification"
 MAX_BODY = 64 * 1024           # a verification request is a few hundred bytes
@@ -158,6 +159,8 @@ def main():
     ap.add_argument("--bearer-token-file", help="require 'Authorization: Bearer <token>'")
     ap.add_argument("--fault", choices=FAULTS, default="none")
     ap.add_argument("--delay-ms", type=int, help="delay every verification answer")
+    ap.add_argument("--fault-file", help='the fault now: a file of one line "FAULT '
+                    '[DELAY_MS]", re-read when it changes (overrides --fault, --delay-ms)')
     ap.add_argument("--log", help="request log file (default: stderr)")
     ap.add_argument("--pidfile")
     ap.add_argument("--log-bodies", metavar="FILE",
@@ -167,7 +170,8 @@ def main():
     log = make_log(a.log)
     srv = make_server(a.listen, Handler, server_tls(a.cert, a.key, a.client_ca), log)
     srv.directory = Directory(a.directory, log)
-    srv.token_file, srv.fault, srv.delay_ms = a.bearer_token_file, a.fault, a.delay_ms
+    srv.token_file = a.bearer_token_file
+    srv.faults = FaultSwitch(a.fault, a.delay_ms, a.fault_file, FAULTS)
     attach_bodies_log(srv, a.log_bodies)
     return serve(srv, a.pidfile, f"fault={a.fault} mtls={bool(a.client_ca)} "
                  f"bearer={bool(a.bearer_token_file)}")

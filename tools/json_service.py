@@ -88,7 +88,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """{answer_key: decision}, or the fault the service was started with (for the
         tests: late, hung up, 500, not JSON, wrong types, missing fields, too big,
         redirected, or what fault_answer() makes of it)."""
-        fault, delay = self.server.fault, self.server.delay_ms
+        fault, delay = self.server.faults.now()
         key = self.answer_key
         self.note = f"result={decision['result']}" + (f" fault={fault}" if fault != "none" else "")
         if fault == "slow" and delay is None:

@@ -205,8 +205,13 @@ def pid_alive(pid):
 
 class Stack:
     def __init__(self, run_dir=RUN, term_policy="reject", orig_extra=None, term_extra=None,
-                 trunk=False, fault_hooks=False, kemi=False, term_reason=False):
+                 trunk=False, fault_hooks=False, kemi=False, term_reason=False, load=None):
+        """load: for load runs (tests/soak), a dict of uas_xml (the callee's scenario),
+        hook_args and cert_args (more options for the enterprise hook and the
+        certificate repository) and shm (MiB); nothing is then logged per call (no call
+        log, no hook bodies, no callee trace)."""
         self.run = run_dir
+        self.load = load
         self.term_reason = term_reason
         self.trunk = trunk
         self.kemi = kemi
@@ -319,12 +324,15 @@ class Stack:
         return s.replace("{pki}", PKI).replace("{run}", self.run)
 
     def _kamailio(self, name, cfg, port, defines):
-        d = {"TPID_MODULE": self._q(MODULE), "CHILDREN": "2", "WITH_CALL_LOG": "1",
+        d = {"TPID_MODULE": self._q(MODULE), "CHILDREN": "2",
              "CTL_SOCKET": self._q(f"unixs:{self.run}/{name}_ctl")}
+        if not self.load:
+            d["WITH_CALL_LOG"] = "1"
         if MOD_PATH:
             d["MOD_PATH"] = self._q(MOD_PATH)
         d.update(defines)
-        argv = [KAMAILIO, "-f", os.path.join(ROOT, "cfg", cfg), "-DD", "-E", "-m", "128",
+        shm = str(self.load.get("shm", 128)) if self.load else "128"
+        argv = [KAMAILIO, "-f", os.path.join(ROOT, "cfg", cfg), "-DD", "-E", "-m", shm,
                 "-M", "16", "-Y", self.run, "-P", os.path.join(self.run, f"{name}-kamailio.pid")]
         for k, v in d.items():
             argv += ["-A", f"{k}={v}"]
@@ -335,8 +343,11 @@ class Stack:
         self._write_files()
         open(self.uas_trace, "w").close()
         open(self.hook_bodies, "w").close()
-        self.start_hook()
-        self.start_cert_server()
+        if self.load:
+            self.start_hook(*self.load.get("hook_args", ()))
+        else:
+            self.start_hook("--log-bodies", self.hook_bodies)
+        self.start_cert_server(*(self.load.get("cert_args", ()) if self.load else ()))
         open(self.bar_bodies, "w").close()
         self.start_bar()
         if self.fault_hooks:
@@ -389,9 +400,14 @@ class Stack:
                         KEMI_SCRIPT=self._q(os.path.join(ROOT, "cfg", "orig-scscf-kemi.py")))
             self._kamailio("kemi", "orig-scscf-kemi.cfg", KEMI_PORT, kemi)
             waits.append(("kemi", KEMI_PORT))
-        self._spawn("uas", [SIPP, "-sf", os.path.join(SCENARIOS, "uas.xml"), "-i", HOST,
-                            "-p", str(UAS_PORT), "-nostdin", "-trace_msg", "-message_file",
-                            self.uas_trace, "-max_recv_loops", "1000"], "uas.log")
+        if self.load:
+            self._spawn("uas", [SIPP, "-sf", self.load["uas_xml"], "-i", HOST,
+                                "-p", str(UAS_PORT), "-nostdin", "-max_recv_loops", "1000",
+                                "-buff_size", str(1 << 20)], "uas.log")
+        else:
+            self._spawn("uas", [SIPP, "-sf", os.path.join(SCENARIOS, "uas.xml"), "-i", HOST,
+                                "-p", str(UAS_PORT), "-nostdin", "-trace_msg", "-message_file",
+                                self.uas_trace, "-max_recv_loops", "1000"], "uas.log")
         for name, port in waits:
             self._wait_udp(name, port)
         return self
@@ -420,7 +436,8 @@ class Stack:
                          + os.path.join(self.run, name + ".log"))
 
     def start_hook(self, *extra):
-        self._spawn_hook("hook", HOOK_PORT, "hook", ("--log-bodies", self.hook_bodies) + extra)
+        """The main enterprise hook; extra: more enterprise_service.py options."""
+        self._spawn_hook("hook", HOOK_PORT, "hook", extra)
         self._wait_https("hook", HOOK_PORT,
                          ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem")))
 
@@ -435,7 +452,7 @@ class Stack:
         for name, (port, _, _, _) in EXTRA_HOOKS.items():
             self._wait_https("hook-" + name, port, ctx)
 
-    def start_cert_server(self):
+    def start_cert_server(self, *extra):
         certs = os.path.join(self.run, "certs")
         os.makedirs(certs, exist_ok=True)
         for f in CERT_FILES:
@@ -446,7 +463,7 @@ class Stack:
                               "--listen", f"{HOST}:{CERT_PORT}",
                               "--cert", os.path.join(PKI, "hook.pem"),
                               "--key", os.path.join(PKI, "hook.key"), "--dir", certs,
-                              "--slow-ms", str(CERT_SLOW_MS)], "certs.log")
+                              "--slow-ms", str(CERT_SLOW_MS), *extra], "certs.log")
         ctx = ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem"))
         deadline = time.time() + 10
         while time.time() < deadline:

@@ -12,6 +12,39 @@ def clean(v, cap=200):
     return str(v)[:cap].encode("unicode_escape").decode("ascii").replace(" ", "\\x20")
 
 
+class FaultSwitch:
+    """The fault a service applies now: the one it was started with (--fault,
+    --delay-ms) or, with --fault-file, the file's one line "FAULT [DELAY_MS]", re-read
+    whenever the file changes, so that a soak can schedule faults without restarting
+    the service. A missing file, an empty one or a fault not in known means none."""
+
+    def __init__(self, fault, delay_ms, path=None, known=()):
+        self.fixed, self.path, self.known = (fault, delay_ms), path, set(known)
+        self.stamp, self.current = None, ("none", None)
+        self.lock = threading.Lock()
+
+    def now(self):
+        """(fault, delay in ms or None)."""
+        if not self.path:
+            return self.fixed
+        try:
+            st = os.stat(self.path)
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            return ("none", None)
+        with self.lock:
+            if stamp != self.stamp:
+                try:
+                    with open(self.path, encoding="utf-8") as f:
+                        words = f.read(200).split()
+                except OSError:
+                    words = []
+                fault = words[0] if words and words[0] in self.known else "none"
+                delay = int(words[1]) if len(words) > 1 and words[1].isdigit() else None
+                self.stamp, self.current = stamp, (fault, delay)
+            return self.current
+
+
 def make_log(path):
     """A thread-safe log(line) writing timestamped lines to path (stderr if None)."""
     logf = open(path, "a", buffering=1, encoding="utf-8") if path else sys.stderr
