@@ -347,8 +347,11 @@ static void tpid_async_worker(int idx)
 	int fd = tpid_pipes[idx][0];
 
 	eng = tpid_https_new(0);
-	if(eng == NULL) {
+	if(eng == NULL
+			|| tpid_https_set_host_limit(eng, tpid_cfg.hook_max_connections)
+					   < 0) {
 		LM_CRIT("worker %d: cannot start libcurl\n", idx);
+		tpid_https_free(eng);
 		return;
 	}
 	__atomic_store_n(&tpid_beats[idx], (int64_t)time(NULL), __ATOMIC_RELAXED);

@@ -46,7 +46,7 @@ typedef struct tpid_mod_cfg
 	int fail_policy, fail_code;
 	int default_ttl, ttl_cap, deny_ttl;
 	int hook_max_body;
-	int hook_workers, max_inflight;
+	int hook_workers, max_inflight, hook_max_connections;
 	int cache_size, cache_locks;
 	/* terminating */
 	tpid_trust_t *trust;

@@ -125,6 +125,7 @@ static param_export_t params[] = {
 	{"hook_max_body",    PARAM_INT,    &tpid_cfg.hook_max_body},
 	{"hook_workers",     PARAM_INT,    &tpid_cfg.hook_workers},
 	{"max_inflight",     PARAM_INT,    &tpid_cfg.max_inflight},
+	{"hook_max_connections", PARAM_INT, &tpid_cfg.hook_max_connections},
 	{"cache_size",       PARAM_INT,    &tpid_cfg.cache_size},
 	{"cache_locks",      PARAM_INT,    &tpid_cfg.cache_locks},
 	{"ca_file",          PARAM_STRING|USE_FUNC_PARAM,
@@ -212,6 +213,7 @@ static void tpid_cfg_defaults(void)
 	tpid_cfg.deny_ttl = 30;
 	tpid_cfg.hook_workers = 1;
 	tpid_cfg.max_inflight = 1024;
+	tpid_cfg.hook_max_connections = 64;
 	tpid_cfg.cache_size = 16384;
 	tpid_cfg.cache_locks = 64;
 	tpid_cfg.hook_max_body = TPID_HOOK_MAX_BODY;
@@ -320,9 +322,12 @@ static int mod_init(void)
 	if(tpid_cfg.hook_workers < 1 || tpid_cfg.hook_workers > 16
 			|| tpid_cfg.max_inflight < 1
 			|| tpid_cfg.max_inflight > 4096 * tpid_cfg.hook_workers
-			|| tpid_cfg.cache_size < 1 || tpid_cfg.cache_locks < 1) {
+			|| tpid_cfg.hook_max_connections < 1
+			|| tpid_cfg.hook_max_connections > 1024 || tpid_cfg.cache_size < 1
+			|| tpid_cfg.cache_locks < 1) {
 		LM_ERR("hook_workers must be 1..16, max_inflight 1..4096 per worker, "
-			   "cache_size and cache_locks >= 1\n");
+			   "hook_max_connections 1..1024, cache_size and cache_locks "
+			   ">= 1\n");
 		return -1;
 	}
 	if(tpid_cfg.x5u_timeout_ms < 1 || tpid_cfg.x5u_connect_timeout_ms < 1

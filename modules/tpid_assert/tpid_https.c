@@ -506,6 +506,15 @@ tpid_https_t *tpid_https_new(long max_conns)
 	return h;
 }
 
+int tpid_https_set_host_limit(tpid_https_t *h, long n)
+{
+	if(h == NULL || n < 0)
+		return -1;
+	return curl_multi_setopt(h->m, CURLMOPT_MAX_HOST_CONNECTIONS, n) == CURLM_OK
+				   ? 0
+				   : -1;
+}
+
 void tpid_https_free(tpid_https_t *h)
 {
 	tpid_https_xfer_t *x, *n;

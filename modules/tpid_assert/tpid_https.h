@@ -83,6 +83,13 @@ void tpid_https_global_cleanup(void);
 /* An engine; max_conns bounds the connection cache (0: curl's default). */
 tpid_https_t *tpid_https_new(long max_conns);
 
+/* At most n connections open to one host at once (0: no bound): more
+ * requests wait in the engine for a free one, and the time they wait
+ * counts against their timeout. A slow service is then not met with a new
+ * TLS connection per request, and when its requests time out, not many are
+ * torn down and set up again at once. 0 or -1. */
+int tpid_https_set_host_limit(tpid_https_t *h, long n);
+
 /* Aborts what is in flight (their user pointers are not reported). */
 void tpid_https_free(tpid_https_t *h);
 

@@ -561,6 +561,49 @@ static void test_timeout_no_answer(void **state)
 	srv_stop(&s);
 }
 
+/* One connection per host at most: three queries answered after 200 ms
+ * each go one after the other on it; a fourth whose timeout passes while it
+ * waits for the connection ends with HOOK_TIMEOUT. */
+static void test_host_limit(void **state)
+{
+	tpid_https_t *m = tpid_https_new(0);
+	tpid_enterprise_t e, quick;
+	res_t r[MAXRES];
+	int u[4], i, timeouts = 0, ok = 0;
+	double start, took;
+	srv_t s;
+	(void)state;
+
+	assert_int_equal(tpid_https_set_host_limit(NULL, 1), -1);
+	assert_int_equal(tpid_https_set_host_limit(m, -1), -1);
+	assert_int_equal(tpid_https_set_host_limit(m, 1), 0);
+	srv_start(&s, 200, 200, authorized);
+	enterprise(&e, s.port);
+	quick = e;
+	quick.timeout_ms = 300; /* waits behind the others: 600 ms at least */
+	start = now_ms();
+	for(i = 0; i < 3; i++)
+		assert_int_equal(hook_add(m, &e, &query, &u[i]), TPID_OK);
+	assert_int_equal(hook_add(m, &quick, &query, &u[3]), TPID_OK);
+	assert_int_equal(collect(m, r, 4, 5000), 4);
+	took = now_ms() - start;
+	for(i = 0; i < 4; i++) {
+		if(r[i].user == &u[3]) {
+			assert_int_equal(r[i].rc, TPID_R_HOOK_TIMEOUT);
+			timeouts++;
+		} else {
+			assert_int_equal(r[i].rc, TPID_OK);
+			ok++;
+		}
+	}
+	assert_int_equal(ok, 3);
+	assert_int_equal(timeouts, 1);
+	assert_true(took >= 590.0); /* 3 x 200 ms in a row, not in parallel */
+	assert_true(srv_accepted(&s) < 3); /* unbounded: 3 (test_parallel) */
+	tpid_https_free(m);
+	srv_stop(&s);
+}
+
 /* Three at once, each answered after 200 ms: about 200 ms in all. */
 static void test_parallel(void **state)
 {
@@ -996,6 +1039,7 @@ int main(void)
 			cmocka_unit_test(test_timeout_no_handshake),
 			cmocka_unit_test(test_timeout_no_answer),
 			cmocka_unit_test(test_parallel),
+			cmocka_unit_test(test_host_limit),
 			cmocka_unit_test(test_bad_answers),
 			cmocka_unit_test(test_wrong_ca),
 			cmocka_unit_test(test_wait_extra_fd),
