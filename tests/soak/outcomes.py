@@ -22,10 +22,12 @@ SLACK_S = 0.2   # SIPp's clock against ours: a call is widened by this on both s
 
 class Timeline:
     """Windows of time in which something was the case: ("hook", start, end) while
-    the enterprise misbehaved, ("cert", ...) while the certificate repository did
-    (its end already extended by the failure cache's lifetime), ("revoked", start,
-    end, user) while a user's ID was revoked (between the directory edit plus the
-    revocation RPC and the restoring edit). An end of None: still going on."""
+    the enterprise misbehaved (its end extended by the enterprise's timeout: a call
+    may join a query sent before the end and get that query's failure), ("cert",
+    ...) while the certificate repository did (its end extended by the failure
+    cache's lifetime), ("revoked", start, end, user) while a user's ID was revoked
+    (from the directory edit plus the revocation RPC to the restoring edit). An end
+    of None: still going on."""
 
     def __init__(self):
         self.windows = []

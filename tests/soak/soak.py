@@ -7,7 +7,8 @@
    fetches the signer's certificate by x5u (max-age --cert-max-age), so the
    repository's faults matter.
 2. The maximum rate: SIPp steps of --search-seconds at rising rates (then one
-   bisection) until a step loses or mis-decides a call; unless --rate is given.
+   bisection) until a step loses or mis-decides a call, with every call a cache
+   miss (the phase after a fault has emptied the caches); unless --rate is given.
 3. --seconds at 80 % of it (SIPp, open loop): callers drawn at random from --users
    authorized users (decisions cached for --ttl s, so about one call in
    rate*ttl/users is a cache miss), 5 % that claim someone else's ID, and a few
@@ -114,7 +115,7 @@ class Soak:
         self.stop_sampler = threading.Event()
 
     # ---- set-up ---------------------------------------------------------
-    def write_directory(self):
+    def write_directory(self, ttl=None):
         users = {served("A", i): [{"tpid": tpid("A", i), "validUntil": 0,
                                    "displayName": f"Soak {i}"}] for i in range(self.n_a)}
         for i in range(self.n_r):
@@ -122,7 +123,7 @@ class Soak:
                 users[served("R", i)] = [{"tpid": tpid("R", i), "validUntil": 0}]
         tmp = self.st.directory + ".tmp"
         with open(tmp, "w") as f:
-            json.dump({"enterprise": "acme.example", "defaultTtl": self.o.ttl,
+            json.dump({"enterprise": "acme.example", "defaultTtl": self.o.ttl if ttl is None else ttl,
                        "denyTtl": self.o.deny_ttl, "users": users}, f)
         os.replace(tmp, self.st.directory)   # the hook re-reads it on its next request
 
@@ -140,7 +141,7 @@ class Soak:
         return path
 
     def start(self):
-        load = {"uas_xml": os.path.join(HERE, "uas.xml"), "shm": 256,
+        load = {"uas_xml": os.path.join(HERE, "uas.xml"), "shm": self.o.shm,
                 "hook_args": ("--fault-file", self.hook_fault),
                 "cert_args": ("--fault-file", self.cert_fault)}
         self.st = S.Stack(run_dir=self.run, load=load, orig_extra={
@@ -262,7 +263,17 @@ class Soak:
         return r
 
     def search(self):
-        log("maximum rate: steps of "
+        """The highest clean rate when every call asks the enterprise (it answers
+        with ttl 0: "do not cache"): the load the stack sees once a fault has
+        emptied the caches, its worst phase."""
+        self.write_directory(ttl=0)
+        try:
+            return self._search()
+        finally:
+            self.write_directory()
+
+    def _search(self):
+        log("maximum rate, every call a cache miss: steps of "
             f"{self.o.search_step}/s, {self.o.search_seconds} s each")
         steps, good, bad = [], 0, None
         rate = self.o.search_step
@@ -541,6 +552,7 @@ def main(argv):
     ap.add_argument("--sample-every", type=float, default=5.0, help="memory/worker samples (s)")
     ap.add_argument("--shm-slack", type=int, default=2 << 20, help="allowed shm growth (bytes)")
     ap.add_argument("--pkg-slack", type=int, default=64 << 10, help="allowed pkg growth (bytes)")
+    ap.add_argument("--shm", type=int, default=1024, help="Kamailio's shared memory (MiB)")
     ap.add_argument("--search-step", type=int, default=250)
     ap.add_argument("--search-cap", type=int, default=4000)
     ap.add_argument("--search-seconds", type=int, default=10)
@@ -569,6 +581,12 @@ def main(argv):
         report["workers"] = sk.workers()
         report["counter_moves"] = sk.counter_moves
         report["events"] = sk.events
+        # the series under load, compact: seconds into the soak, then per instance
+        # shm real_used, transactions, suspended calls, hook workers alive
+        report["samples"] = [[round(x["t"] - sk.t_start, 1)] + [
+            [x[n].get("shm_real_used"), x[n].get("tm_current"), x[n].get("inflight"),
+             x[n].get("workers_alive")] if isinstance(x.get(n), dict) else None
+            for n in ("orig", "term")] for x in sk.samples]
     except (SoakError, S.StackError) as e:
         sk.failures.append(str(e))
         r = None
