@@ -113,3 +113,34 @@ def test_no_worker_with_strip_policy_the_relayed_call_gets_its_answer(stack, tmp
             time.sleep(0.5)
         caller.close()
         solo.stop()
+
+
+def test_query_past_its_deadline_with_strip_policy_the_call_goes_on(stack, tmp_path):
+    """A call whose query is queued for a hung worker is handed back by the module's
+    timer at the query's deadline (HOOK_TIMEOUT); with the shipped "strip" policy it
+    goes on without its claim, and the callee's 200 comes back to the caller."""
+    solo = Solo(tmp_path, "orig-scscf.cfg", PORT, {
+        "SIGN_KEY": q(os.path.join(S.PKI, "sign.key")),
+        "ENTERPRISE_FILE": q(os.path.join(S.RUN, "enterprises.json")),   # acme: 2000 ms
+        "FAIL_POLICY": q("strip"), "WITH_CALL_LOG": "1",
+        "NEXT_HOP": q(f"sip:{S.HOST}:{S.TERM_PORT}")})
+    caller = Caller(PORT)
+    worker = None
+    try:
+        solo.start()
+        worker = solo.worker_pid(0)
+        os.kill(worker, signal.SIGSTOP)
+        t0 = time.time()
+        call, _ = caller.invite(S.ALICE, S.ALICE_ID)
+        assert caller.finals(call, ("INVITE",), wait=8) == {"INVITE": 200}
+        assert time.time() - t0 < 5.0
+        assert reason(solo, call) == "HOOK_TIMEOUT"
+        got = stack.callee_invite(call)
+        assert got is not None and got["headers"].get(PRESENT.lower()) is None
+        assert "past their deadline" in solo.text()
+    finally:
+        if worker is not None:
+            os.kill(worker, signal.SIGCONT)
+            time.sleep(0.5)
+        caller.close()
+        solo.stop()
