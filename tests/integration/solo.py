@@ -73,6 +73,13 @@ class Solo:
                               "tpid_assert:"], stdout=subprocess.PIPE, timeout=10)
         return parse_stats(out.stdout.decode())
 
+    def call_reason(self, call_id, role="orig", wait=5.0):
+        """The reason name the cfg's call log (WITH_CALL_LOG) gave call_id."""
+        needle = f"tpid {role}: call-id={call_id} "
+        self.wait_log(needle, wait)
+        line = [x for x in self.text().splitlines() if needle in x][0]
+        return line.split("reason=")[1].split()[0]
+
     def status(self):
         """tpid_assert.status's plain numbers (hook_workers_alive, inflight, ...)."""
         out = subprocess.run([S.KAMCMD, "-s", self.ctl, "tpid_assert.status"],

@@ -17,13 +17,6 @@ from solo import Solo, q
 PORT = 5995
 
 
-def reason(solo, call_id, wait=5.0):
-    needle = f"tpid term: call-id={call_id} "
-    solo.wait_log(needle, wait)
-    line = [x for x in solo.text().splitlines() if needle in x][0]
-    return line.split("reason=")[1].split()[0]
-
-
 def test_bound_reached_while_fetching_refuses_at_once_with_436(stack, tmp_path):
     solo = Solo(tmp_path, "term-scscf.cfg", PORT, {
         "CA_FILE": q(os.path.join(S.PKI, "sign-ca.pem")),
@@ -48,8 +41,8 @@ def test_bound_reached_while_fetching_refuses_at_once_with_436(stack, tmp_path):
         with ThreadPoolExecutor(max_workers=2) as ex:
             first, second = list(ex.map(call, (0.0, 0.5)))
         (c1, d1), (c2, d2) = first, second
-        assert c1.code == 436 and reason(solo, c1.call_id) == "CERT_FETCH"
-        assert c2.code == 436 and reason(solo, c2.call_id) == "CERT_UNAVAILABLE"
+        assert c1.code == 436 and solo.call_reason(c1.call_id, "term") == "CERT_FETCH"
+        assert c2.code == 436 and solo.call_reason(c2.call_id, "term") == "CERT_UNAVAILABLE"
         assert d2 < 1.0 < d1                   # not queued behind the fetch
         st = solo.stats()
         assert st["cert_unavailable"] == 1 and st["hook_busy"] == 0, st

@@ -12,6 +12,7 @@ hang or a death looks to the SIP workers):
 - when the worker comes back (SIGCONT) calls are decided by the enterprise again, and
   the late answer to the first query resumes nothing twice;
 - tpid_assert.status counts the worker out while it is stopped (hook_workers_alive)."""
+import contextlib
 import os
 import signal
 import time
@@ -23,27 +24,38 @@ from solo import Caller, Solo, q
 PORT = 5992
 
 
-def reason(solo, call_id, wait=5.0):
-    needle = f"tpid orig: call-id={call_id} "
-    solo.wait_log(needle, wait)
-    line = [x for x in solo.text().splitlines() if needle in x][0]
-    return line.split("reason=")[1].split()[0]
-
-
-def test_hung_worker_fails_calls_on_time_and_takes_no_new_ones(stack, tmp_path):
+@contextlib.contextmanager
+def stopped_worker(tmp_path, policy, next_hop):
+    """(solo, caller, stopped_at): the originating cfg in its own Kamailio, its one
+    hook worker stopped; acme's timeout is 2000 ms."""
     solo = Solo(tmp_path, "orig-scscf.cfg", PORT, {
         "SIGN_KEY": q(os.path.join(S.PKI, "sign.key")),
-        "ENTERPRISE_FILE": q(os.path.join(S.RUN, "enterprises.json")),   # acme: 2000 ms
-        "FAIL_POLICY": q("reject"), "WITH_CALL_LOG": "1",
-        "NEXT_HOP": q(f"sip:{S.HOST}:9")})
+        "ENTERPRISE_FILE": q(os.path.join(S.RUN, "enterprises.json")),
+        "FAIL_POLICY": q(policy), "WITH_CALL_LOG": "1", "NEXT_HOP": q(next_hop)})
     caller = Caller(PORT)
     worker = None
     try:
         solo.start()
         worker = solo.worker_pid(0)
         os.kill(worker, signal.SIGSTOP)
-        stopped = time.time()
+        yield solo, caller, time.time(), worker
+    finally:
+        if worker is not None:
+            os.kill(worker, signal.SIGCONT)    # harmless if the test did already
+            # Kamailio's main process handles one signal at a time: a SIGTERM
+            # right behind the SIGCHLD of the SIGCONT would be lost
+            time.sleep(0.5)
+        caller.close()
+        solo.stop()
 
+
+def reason(solo, call_id):
+    return solo.call_reason(call_id)
+
+
+def test_hung_worker_fails_calls_on_time_and_takes_no_new_ones(stack, tmp_path):
+    with stopped_worker(tmp_path, "reject", f"sip:{S.HOST}:9") as (solo, caller, stopped,
+                                                                 worker):
         # 1. queued for the stopped worker: the timeout's failure policy, on time
         t0 = time.time()
         call_a, _ = caller.invite(S.ALICE, S.ALICE_ID)
@@ -63,7 +75,6 @@ def test_hung_worker_fails_calls_on_time_and_takes_no_new_ones(stack, tmp_path):
 
         # 3. back: the enterprise decides again; nothing resumed twice, no slot left
         os.kill(worker, signal.SIGCONT)
-        worker = None
         time.sleep(1.5)
         call_c, _ = caller.invite(S.CAROL, S.CAROL_ID)
         assert reason(solo, call_c) == "OK"
@@ -73,11 +84,6 @@ def test_hung_worker_fails_calls_on_time_and_takes_no_new_ones(stack, tmp_path):
         assert st["inflight"] == 0, st
         assert solo.status()["hook_workers_alive"] == 1
         assert solo.p.poll() is None, "Kamailio died"
-    finally:
-        if worker is not None:
-            os.kill(worker, signal.SIGCONT)
-        caller.close()
-        solo.stop()
 
 
 def test_no_worker_with_strip_policy_the_relayed_call_gets_its_answer(stack, tmp_path):
@@ -86,18 +92,9 @@ def test_no_worker_with_strip_policy_the_relayed_call_gets_its_answer(stack, tmp
     suspension back and the call goes on from the same route without its claim. The
     callee's 200 must come back to the caller: Kamailio 5.6's t_cancel_suspend() leaves
     the transaction marked suspended, and tm then drops every reply to it."""
-    solo = Solo(tmp_path, "orig-scscf.cfg", PORT, {
-        "SIGN_KEY": q(os.path.join(S.PKI, "sign.key")),
-        "ENTERPRISE_FILE": q(os.path.join(S.RUN, "enterprises.json")),
-        "FAIL_POLICY": q("strip"), "WITH_CALL_LOG": "1",
-        "NEXT_HOP": q(f"sip:{S.HOST}:{S.TERM_PORT}")})
-    caller = Caller(PORT)
-    worker = None
-    try:
-        solo.start()
-        worker = solo.worker_pid(0)
-        os.kill(worker, signal.SIGSTOP)
-        time.sleep(4.0)                      # past the 3 s without a sign of life
+    with stopped_worker(tmp_path, "strip", f"sip:{S.HOST}:{S.TERM_PORT}") as (
+            solo, caller, stopped, _):
+        time.sleep(max(0.0, stopped + 4.0 - time.time()))   # past 3 s without life
         call, _ = caller.invite(S.ALICE, S.ALICE_ID)
         assert caller.finals(call, ("INVITE",), wait=5) == {"INVITE": 200}
         assert reason(solo, call) == "HOOK_BUSY"
@@ -105,31 +102,14 @@ def test_no_worker_with_strip_policy_the_relayed_call_gets_its_answer(stack, tmp
         assert got is not None and got["headers"].get("p-third-party-id") is None
         assert got["headers"].get(PRESENT.lower()) is None
         assert solo.stats()["inflight"] == 0
-    finally:
-        if worker is not None:
-            os.kill(worker, signal.SIGCONT)
-            # Kamailio's main process handles one signal at a time: a SIGTERM
-            # right behind the SIGCHLD of the SIGCONT would be lost
-            time.sleep(0.5)
-        caller.close()
-        solo.stop()
 
 
 def test_query_past_its_deadline_with_strip_policy_the_call_goes_on(stack, tmp_path):
     """A call whose query is queued for a hung worker is handed back by the module's
     timer at the query's deadline (HOOK_TIMEOUT); with the shipped "strip" policy it
     goes on without its claim, and the callee's 200 comes back to the caller."""
-    solo = Solo(tmp_path, "orig-scscf.cfg", PORT, {
-        "SIGN_KEY": q(os.path.join(S.PKI, "sign.key")),
-        "ENTERPRISE_FILE": q(os.path.join(S.RUN, "enterprises.json")),   # acme: 2000 ms
-        "FAIL_POLICY": q("strip"), "WITH_CALL_LOG": "1",
-        "NEXT_HOP": q(f"sip:{S.HOST}:{S.TERM_PORT}")})
-    caller = Caller(PORT)
-    worker = None
-    try:
-        solo.start()
-        worker = solo.worker_pid(0)
-        os.kill(worker, signal.SIGSTOP)
+    with stopped_worker(tmp_path, "strip", f"sip:{S.HOST}:{S.TERM_PORT}") as (
+            solo, caller, _, _):
         t0 = time.time()
         call, _ = caller.invite(S.ALICE, S.ALICE_ID)
         assert caller.finals(call, ("INVITE",), wait=8) == {"INVITE": 200}
@@ -138,9 +118,3 @@ def test_query_past_its_deadline_with_strip_policy_the_call_goes_on(stack, tmp_p
         got = stack.callee_invite(call)
         assert got is not None and got["headers"].get(PRESENT.lower()) is None
         assert "past their deadline" in solo.text()
-    finally:
-        if worker is not None:
-            os.kill(worker, signal.SIGCONT)
-            time.sleep(0.5)
-        caller.close()
-        solo.stop()
