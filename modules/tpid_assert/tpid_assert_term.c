@@ -406,10 +406,7 @@ static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
 			return tpid_sip_cancelled(msg, res, tpid_term_nkinds);
 		}
 		/* it arrived meanwhile: verify again; or no suspension: its
-		 * reason (max_inflight reached: the certificate is not at hand and
-		 * the call cannot wait for it) */
-		if(r == TPID_R_HOOK_BUSY)
-			r = TPID_R_CERT_UNAVAILABLE;
+		 * reason */
 		for(i = 0; i < tpid_term_nkinds; i++) {
 			if(rc[i] != TPID_X5U_MISS)
 				continue;

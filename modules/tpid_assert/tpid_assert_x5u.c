@@ -302,7 +302,9 @@ int tpid_x5u_suspend(sip_msg_t *msg, const char *x5u, const char *next,
 	rc = tpid_async_suspend(msg, &w->base);
 	if(rc != TPID_OK) {
 		tpid_async_waiter_free(&w->base);
-		return rc;
+		/* max_inflight reached: the certificate is not at hand and the
+		 * call cannot wait for it */
+		return rc == TPID_R_HOOK_BUSY ? TPID_R_CERT_UNAVAILABLE : rc;
 	}
 	/* From here on the transaction is ours to resume. */
 	rc = tpid_certcache_lookup(tpid_cc, x5u, now, tpid_x5u_deadline(now),

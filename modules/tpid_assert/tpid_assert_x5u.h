@@ -45,7 +45,7 @@ int tpid_x5u_cert(const char *x5u, tpid_cert_t **cert);
  * that a request with two tokens is suspended once; route or cbname runs
  * after the verification is done again (tag says which). TPID_OK,
  * TPID_X5U_RETRY (msg not suspended: they are there now), or a reason (msg
- * untouched). */
+ * untouched; CERT_UNAVAILABLE when max_inflight INVITEs wait already). */
 int tpid_x5u_suspend(sip_msg_t *msg, const char *x5u, const char *next,
 		int route, const str *cbname, int tag);
 
