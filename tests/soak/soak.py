@@ -90,6 +90,13 @@ def log(msg):
     print(time.strftime("%H:%M:%S ") + msg, flush=True)
 
 
+def udp_rcvbuf_errors():
+    """The kernel's count of UDP datagrams dropped for a full receive buffer."""
+    with open("/proc/net/snmp") as f:
+        rows = [line.split() for line in f if line.startswith("Udp:")]
+    return int(rows[1][rows[0].index("RcvbufErrors")])
+
+
 class SoakError(RuntimeError):
     pass
 
@@ -447,6 +454,7 @@ class Soak:
                    threading.Thread(target=self.scheduler, args=(plan,), daemon=True)]
         for t in threads:
             t.start()
+        drops0 = udp_rcvbuf_errors()
         try:
             r, path = self.uac(rate, o.seconds, "soak", watch=self.alive)
         finally:
@@ -454,6 +462,9 @@ class Soak:
             for t in threads:
                 t.join(timeout=30)
         self.t_end = time.time()
+        # datagrams the kernel dropped (full receive buffers, host-wide): SIP
+        # retransmissions must recover every one of them
+        r["udp_rcvbuf_drops"] = udp_rcvbuf_errors() - drops0
         r["judged"] = self.judge(path, self.tl)
         r["drain"] = self.drain("after the soak")
         self.idle1 = self.idle()
@@ -626,7 +637,8 @@ def summarize(rep):
         print(f"soak: {r['rate']} calls/s x {rep['options']['seconds']} s = {r['calls']} calls; "
               f"ended {r['successful']} (logged {j['logged']}), failed {r['failed']} "
               f"(no answer {r['no_answer']}, unexpected {r['unexpected']} {r['unexpected_codes']}); "
-              f"{r['retransmissions']} retransmissions; {r['elapsed_s']} s")
+              f"{r['retransmissions']} retransmissions; {r['elapsed_s']} s; "
+              f"{r.get('udp_rcvbuf_drops')} datagrams dropped by the kernel (full receive buffers)")
         for cls in sorted(j["by_class"]):
             print(f"  class {cls}: " + ", ".join(f"{k} {v}" for k, v in sorted(j["by_class"][cls].items())))
         print(f"  not allowed by the policies: {j['not_allowed']}; IDs shown that must not be: "
