@@ -62,7 +62,8 @@ int main(int argc, char **argv)
 	struct curl_slist *hd;
 
 	if(argc < 5) {
-		fprintf(stderr, "usage: %s RATE SECONDS URL CA_FILE [USERS]\n", argv[0]);
+		fprintf(stderr, "usage: %s RATE SECONDS URL CA_FILE [USERS]\n",
+				argv[0]);
 		return 2;
 	}
 	rate = atof(argv[1]);

@@ -22,6 +22,7 @@ stopped by process group. `make bench` runs it; see bench/README.md.
 import argparse
 import csv
 import datetime
+import glob
 import hashlib
 import json
 import os
@@ -84,7 +85,6 @@ AVATAR_MARGIN = 1.20
 # the caller sends one header of about that size, relayed unchanged by both
 # proxies (one hop more than the token travels, the presentation not added).
 PAD_HEADER = "X-Bench-Pad: " + "p" * 687
-ES256_LOOP_SRC = os.path.join(HERE, "es256_loop.c")
 
 
 class BenchError(RuntimeError):
@@ -1000,20 +1000,38 @@ def paired_diffs(x, y):
             if r.get("net_cpu_ms_per_call") is not None and yr.get(r["round"]) is not None]
 
 
+def c_loop(name):
+    """Builds bench/<name>.c with the module's plain C files (no Kamailio) and
+    runs it for 2 s per measurement; its "key value" lines, as numbers."""
+    exe = os.path.join(OUT, name)
+    mod = os.path.join(ROOT, "modules", "tpid_assert")
+    srcs = sorted(glob.glob(os.path.join(mod, "tpid_*.c")))
+    srcs = [f for f in srcs if not os.path.basename(f).startswith("tpid_assert_")]
+    try:
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl", "jansson",
+                                "libcrypto", "libssl"], stdout=subprocess.PIPE, check=True,
+                               timeout=30).stdout.decode().split()
+        subprocess.run(["gcc", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-O2", "-Wall", "-Wextra",
+                        "-Werror", "-I" + mod,
+                        "-o", exe, os.path.join(HERE, name + ".c")] + srcs + flags,
+                       check=True, timeout=300)
+        r = subprocess.run([exe, "2"], stdout=subprocess.PIPE, check=True, timeout=300)
+    except (OSError, subprocess.SubprocessError) as e:
+        log(f"{name}: {e}")
+        return None
+    return {k: float(v) for k, v in (line.split() for line in r.stdout.decode().splitlines())}
+
+
 def es256_loop():
     """The module's own ES256 sign and verify in a tight loop beside the same
     operations with contexts set up once (bench/es256_loop.c), microseconds."""
-    exe = os.path.join(OUT, "es256_loop")
-    mod = os.path.join(ROOT, "modules", "tpid_assert")
-    try:
-        subprocess.run(["gcc", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-O2", "-I" + mod,
-                        "-o", exe, ES256_LOOP_SRC, os.path.join(mod, "tpid_jose.c"),
-                        "-lcrypto", "-ljansson"], check=True, timeout=120)
-        r = subprocess.run([exe, "2"], stdout=subprocess.PIPE, check=True, timeout=120)
-    except (OSError, subprocess.SubprocessError) as e:
-        log(f"es256_loop: {e}")
-        return None
-    return {k: float(v) for k, v in (line.split() for line in r.stdout.decode().splitlines())}
+    return c_loop("es256_loop")
+
+
+def token_loop():
+    """One third-party and one avatar token signed and checked in a tight loop
+    (bench/token_loop.c): the module's own work per token besides ES256."""
+    return c_loop("token_loop")
 
 
 def print_report(res):
@@ -1101,6 +1119,13 @@ def print_report(res):
         print(f"bench/es256_loop (same run), us: floor sign {f['floor_sign_us']:.1f} + verify "
               f"{f['floor_verify_us']:.1f}; module sign {f['module_sign_us']:.1f} + verify "
               f"{f['module_verify_us']:.1f} ({f['module_over_floor']:.3f} x the floor)")
+    if res.get("token_loop"):
+        f = res["token_loop"]
+        for kind in ("tpid", "avatar"):
+            print(f"bench/token_loop (same run), {kind} token ({f[kind + '_bytes']:.0f} bytes), us: "
+                  f"sign {f[kind + '_sign_us']:.1f} + check {f[kind + '_check_us']:.1f}, of which "
+                  f"ES256 {f[kind + '_es256_us']:.1f} and the module's own work "
+                  f"{f[kind + '_rest_us']:.1f}")
     for t in res["targets"]:
         if t["metric"] == "avatar_cpu_ms_added":
             print(f"target (e) - (b) CPU ms per call <= {t['target_ratio']:.2f} x one ES256 "
@@ -1228,6 +1253,7 @@ def main(argv):
         # the physical floor of what an avatar adds, on this machine, now
         OPENSSL["floor"] = res["openssl"] = es256_floor()
         res["es256_loop"] = es256_loop()
+        res["token_loop"] = token_loop()
     res["targets"] = evaluate(res["results"])
     res["json"] = os.path.join(OUT, "result.json")
     print_report(res)
