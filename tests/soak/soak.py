@@ -41,6 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import stack as S  # noqa: E402
 import outcomes as O  # noqa: E402
+import metrics as M  # noqa: E402
 
 OUT = os.path.join(ROOT, "build", "soak")
 UAC_PORT = 5090
@@ -120,6 +121,7 @@ class Soak:
         self.counter_moves = []   # (t0, t1, side, fault, counter, delta)
         self.st = None
         self.stop_sampler = threading.Event()
+        self.scraper = M.Scraper()    # started by soak() with --metrics
 
     # ---- set-up ---------------------------------------------------------
     def write_directory(self, ttl=None):
@@ -151,8 +153,11 @@ class Soak:
         load = {"uas_xml": os.path.join(HERE, "uas.xml"), "shm": self.o.shm,
                 "hook_args": ("--fault-file", self.hook_fault),
                 "cert_args": ("--fault-file", self.cert_fault)}
-        self.st = S.Stack(run_dir=self.run, load=load, orig_extra={
-            "SIGN_X5U": S.Stack._q(f"{S.CERT_URL}maxage/{self.o.cert_max_age}/sign.pem")})
+        orig, term = {"SIGN_X5U": S.Stack._q(f"{S.CERT_URL}maxage/{self.o.cert_max_age}/sign.pem")}, {}
+        if self.o.metrics:
+            for d, name in ((orig, "orig"), (term, "term")):
+                d.update({"WITH_PROMETHEUS": "1", "PROM_LISTEN": f"tcp:{S.HOST}:{M.PORTS[name]}"})
+        self.st = S.Stack(run_dir=self.run, load=load, orig_extra=orig, term_extra=term)
         self.st.start()
         self.write_directory()
         self.csv = self.write_csv()
@@ -231,7 +236,10 @@ class Soak:
         calls outside what was allowed, and the breaches (IDs shown that must not be)."""
         by = {}
         wrong, breaches, n = [], [], 0
-        line_re = re.compile(r"^(\d+)\.0+\.(\d+)\.0+ (\d+)\.0+\.(\d+)\.0+ ([ADR])(\d+) (\d{3}) ?(.*)$")
+        # SIPp prints its numbers as "%f" and a zero as nothing: "1796374241.000000."
+        # is 1796374241 s and 0 us
+        line_re = re.compile(r"^(\d+)\.0+\.(?:(\d+)\.0+)? (\d+)\.0+\.(?:(\d+)\.0+)? ([ADR])(\d+) "
+                             r"(\d{3}) ?(.*)$")
         with open(calls_log, errors="replace") as f:
             for line in f:
                 m = line_re.match(line.rstrip("\n"))
@@ -240,8 +248,8 @@ class Soak:
                         wrong.append(("unparsable", line.strip()[:200]))
                     continue
                 n += 1
-                t0 = int(m.group(1)) + int(m.group(2)) / 1e6
-                t1 = int(m.group(3)) + int(m.group(4)) / 1e6
+                t0 = int(m.group(1)) + int(m.group(2) or 0) / 1e6
+                t1 = int(m.group(3)) + int(m.group(4) or 0) / 1e6
                 cls, i, code, seen = m.group(5), int(m.group(6)), m.group(7), m.group(8)
                 who = served(cls, i)
                 res = O.outcome(code, seen, tpid(cls, i) if cls != "D" else "-")
@@ -454,11 +462,15 @@ class Soak:
                    threading.Thread(target=self.scheduler, args=(plan,), daemon=True)]
         for t in threads:
             t.start()
+        if o.metrics:
+            threads.append(self.scraper)
+            self.scraper.start()
         drops0 = udp_rcvbuf_errors()
         try:
             r, path = self.uac(rate, o.seconds, "soak", watch=self.alive)
         finally:
             self.stop_sampler.set()
+            self.scraper.stop.set()
             for t in threads:
                 t.join(timeout=30)
         self.t_end = time.time()
@@ -530,6 +542,27 @@ class Soak:
                          "pkg_growth_max": max(procs.values()) if procs else None}
         return out
 
+    def fault_windows(self):
+        """[(start, end, "hook slow")] of the faults, from the events (s into the soak)."""
+        out, open_ = [], {}
+        for t, text in self.events:
+            what, _, rest = text.partition(" ")
+            if what in ("hook", "cert") and rest.startswith("ok again"):
+                if what in open_:
+                    out.append((open_[what][0], t, f"{what} {open_.pop(what)[1]}"))
+            elif what in ("hook", "cert"):
+                open_[what] = (t, rest)
+        return out
+
+    def plot_metrics(self, png, rate):
+        """The scraped series: build/soak/metrics.json, and the picture in png."""
+        with open(os.path.join(OUT, "metrics.json"), "w") as f:
+            json.dump({"t_start": self.t_start, "windows": self.fault_windows(),
+                       "series": self.scraper.series}, f)
+        M.plot(self.scraper.series, self.fault_windows(), self.t_start, png,
+               f"tpid_assert /metrics scraped every second: soak at {rate} calls/s with faults")
+        return {"png": png, "scrapes": len(self.scraper.series), "failed": self.scraper.errors}
+
     def workers(self):
         bad = [(round(s["t"] - self.t_start, 1), n, s[n].get("workers_alive"), s[n].get("workers"))
                for s in self.samples for n in ("orig", "term")
@@ -564,6 +597,8 @@ def main(argv):
     ap.add_argument("--shm-slack", type=int, default=2 << 20, help="allowed shm growth (bytes)")
     ap.add_argument("--pkg-slack", type=int, default=64 << 10, help="allowed pkg growth (bytes)")
     ap.add_argument("--shm", type=int, default=1024, help="Kamailio's shared memory (MiB)")
+    ap.add_argument("--metrics", metavar="PNG", help="run both instances with WITH_PROMETHEUS, "
+                    "scrape /metrics every second during the soak and plot it into PNG")
     ap.add_argument("--search-step", type=int, default=250)
     ap.add_argument("--search-cap", type=int, default=4000)
     ap.add_argument("--search-seconds", type=int, default=10)
@@ -591,6 +626,10 @@ def main(argv):
         report["memory"] = sk.memory()
         report["workers"] = sk.workers()
         report["counter_moves"] = sk.counter_moves
+        if o.metrics:
+            report["metrics"] = sk.plot_metrics(o.metrics, rate)
+            if report["metrics"]["failed"] or not report["metrics"]["scrapes"]:
+                sk.failures.append(f"/metrics: {report['metrics']}")
         report["events"] = sk.events
         # the series under load, compact: seconds into the soak, then per instance
         # shm real_used, transactions, suspended calls, hook workers alive
@@ -652,6 +691,10 @@ def summarize(rep):
               f"{m['pkg_growth_max']:+d} bytes over {len(m['pkg_growth_by_process'])} processes")
     if rep.get("workers"):
         print(f"  worker samples: {rep['workers']}")
+    if rep.get("metrics"):
+        m = rep["metrics"]
+        print(f"  /metrics: {m['scrapes']} scrapes of both instances, {m['failed']} failed; "
+              f"plotted into {m['png']}")
     for what, fault, side, counter, delta in rep.get("counter_moves", []):
         print(f"  {what} {fault}: {side} {counter} +{delta}")
     print("FAILED:\n  " + "\n  ".join(rep["failures"]) if rep["failures"] else "soak: every check holds")
