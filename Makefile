@@ -17,7 +17,7 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 DEPS_STAMP  := $(BUILD)/.deps-ok
 
-.PHONY: all deps build module tool pki unit test test-asan integration demo start stop clean fuzz fuzz-long bench soak format format-check docs
+.PHONY: all deps build module tool pki unit test test-asan integration demo start stop clean fuzz fuzz-long bench soak metrics-picture format format-check docs
 
 all: build
 
@@ -126,6 +126,12 @@ bench: build
 # ports as the tests. See tests/soak/README.md. Shorter: SOAK_ARGS="--seconds 120".
 soak: build pki
 	$(PY) tests/soak/soak.py $(SOAK_ARGS)
+
+# docs/metrics.png: a short soak with both instances exporting /metrics
+# (-A WITH_PROMETHEUS), scraped every second and plotted.
+metrics-picture: build pki
+	@$(PY) -c 'import matplotlib' 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-matplotlib
+	$(PY) tests/soak/soak.py --rate 300 --seconds 150 --warmup 15 --cycle 90 --metrics docs/metrics.png
 
 # libFuzzer targets: every parser of network or file input, each with an
 # oracle (see tests/fuzz/README.md). FUZZ_SECONDS each; the seeds in
