@@ -401,9 +401,15 @@ class Stack:
             self._kamailio("kemi", "orig-scscf-kemi.cfg", KEMI_PORT, kemi)
             waits.append(("kemi", KEMI_PORT))
         if self.load:
+            # Under load datagrams get lost and reordered: an ACK that arrives after
+            # the BYE must not end the callee's call (SIPp's default on an unexpected
+            # message), or the BYE's retransmission, if its 200 was lost, finds no
+            # call to answer it.
             self._spawn("uas", [SIPP, "-sf", self.load["uas_xml"], "-i", HOST,
                                 "-p", str(UAS_PORT), "-nostdin", "-max_recv_loops", "1000",
-                                "-buff_size", str(1 << 20)], "uas.log")
+                                "-buff_size", str(1 << 20), "-default_behaviors",
+                                "all,-abortunexp", "-trace_err", "-error_file",
+                                os.path.join(self.run, "uas-errors.log")], "uas.log")
         else:
             self._spawn("uas", [SIPP, "-sf", os.path.join(SCENARIOS, "uas.xml"), "-i", HOST,
                                 "-p", str(UAS_PORT), "-nostdin", "-trace_msg", "-message_file",
