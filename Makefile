@@ -17,7 +17,7 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 DEPS_STAMP  := $(BUILD)/.deps-ok
 
-.PHONY: all deps build module tool pki unit test test-asan integration demo start stop clean fuzz fuzz-long bench soak metrics-picture format format-check docs
+.PHONY: all deps build module tool pki unit test test-asan integration demo start stop clean fuzz fuzz-long bench soak metrics-picture deb test-k6 format format-check docs
 
 all: build
 
@@ -99,6 +99,29 @@ test-asan: deps build pki
 	if ls $(ASAN_LOGS)/* >/dev/null 2>&1; then \
 		echo "sanitizer reports in $(ASAN_LOGS):"; cat $(ASAN_LOGS)/*; exit 1; fi; \
 	echo "no sanitizer report"; exit $$rc
+
+# A Debian binary package built with debhelper (debian/): the module where
+# Debian's kamailio looks for modules, tpid-token, the DocBook README, the docs
+# and, as examples, the cfgs and the reference services. dpkg-buildpackage
+# writes next to the checkout; the results are moved to build/deb/.
+DEB_VERSION := $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+deb: build
+	@dpkg -s debhelper lintian >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends debhelper lintian
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb
+	dpkg-buildpackage -b -us -uc
+	mv ../kamailio-tpid-assert-module_$(DEB_VERSION)_* ../kamailio-tpid-assert-module-dbgsym_$(DEB_VERSION)_* \
+		../tpid-assert_$(DEB_VERSION)_* $(BUILD)/deb/
+	lintian --fail-on error $(BUILD)/deb/*.deb
+
+# The integration suite on Kamailio 6.0 (Debian 13's source package, built once
+# into build/k6 by tools/build-kamailio6.sh) with the module built against it.
+K6_TREE := $(BUILD)/k6/tree/src
+test-k6: deps build pki
+	bash tools/build-kamailio6.sh $(BUILD)
+	TPID_KAMAILIO=$(K6_TREE)/kamailio TPID_MOD_PATH=$(K6_TREE)/modules/ \
+		TPID_MODULE=$(K6_TREE)/modules/tpid_assert/tpid_assert.so \
+		$(PY) -m pytest -v -p no:cacheprovider tests/integration
 
 demo: build
 	$(PY) tools/demo.py

@@ -22,22 +22,33 @@ def q(s):
 
 
 class Solo:
-    def __init__(self, tmp_path, cfg, port, defines, edits=()):
-        """edits: (regex, replacement) pairs applied to the cfg text, each exactly once."""
+    def __init__(self, tmp_path, cfg, port, defines, edits=(), installed=False):
+        """edits: (regex, replacement) pairs applied to the cfg text, each exactly once.
+        installed: cfg is an absolute path, run in place with the cfg's own module
+        path and module (an installed package's), no edits."""
         self.tmp, self.port = tmp_path, port
-        text = open(os.path.join(CFG_DIR, cfg)).read()
-        for pattern, repl in edits:
-            text, n = re.subn(pattern, repl, text, flags=re.M)
-            assert n == 1, f"{cfg}: {pattern!r} matched {n} times"
-        self.cfg = tmp_path / ("solo-" + cfg)
-        self.cfg.write_text(text)
-        self.log = tmp_path / ("solo-" + cfg + ".log")
+        name = os.path.basename(cfg)
+        if installed:
+            assert os.path.isabs(cfg) and not edits
+            self.cfg = cfg
+        else:
+            text = open(os.path.join(CFG_DIR, cfg)).read()
+            for pattern, repl in edits:
+                text, n = re.subn(pattern, repl, text, flags=re.M)
+                assert n == 1, f"{cfg}: {pattern!r} matched {n} times"
+            self.cfg = tmp_path / ("solo-" + name)
+            self.cfg.write_text(text)
+        self.log = tmp_path / ("solo-" + name + ".log")
         self.ctl = f"unixs:{tmp_path}/solo.ctl"
-        d = {"TPID_MODULE": q(S.MODULE), "LISTEN": f"udp:{S.HOST}:{port}",
-             "CTL_SOCKET": q(self.ctl), "CHILDREN": "2", **defines}
-        if S.MOD_PATH:
-            d["MOD_PATH"] = q(S.MOD_PATH)
-        self.argv = [S.KAMAILIO, "-f", str(self.cfg), "-DD", "-E", "-m", "64", "-M", "8",
+        d = {"LISTEN": f"udp:{S.HOST}:{port}", "CTL_SOCKET": q(self.ctl), "CHILDREN": "2"}
+        if not installed:
+            d["TPID_MODULE"] = q(S.MODULE)
+            if S.MOD_PATH:
+                d["MOD_PATH"] = q(S.MOD_PATH)
+        d.update(defines)
+        # an installed package runs in Debian's own kamailio
+        binary = "/usr/sbin/kamailio" if installed else S.KAMAILIO
+        self.argv = [binary, "-f", str(self.cfg), "-DD", "-E", "-m", "64", "-M", "8",
                      "-Y", str(tmp_path)]
         for k, v in d.items():
             self.argv += ["-A", f"{k}={v}"]
