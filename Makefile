@@ -66,7 +66,7 @@ docs: $(DEPS_STAMP)
 	cp $(KSR_DOC_MOD)/README $(MOD_DIR)/README
 
 # Our C in Kamailio's clang-format style (.clang-format is Kamailio's).
-FORMAT_SRCS := $(wildcard $(MOD_DIR)/*.[ch] tools/tpid-token/*.c tests/unit/*.[ch] tests/fuzz/*.c bench/*.c)
+FORMAT_SRCS := $(wildcard $(MOD_DIR)/*.[ch] tools/tpid-token/*.c tests/unit/*.[ch] tests/fuzz/*.c bench/*.[ch])
 format-check:
 	clang-format --style=file --dry-run --Werror $(FORMAT_SRCS)
 

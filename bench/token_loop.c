@@ -23,32 +23,8 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
+#include "cpu_loop.h"
 #include "tpid_passport.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Runs op until `seconds` of CPU have passed; microseconds per call. */
-#define TIME_LOOP(seconds, op, out_us)                   \
-	do {                                                 \
-		double t0_ = now_s(), t_;                        \
-		long n_ = 0;                                     \
-		do {                                             \
-			for(int i_ = 0; i_ < 64; i_++, n_++) {       \
-				if(!(op)) {                              \
-					fprintf(stderr, "%s failed\n", #op); \
-					return 1;                            \
-				}                                        \
-			}                                            \
-			t_ = now_s() - t0_;                          \
-		} while(t_ < (seconds));                         \
-		(out_us) = t_ * 1e6 / (double)n_;                \
-	} while(0)
 
 static tpid_passport_t tok; /* large: off the stack */
 

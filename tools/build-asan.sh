@@ -14,6 +14,7 @@ set -euo pipefail
 build=$(cd "${1:?usage: build-asan.sh BUILD_DIR}" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+. "$root/tools/kamailio-tree.sh"
 src_pkg=$build/src-pkg
 tree=$build/asan/kamailio-5.6.3
 # The module: every ASan and UBSan check, a UBSan finding aborts the process.
@@ -52,17 +53,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   done
   echo "building an ASan/UBSan Kamailio in $tree"
   make -C "$tree" cfg CC_EXTRA_OPTS="$core_flags" LD_EXTRA_OPTS="-fsanitize=address,undefined" >/dev/null
-  make -C "$tree/src" -j"$(nproc)" kamailio >/dev/null
-  for m in $modules; do
-    # Debian's python3-config, not the first one on PATH
-    make -C "$tree/src/modules/$m" -j"$(nproc)" PYTHON3=/usr/bin/python3 >/dev/null
-  done
+  # shellcheck disable=SC2086 # a list of names
+  build_kamailio "$tree" $modules
   echo "$want" > "$stamp"
 fi
 
-# tpid_assert, with the tree's flags (sources copied in: the tree builds in place)
-mkdir -p "$tree/src/modules/tpid_assert"
-cp -p "$root/modules/tpid_assert/"*.[ch] "$root/modules/tpid_assert/Makefile" \
-  "$tree/src/modules/tpid_assert/"
-make -C "$tree/src/modules/tpid_assert" -j"$(nproc)" KSR_SRC="$tree/src" CC_EXTRA_OPTS="$flags" >/dev/null
+# tpid_assert, with the tree's flags
+build_tpid_module "$root" "$tree" "$flags"
 echo "ASan/UBSan Kamailio: $tree/src/kamailio"

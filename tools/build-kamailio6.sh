@@ -14,6 +14,7 @@ set -euo pipefail
 build=$(cd "${1:?usage: build-kamailio6.sh BUILD_DIR}" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+. "$root/tools/kamailio-tree.sh"
 src_pkg=$build/k6/src-pkg
 # what cfg/*.cfg and the tests load (the IMS cfg's modules included)
 modules="tm sl pv textops siputils maxfwd xlog ctl kex cfgutils app_python3 xhttp xhttp_prom
@@ -33,13 +34,7 @@ fi
 srcfile=/etc/apt/sources.list.d/tpid-trixie-src.sources
 if ! ls "$src_pkg"/kamailio_6.0.*.orig.tar.* >/dev/null 2>&1; then
   if [ ! -f "$srcfile" ]; then
-    $SUDO tee "$srcfile" >/dev/null <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+    deb_src_entry trixie "$srcfile"
     $SUDO apt-get update -q
   fi
   mkdir -p "$src_pkg"
@@ -65,18 +60,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   tar xf "$orig" -C "$build/k6"
   echo "building Kamailio $version in $tree"
   make -C "$tree" cfg >/dev/null
-  make -C "$tree/src" -j"$(nproc)" kamailio >/dev/null
-  for m in $modules; do
-    # Debian's python3-config, not the first one on PATH
-    make -C "$tree/src/modules/$m" -j"$(nproc)" PYTHON3=/usr/bin/python3 >/dev/null
-  done
+  # shellcheck disable=SC2086 # a list of names
+  build_kamailio "$tree" $modules
   echo "$want" > "$stamp"
 fi
 
-# tpid_assert against this tree (sources copied in: the tree builds in place)
-mkdir -p "$tree/src/modules/tpid_assert"
-cp -p "$root/modules/tpid_assert/"*.[ch] "$root/modules/tpid_assert/Makefile" \
-  "$tree/src/modules/tpid_assert/"
-make -C "$tree/src/modules/tpid_assert" -j"$(nproc)" KSR_SRC="$tree/src" >/dev/null
+# tpid_assert against this tree
+build_tpid_module "$root" "$tree"
 ln -sfn "$tree" "$build/k6/tree"
 echo "Kamailio $version: $tree/src/kamailio"

@@ -6,6 +6,7 @@ set -euo pipefail
 build=${1:?usage: install-deps.sh BUILD_DIR}
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
+. "$(dirname "$0")/kamailio-tree.sh"
 
 pkgs=(kamailio sip-tester libcurl4-openssl-dev libjansson-dev libssl-dev pkg-config
       libcmocka-dev python3-pytest python3-yaml openssl curl make gcc dpkg-dev xsltproc
@@ -19,15 +20,16 @@ done
 srcfile=/etc/apt/sources.list.d/tpid-deb-src.sources
 need_src=0
 [ -d "$build/kamailio-5.6.3/src" ] || need_src=1
-if [ $need_src = 1 ] && ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ /etc/apt/sources.list 2>/dev/null \
-   && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-  $SUDO tee "$srcfile" >/dev/null <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+# (another suite's deb-src entry, e.g. trixie's for build-kamailio6.sh, does not count)
+has_bookworm_src() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    grep -qs '^Types:.*deb-src' "$f" && grep -qsE '^Suites:.*\bbookworm\b' "$f" && return 0
+  done
+  grep -qsE '^deb-src .* bookworm( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/*.list
+}
+if [ $need_src = 1 ] && ! has_bookworm_src; then
+  deb_src_entry bookworm "$srcfile"
 fi
 
 if [ ${#missing[@]} -gt 0 ] || [ $need_src = 1 ]; then
