@@ -25,19 +25,10 @@ flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 # terminating side's RFC 9410 Reason header on replies does: UBSan's report
 # there is Kamailio's, not the module's.
 core_flags="$flags -fno-sanitize=null"
-# what cfg/*.cfg and the tests load
-modules="tm sl pv textops siputils maxfwd xlog ctl kex cfgutils app_python3"
-
-# the Kamailio core's grammar needs bison and flex
-missing=()
-for p in bison flex; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+tree_build_deps
 
 stamp=$tree/.asan-built
-want="$core_flags|$modules"
+want="$core_flags"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   orig=$(ls "$src_pkg"/kamailio_5.6.3.orig.tar.gz)
   deb=$(ls "$src_pkg"/kamailio_5.6.3-*.debian.tar.xz)
@@ -53,10 +44,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   done
   echo "building an ASan/UBSan Kamailio in $tree"
   make -C "$tree" cfg CC_EXTRA_OPTS="$core_flags" LD_EXTRA_OPTS="-fsanitize=address,undefined" >/dev/null
-  # shellcheck disable=SC2086 # a list of names
-  build_kamailio "$tree" $modules
+  build_kamailio_core "$tree"
   echo "$want" > "$stamp"
 fi
+# shellcheck disable=SC2086 # a list of names
+build_kamailio_modules "$tree" $TREE_MODULES
 
 # tpid_assert, with the tree's flags
 build_tpid_module "$root" "$tree" "$flags"

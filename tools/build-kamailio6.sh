@@ -16,19 +16,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 . "$root/tools/kamailio-tree.sh"
 src_pkg=$build/k6/src-pkg
-# what cfg/*.cfg and the tests load (the IMS cfg's modules included)
-modules="tm sl pv textops siputils maxfwd xlog ctl kex cfgutils app_python3 xhttp xhttp_prom
-         rr tmx cdp cdp_avp ims_usrloc_scscf ims_registrar_scscf ims_auth ims_isc"
-
-# the core's grammar needs bison and flex; the IMS modules libxml2 and libmnl
-missing=()
-for p in bison flex libxml2-dev libmnl-dev python3-dev; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+tree_build_deps
 
 # Debian 13's sources, for apt-get source only (no binary package comes from it)
 srcfile=/etc/apt/sources.list.d/tpid-trixie-src.sources
@@ -54,16 +42,17 @@ version=$(basename "$orig" | sed -E 's/^kamailio_([0-9.]+)\.orig\.tar\..*$/\1/')
 tree=$build/k6/kamailio-$version
 
 stamp=$tree/.k6-built
-want="$version|$modules"
+want="$version"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   rm -rf "$tree" && mkdir -p "$build/k6"
   tar xf "$orig" -C "$build/k6"
   echo "building Kamailio $version in $tree"
   make -C "$tree" cfg >/dev/null
-  # shellcheck disable=SC2086 # a list of names
-  build_kamailio "$tree" $modules
+  build_kamailio_core "$tree"
   echo "$want" > "$stamp"
 fi
+# shellcheck disable=SC2086 # a list of names
+build_kamailio_modules "$tree" $TREE_MODULES
 
 # tpid_assert against this tree
 build_tpid_module "$root" "$tree"

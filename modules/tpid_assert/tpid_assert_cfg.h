@@ -56,6 +56,7 @@ typedef struct tpid_mod_cfg
 	int require_identity;
 	int term_orig_from;	   /* From may stand in for a missing PAI */
 	int replay_cache_size; /* 0: no replay check */
+	int enable_dmq;		   /* 1: a cluster on Kamailio's dmq module */
 	/* certificates fetched from x5u */
 	int x5u_fetch;
 	char *x5u_ca_file; /* trust anchors of the repositories' TLS */

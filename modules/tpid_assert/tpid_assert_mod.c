@@ -49,6 +49,7 @@
 #include "tpid_assert_async.h"
 #include "tpid_assert_avatar.h"
 #include "tpid_assert_cfg.h"
+#include "tpid_assert_cluster.h"
 #include "tpid_assert_dir.h"
 #include "tpid_assert_orig.h"
 #include "tpid_assert_pv.h"
@@ -142,6 +143,7 @@ static param_export_t params[] = {
 	{"require_identity", PARAM_INT,    &tpid_cfg.require_identity},
 	{"term_orig_from",   PARAM_INT,    &tpid_cfg.term_orig_from},
 	{"replay_cache_size", PARAM_INT,   &tpid_cfg.replay_cache_size},
+	{"enable_dmq",       PARAM_INT,    &tpid_cfg.enable_dmq},
 	{"crl_file",         PARAM_STRING|PARAM_USE_FUNC,
 		(void *)tpid_trustcfg_param_crl_file},
 	{"x5u_fetch",        PARAM_INT,    &tpid_cfg.x5u_fetch},
@@ -220,6 +222,7 @@ static void tpid_cfg_defaults(void)
 	tpid_cfg.iat_max_age = 60;
 	tpid_cfg.iat_max_future = 15;
 	tpid_cfg.replay_cache_size = 32768;
+	tpid_cfg.enable_dmq = 0;
 	tpid_cfg.x5u_fetch = 1;
 	tpid_cfg.x5u_ca_file = "/etc/ssl/certs/ca-certificates.crt";
 	tpid_cfg.x5u_timeout_ms = 2000;
@@ -348,6 +351,10 @@ static int mod_init(void)
 		LM_ERR("replay_cache_size must be 0..67108864\n");
 		return -1;
 	}
+	if(tpid_cfg.enable_dmq != 0 && tpid_cfg.enable_dmq != 1) {
+		LM_ERR("enable_dmq must be 0 or 1\n");
+		return -1;
+	}
 	/* The cache stripes by a power of two: size the lock set to match. */
 	for(p = 1; p < tpid_cfg.cache_locks && p < 4096; p <<= 1)
 		;
@@ -360,7 +367,8 @@ static int mod_init(void)
 					   &tpid_ents, tpid_cfg.cache_size, tpid_cfg.cache_locks)
 					   < 0
 			|| tpid_async_mod_init() < 0 || tpid_orig_mod_init() < 0
-			|| tpid_avatar_mod_init() < 0 || tpid_replay_mod_init() < 0)
+			|| tpid_avatar_mod_init() < 0 || tpid_replay_mod_init() < 0
+			|| tpid_cluster_mod_init() < 0)
 		return -1;
 	if(tpid_cfg.enterprise_file != NULL
 			&& tpid_dir_reload(

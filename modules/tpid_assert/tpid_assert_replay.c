@@ -11,6 +11,7 @@
 #include "core/timer.h"
 
 #include "tpid_assert_cfg.h"
+#include "tpid_assert_cluster.h"
 #include "tpid_assert_replay.h"
 #include "tpid_assert_shm.h"
 #include "tpid_reason.h"
@@ -72,6 +73,8 @@ int tpid_replay_mod_init(void)
 int tpid_replay_msg(sip_msg_t *msg, const tpid_passport_t *t, int64_t now)
 {
 	unsigned char key[TPID_REPLAY_HASH_LEN], cid[TPID_REPLAY_HASH_LEN];
+	int64_t exp;
+	int rc;
 
 	if(tpid_rp == NULL)
 		return TPID_OK;
@@ -86,8 +89,27 @@ int tpid_replay_msg(sip_msg_t *msg, const tpid_passport_t *t, int64_t now)
 					   < 0)
 		return TPID_R_INTERNAL;
 	/* Fresh until iat + iat_max_age: the window the time check allows. */
-	return tpid_replay_check(
-			tpid_rp, key, cid, now, t->claims.iat + tpid_cfg.iat_max_age + 1);
+	exp = t->claims.iat + tpid_cfg.iat_max_age + 1;
+	rc = tpid_replay_check(tpid_rp, key, cid, now, exp);
+	if(rc == TPID_OK)
+		tpid_cluster_share_replay(key, cid, exp);
+	return rc;
+}
+
+void tpid_replay_learn(
+		const unsigned char *key, const unsigned char *cid, int64_t expires)
+{
+	if(tpid_rp != NULL)
+		tpid_replay_insert(tpid_rp, key, cid, (int64_t)time(NULL), expires);
+}
+
+int tpid_replay_export_live(unsigned int *pos,
+		unsigned char (*keys)[TPID_REPLAY_HASH_LEN],
+		unsigned char (*cids)[TPID_REPLAY_HASH_LEN], int64_t *expires, int max)
+{
+	return tpid_rp ? tpid_replay_export(
+				   tpid_rp, (int64_t)time(NULL), pos, keys, cids, expires, max)
+				   : 0;
 }
 
 

@@ -11,6 +11,7 @@
 #include "core/parser/msg_parser.h"
 
 #include "tpid_passport.h"
+#include "tpid_replay.h"
 
 /* Creates the cache (replay_cache_size entries; 0: no replay check) and
  * its counters. At mod_init. 0 or -1. */
@@ -26,5 +27,15 @@ int tpid_replay_msg(sip_msg_t *msg, const tpid_passport_t *t, int64_t now);
 
 /* Entries dropped by flush (RPC). */
 int tpid_replay_flush_all(void);
+
+/* A token another instance of the cluster accepted (no-op without a replay
+ * cache). */
+void tpid_replay_learn(
+		const unsigned char *key, const unsigned char *cid, int64_t expires);
+
+/* tpid_replay_export() on this instance's cache (0 without one). */
+int tpid_replay_export_live(unsigned int *pos,
+		unsigned char (*keys)[TPID_REPLAY_HASH_LEN],
+		unsigned char (*cids)[TPID_REPLAY_HASH_LEN], int64_t *expires, int max);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "tpid_assert_async.h"
 #include "tpid_assert_cfg.h"
+#include "tpid_assert_cluster.h"
 #include "tpid_assert_dir.h"
 #include "tpid_assert_rpc.h"
 #include "tpid_assert_signer.h"
@@ -102,6 +103,14 @@ static void tpid_rpc_avatar_list(rpc_t *rpc, void *ctx)
 	tpid_rpc_list(rpc, ctx, &tpid_bars);
 }
 
+/* An eviction here and, in a cluster, on every other instance. */
+static int tpid_rpc_do(tpid_cluster_op_t op, const char *arg)
+{
+	char err[64];
+
+	return tpid_cluster_do(op, arg, err, sizeof(err));
+}
+
 static void tpid_rpc_evicted(rpc_t *rpc, void *ctx, int n)
 {
 	void *th;
@@ -116,8 +125,7 @@ static const char *tpid_rpc_cache_flush_doc[] = {
 
 static void tpid_rpc_cache_flush(rpc_t *rpc, void *ctx)
 {
-	tpid_rpc_evicted(
-			rpc, ctx, tpid_cache_evict(tpid_ents.cache, NULL, NULL, NULL));
+	tpid_rpc_evicted(rpc, ctx, tpid_rpc_do(TPID_CL_CACHE_FLUSH, NULL));
 }
 
 static const char *tpid_rpc_avatar_flush_doc[] = {
@@ -125,8 +133,7 @@ static const char *tpid_rpc_avatar_flush_doc[] = {
 
 static void tpid_rpc_avatar_flush(rpc_t *rpc, void *ctx)
 {
-	tpid_rpc_evicted(
-			rpc, ctx, tpid_cache_evict(tpid_bars.cache, NULL, NULL, NULL));
+	tpid_rpc_evicted(rpc, ctx, tpid_rpc_do(TPID_CL_AVATAR_FLUSH, NULL));
 }
 
 /* One string parameter, NUL-terminated into buf. */
@@ -162,8 +169,7 @@ static void tpid_rpc_revoke_id(rpc_t *rpc, void *ctx)
 		rpc->fault(ctx, 400, "not a sip, sips or tel URI");
 		return;
 	}
-	tpid_rpc_evicted(
-			rpc, ctx, tpid_cache_evict(tpid_ents.cache, NULL, id, NULL));
+	tpid_rpc_evicted(rpc, ctx, tpid_rpc_do(TPID_CL_REVOKE_ID, id));
 }
 
 static const char *tpid_rpc_revoke_avatar_doc[] = {
@@ -179,8 +185,7 @@ static void tpid_rpc_revoke_avatar(rpc_t *rpc, void *ctx)
 		rpc->fault(ctx, 400, "not an Avatar-ID");
 		return;
 	}
-	tpid_rpc_evicted(
-			rpc, ctx, tpid_cache_evict(tpid_bars.cache, NULL, aid, NULL));
+	tpid_rpc_evicted(rpc, ctx, tpid_rpc_do(TPID_CL_REVOKE_AVATAR, aid));
 }
 
 static const char *tpid_rpc_revoke_user_doc[] = {
@@ -200,9 +205,7 @@ static void tpid_rpc_revoke_user(rpc_t *rpc, void *ctx)
 		rpc->fault(ctx, 400, "not a sip, sips or tel URI");
 		return;
 	}
-	tpid_rpc_evicted(rpc, ctx,
-			tpid_cache_evict(tpid_ents.cache, served, NULL, NULL)
-					+ tpid_cache_evict(tpid_bars.cache, served, NULL, NULL));
+	tpid_rpc_evicted(rpc, ctx, tpid_rpc_do(TPID_CL_REVOKE_USER, served));
 }
 
 static const char *tpid_rpc_revoke_enterprise_doc[] = {
@@ -222,8 +225,7 @@ static void tpid_rpc_revoke_enterprise(rpc_t *rpc, void *ctx)
 	/* the table keeps domains lower-cased */
 	for(i = 0; domain[i]; i++)
 		domain[i] = (char)tolower((unsigned char)domain[i]);
-	tpid_rpc_evicted(
-			rpc, ctx, tpid_cache_evict(tpid_ents.cache, NULL, NULL, domain));
+	tpid_rpc_evicted(rpc, ctx, tpid_rpc_do(TPID_CL_REVOKE_ENTERPRISE, domain));
 }
 
 static const char *tpid_rpc_reload_doc[] = {
@@ -236,8 +238,7 @@ static void tpid_rpc_reload(rpc_t *rpc, void *ctx)
 	char err[512];
 	void *th;
 
-	if(tpid_dir_reload(&tpid_ents, tpid_cfg.enterprise_file, err, sizeof(err))
-			< 0) {
+	if(tpid_cluster_do(TPID_CL_RELOAD, NULL, err, sizeof(err)) < 0) {
 		LM_ERR("enterprise reload refused, previous configuration kept: %s\n",
 				err);
 		rpc->fault(ctx, 500, "reload refused: %s", err);
@@ -261,7 +262,7 @@ static void tpid_rpc_reload_bars(rpc_t *rpc, void *ctx)
 	char err[512];
 	void *th;
 
-	if(tpid_dir_reload(&tpid_bars, tpid_cfg.bar_file, err, sizeof(err)) < 0) {
+	if(tpid_cluster_do(TPID_CL_RELOAD_BARS, NULL, err, sizeof(err)) < 0) {
 		LM_ERR("avatar repository reload refused, previous configuration "
 			   "kept: %s\n",
 				err);

@@ -293,3 +293,24 @@ uint64_t tpid_replay_evictions(tpid_replay_t *r)
 	r->ops.unlock(r->ops.ctx, 0);
 	return n;
 }
+
+int tpid_replay_export(tpid_replay_t *r, int64_t now, unsigned int *pos,
+		unsigned char (*keys)[TPID_REPLAY_HASH_LEN],
+		unsigned char (*cids)[TPID_REPLAY_HASH_LEN], int64_t *expires, int max)
+{
+	const tpid_rp_entry_t *e;
+	int n = 0;
+
+	r->ops.lock(r->ops.ctx, 0);
+	for(; *pos < r->count && n < max; (*pos)++) {
+		e = &r->e[r->heap[*pos]];
+		if(e->expires <= now)
+			continue;
+		memcpy(keys[n], e->key, TPID_REPLAY_HASH_LEN);
+		memcpy(cids[n], e->cid, TPID_REPLAY_HASH_LEN);
+		expires[n] = e->expires;
+		n++;
+	}
+	r->ops.unlock(r->ops.ctx, 0);
+	return n;
+}

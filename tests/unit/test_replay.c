@@ -197,6 +197,46 @@ static void test_insert_from_peer(void **state)
 	end_replay(r);
 }
 
+/* What a joining cluster node gets: every live entry once, in batches, the
+ * expired ones left out; another cache that learns them refuses the same
+ * replays. */
+static void test_export_for_a_joining_node(void **state)
+{
+	tpid_replay_t *r = new_replay(16), *r2;
+	unsigned char keys[3][TPID_REPLAY_HASH_LEN], cids[3][TPID_REPLAY_HASH_LEN];
+	unsigned char k[32], c[32];
+	int64_t exps[3];
+	unsigned int pos = 0;
+	int i, n, seen = 0;
+	tpid_cache_ops_t ops = locks_ops(&lk);
+	(void)state;
+
+	for(i = 0; i < 7; i++) {
+		key_of(i, k);
+		cid_of(i, c);
+		assert_int_equal(tpid_replay_insert(r, k, c, 1000, 1010 + i), 0);
+	}
+	r2 = tpid_replay_new(&ops, 16);
+	assert_non_null(r2);
+	/* at 1012, the first three have expired */
+	while((n = tpid_replay_export(r, 1012, &pos, keys, cids, exps, 3)) > 0) {
+		assert_true(n <= 3);
+		for(i = 0; i < n; i++) {
+			assert_true(exps[i] > 1012);
+			assert_int_equal(
+					tpid_replay_insert(r2, keys[i], cids[i], 1012, exps[i]), 0);
+		}
+		seen += n;
+	}
+	assert_int_equal(seen, 4);
+	assert_int_equal(tpid_replay_count(r2), 4);
+	assert_int_equal(check(r2, 6, 6, 1012, 1016), TPID_OK);
+	assert_int_equal(check(r2, 6, 9, 1012, 1016), TPID_R_REPLAY);
+	assert_int_equal(check(r2, 2, 9, 1012, 1016), TPID_OK); /* it had expired */
+	tpid_replay_destroy(r2);
+	end_replay(r);
+}
+
 /* Many tokens through a small cache, checked against a model of the rule
  * (when full, the soonest expiry goes): the heap and the chains stay
  * consistent. Expiries are distinct so that the model is exact. */
@@ -289,6 +329,7 @@ int main(void)
 			cmocka_unit_test(test_full_evicts_soonest),
 			cmocka_unit_test(test_purge_before_evict),
 			cmocka_unit_test(test_insert_from_peer),
+			cmocka_unit_test(test_export_for_a_joining_node),
 			cmocka_unit_test(test_churn),
 			cmocka_unit_test(test_threads),
 	};
