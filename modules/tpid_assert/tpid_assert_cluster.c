@@ -199,6 +199,15 @@ static int tpid_cluster_handle(
 		case TPID_CL_SYNC:
 			tpid_cluster_send_sync(node);
 			break;
+		case TPID_CL_RELOAD:
+		case TPID_CL_RELOAD_BARS:
+			/* a terminating instance has no enterprise or BAR file: a
+			 * peer's reload has nothing to do here, which is no error */
+			if((tpid_cl_in.op == TPID_CL_RELOAD ? tpid_cfg.enterprise_file
+												: tpid_cfg.bar_file)
+					== NULL)
+				break;
+			/* fall through */
 		default:
 			if(tpid_cluster_act(tpid_cl_in.op, tpid_cl_in.arg, err, sizeof(err))
 					< 0) {
