@@ -104,14 +104,13 @@ static void tpid_cluster_send(const tpid_cluster_msg_t *m, dmq_node_t *node)
 
 static tpid_cluster_msg_t tpid_cl_out; /* large: off the stack */
 
+/* Only the members op uses are set: the rest of tpid_cl_out is not read. */
 void tpid_cluster_share(tpid_cluster_op_t op, const char *arg)
 {
 	if(tpid_dmq_peer == NULL)
 		return;
-	memset(&tpid_cl_out, 0, sizeof(tpid_cl_out));
 	tpid_cl_out.op = op;
-	if(arg != NULL)
-		snprintf(tpid_cl_out.arg, sizeof(tpid_cl_out.arg), "%s", arg);
+	snprintf(tpid_cl_out.arg, sizeof(tpid_cl_out.arg), "%s", arg ? arg : "");
 	tpid_cluster_send(&tpid_cl_out, NULL);
 }
 
@@ -125,12 +124,12 @@ int tpid_cluster_do(
 	return n;
 }
 
+/* On every accepted token of a clustered terminating instance. */
 void tpid_cluster_share_replay(
 		const unsigned char *key, const unsigned char *cid, int64_t expires)
 {
 	if(tpid_dmq_peer == NULL)
 		return;
-	memset(&tpid_cl_out, 0, sizeof(tpid_cl_out));
 	tpid_cl_out.op = TPID_CL_REPLAY;
 	tpid_cl_out.n = 1;
 	memcpy(tpid_cl_out.e[0].key, key, TPID_REPLAY_HASH_LEN);
@@ -142,25 +141,13 @@ void tpid_cluster_share_replay(
 /* A node asked for our replay entries: in batches, to it alone. */
 static void tpid_cluster_send_sync(dmq_node_t *node)
 {
-	static unsigned char keys[TPID_CLUSTER_BATCH][TPID_REPLAY_HASH_LEN];
-	static unsigned char cids[TPID_CLUSTER_BATCH][TPID_REPLAY_HASH_LEN];
-	static int64_t exps[TPID_CLUSTER_BATCH];
 	unsigned int pos = 0;
-	int i, n;
 
-	while((n = tpid_replay_export_live(
-				   &pos, keys, cids, exps, TPID_CLUSTER_BATCH))
-			> 0) {
-		memset(&tpid_cl_out, 0, sizeof(tpid_cl_out));
-		tpid_cl_out.op = TPID_CL_REPLAY;
-		tpid_cl_out.n = n;
-		for(i = 0; i < n; i++) {
-			memcpy(tpid_cl_out.e[i].key, keys[i], TPID_REPLAY_HASH_LEN);
-			memcpy(tpid_cl_out.e[i].cid, cids[i], TPID_REPLAY_HASH_LEN);
-			tpid_cl_out.e[i].expires = exps[i];
-		}
+	tpid_cl_out.op = TPID_CL_REPLAY;
+	while((tpid_cl_out.n = tpid_replay_export_live(
+				   &pos, tpid_cl_out.e, TPID_CLUSTER_BATCH))
+			> 0)
 		tpid_cluster_send(&tpid_cl_out, node);
-	}
 }
 
 /* ---- hearing the others ------------------------------------------------- */

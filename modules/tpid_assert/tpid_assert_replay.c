@@ -103,12 +103,11 @@ void tpid_replay_learn(
 		tpid_replay_insert(tpid_rp, key, cid, (int64_t)time(NULL), expires);
 }
 
-int tpid_replay_export_live(unsigned int *pos,
-		unsigned char (*keys)[TPID_REPLAY_HASH_LEN],
-		unsigned char (*cids)[TPID_REPLAY_HASH_LEN], int64_t *expires, int max)
+int tpid_replay_export_live(
+		unsigned int *pos, tpid_replay_entry_t *out, int max)
 {
 	return tpid_rp ? tpid_replay_export(
-				   tpid_rp, (int64_t)time(NULL), pos, keys, cids, expires, max)
+				   tpid_rp, (int64_t)time(NULL), pos, out, max)
 				   : 0;
 }
 

@@ -34,8 +34,7 @@ void tpid_replay_learn(
 		const unsigned char *key, const unsigned char *cid, int64_t expires);
 
 /* tpid_replay_export() on this instance's cache (0 without one). */
-int tpid_replay_export_live(unsigned int *pos,
-		unsigned char (*keys)[TPID_REPLAY_HASH_LEN],
-		unsigned char (*cids)[TPID_REPLAY_HASH_LEN], int64_t *expires, int max);
+int tpid_replay_export_live(
+		unsigned int *pos, tpid_replay_entry_t *out, int max);
 
 #endif

@@ -7,7 +7,6 @@
 
 #include <jansson.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const struct
@@ -102,7 +101,7 @@ int tpid_cluster_encode(const tpid_cluster_msg_t *m, char *out, size_t size)
 	const char *name = tpid_cluster_op_name(m->op);
 	json_t *o, *arr, *row;
 	char k[65], c[65];
-	char *s;
+	size_t n;
 	int i, rc = -1;
 
 	if(name == NULL || size == 0)
@@ -130,12 +129,12 @@ int tpid_cluster_encode(const tpid_cluster_msg_t *m, char *out, size_t size)
 				goto done;
 		}
 	}
-	s = json_dumps(o, JSON_COMPACT);
-	if(s != NULL && strlen(s) < size) {
-		strcpy(out, s);
-		rc = (int)strlen(s);
+	/* straight into out; n > size - 1: it does not fit */
+	n = json_dumpb(o, out, size - 1, JSON_COMPACT);
+	if(n > 0 && n < size) {
+		out[n] = '\0';
+		rc = (int)n;
 	}
-	free(s);
 done:
 	json_decref(o);
 	return rc;

@@ -46,19 +46,12 @@ typedef enum tpid_cluster_op
 	TPID_CL_SYNC
 } tpid_cluster_op_t;
 
-typedef struct tpid_cluster_replay
-{
-	unsigned char key[TPID_REPLAY_HASH_LEN];
-	unsigned char cid[TPID_REPLAY_HASH_LEN];
-	int64_t expires;
-} tpid_cluster_replay_t;
-
 typedef struct tpid_cluster_msg
 {
 	tpid_cluster_op_t op;
 	char arg[TPID_MAX_URI]; /* the revocations' subject, NUL-terminated */
 	int n;					/* replay entries */
-	tpid_cluster_replay_t e[TPID_CLUSTER_BATCH];
+	tpid_replay_entry_t e[TPID_CLUSTER_BATCH];
 } tpid_cluster_msg_t;
 
 /* The op's name ("revoke_user", ...) or NULL. */

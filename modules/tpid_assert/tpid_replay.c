@@ -295,8 +295,7 @@ uint64_t tpid_replay_evictions(tpid_replay_t *r)
 }
 
 int tpid_replay_export(tpid_replay_t *r, int64_t now, unsigned int *pos,
-		unsigned char (*keys)[TPID_REPLAY_HASH_LEN],
-		unsigned char (*cids)[TPID_REPLAY_HASH_LEN], int64_t *expires, int max)
+		tpid_replay_entry_t *out, int max)
 {
 	const tpid_rp_entry_t *e;
 	int n = 0;
@@ -306,9 +305,9 @@ int tpid_replay_export(tpid_replay_t *r, int64_t now, unsigned int *pos,
 		e = &r->e[r->heap[*pos]];
 		if(e->expires <= now)
 			continue;
-		memcpy(keys[n], e->key, TPID_REPLAY_HASH_LEN);
-		memcpy(cids[n], e->cid, TPID_REPLAY_HASH_LEN);
-		expires[n] = e->expires;
+		memcpy(out[n].key, e->key, TPID_REPLAY_HASH_LEN);
+		memcpy(out[n].cid, e->cid, TPID_REPLAY_HASH_LEN);
+		out[n].expires = e->expires;
 		n++;
 	}
 	r->ops.unlock(r->ops.ctx, 0);

@@ -76,13 +76,20 @@ int tpid_replay_purge(tpid_replay_t *r, int64_t now);
 int tpid_replay_flush(tpid_replay_t *r);
 
 /* Entries now, and entries evicted before their expiry since creation. */
-/* Copies at most max live entries, from heap position *pos on, and moves
- * *pos past them (start at 0; done when it returns 0). For a node that joins
- * a cluster: the table may change between calls, so what it gets is the
- * entries present at some point, each at most once per pass. */
+/* A remembered token, as it travels between the instances of a cluster. */
+typedef struct tpid_replay_entry
+{
+	unsigned char key[TPID_REPLAY_HASH_LEN];
+	unsigned char cid[TPID_REPLAY_HASH_LEN];
+	int64_t expires;
+} tpid_replay_entry_t;
+
+/* Copies at most max live entries into out, from heap position *pos on, and
+ * moves *pos past them (start at 0; done when it returns 0). For a node that
+ * joins a cluster: the table may change between calls, so an entry may be
+ * missed or sent twice (inserting it again keeps the one there). */
 int tpid_replay_export(tpid_replay_t *r, int64_t now, unsigned int *pos,
-		unsigned char (*keys)[TPID_REPLAY_HASH_LEN],
-		unsigned char (*cids)[TPID_REPLAY_HASH_LEN], int64_t *expires, int max);
+		tpid_replay_entry_t *out, int max);
 
 unsigned int tpid_replay_count(tpid_replay_t *r);
 uint64_t tpid_replay_evictions(tpid_replay_t *r);

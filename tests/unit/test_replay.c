@@ -203,9 +203,8 @@ static void test_insert_from_peer(void **state)
 static void test_export_for_a_joining_node(void **state)
 {
 	tpid_replay_t *r = new_replay(16), *r2;
-	unsigned char keys[3][TPID_REPLAY_HASH_LEN], cids[3][TPID_REPLAY_HASH_LEN];
+	tpid_replay_entry_t out[3];
 	unsigned char k[32], c[32];
-	int64_t exps[3];
 	unsigned int pos = 0;
 	int i, n, seen = 0;
 	tpid_cache_ops_t ops = locks_ops(&lk);
@@ -219,12 +218,13 @@ static void test_export_for_a_joining_node(void **state)
 	r2 = tpid_replay_new(&ops, 16);
 	assert_non_null(r2);
 	/* at 1012, the first three have expired */
-	while((n = tpid_replay_export(r, 1012, &pos, keys, cids, exps, 3)) > 0) {
+	while((n = tpid_replay_export(r, 1012, &pos, out, 3)) > 0) {
 		assert_true(n <= 3);
 		for(i = 0; i < n; i++) {
-			assert_true(exps[i] > 1012);
-			assert_int_equal(
-					tpid_replay_insert(r2, keys[i], cids[i], 1012, exps[i]), 0);
+			assert_true(out[i].expires > 1012);
+			assert_int_equal(tpid_replay_insert(r2, out[i].key, out[i].cid,
+									 1012, out[i].expires),
+					0);
 		}
 		seen += n;
 	}
