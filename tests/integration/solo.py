@@ -79,10 +79,14 @@ class Solo:
             assert time.time() < deadline, f"{needle!r} not logged:\n" + self.text()[-3000:]
             time.sleep(0.1)
 
+    def rpc(self, *command):
+        """kamcmd's output of one RPC command on this instance."""
+        return subprocess.run([S.KAMCMD, "-s", self.ctl, *command], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=10).stdout.decode(
+                                  errors="replace")
+
     def stats(self):
-        out = subprocess.run([S.KAMCMD, "-s", self.ctl, "stats.get_statistics",
-                              "tpid_assert:"], stdout=subprocess.PIPE, timeout=10)
-        return parse_stats(out.stdout.decode())
+        return parse_stats(self.rpc("stats.get_statistics", "tpid_assert:"))
 
     def call_reason(self, call_id, role="orig", wait=5.0):
         """The reason name the cfg's call log (WITH_CALL_LOG) gave call_id."""
@@ -93,8 +97,7 @@ class Solo:
 
     def status(self):
         """tpid_assert.status's plain numbers (hook_workers_alive, inflight, ...)."""
-        out = subprocess.run([S.KAMCMD, "-s", self.ctl, "tpid_assert.status"],
-                             stdout=subprocess.PIPE, timeout=10).stdout.decode()
+        out = self.rpc("tpid_assert.status")
         return {k: int(v) for k, v in re.findall(r"^\t(\w+): (-?\d+)$", out, re.M)}
 
     def stop(self, timeout=20):

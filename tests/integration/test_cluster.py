@@ -54,12 +54,6 @@ def make_node(tmp_path, name):
         "X5U_SIGNER": q("https://cert.example.net/=" + S.DOMAINS)})
 
 
-def rpc(node, *cmd):
-    r = subprocess.run([S.KAMCMD, "-s", node.ctl, *cmd], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=10)
-    return r.stdout.decode(errors="replace")
-
-
 def wait_joined(nodes, names, timeout=30):
     """Until every node of names lists every one of them as an active DMQ node."""
     want = {PORTS[n] for n in names}
@@ -67,7 +61,7 @@ def wait_joined(nodes, names, timeout=30):
     while True:
         missing = {}
         for n in names:
-            out = rpc(nodes[n], "dmq.list_nodes")
+            out = nodes[n].rpc("dmq.list_nodes")
             active = {int(p) for p, st in re.findall(
                 r"port: (\d+).*?status: (\w+)", out, re.S) if st == "active"}
             if not want <= active:
@@ -101,17 +95,17 @@ def test_a_revocation_on_one_instance_is_in_force_on_the_other_within_1s(
         stack, cluster, directory):   # noqa: F811
     nodes, _ = cluster
     data, write_dir = directory
-    rpc(nodes["orig1"], "tpid_assert.cache_flush")     # on every instance
+    nodes["orig1"].rpc("tpid_assert.cache_flush")     # on every instance
     time.sleep(0.2)
     for n in ("orig1", "orig2"):
         c = stack.place_call(to_port=PORTS[n])
         assert c.code == 200 and c.callee_header(PRESENT), (n, c.output)
-        assert S.ALICE_ID in rpc(nodes[n], "tpid_assert.cache_list")
+        assert S.ALICE_ID in nodes[n].rpc("tpid_assert.cache_list")
     write_dir(drop_user(data, S.ALICE))        # Alice leaves ACME
     t0 = time.time()
-    out = rpc(nodes["orig1"], "tpid_assert.revoke_id", S.ALICE_ID)
+    out = nodes["orig1"].rpc("tpid_assert.revoke_id", S.ALICE_ID)
     assert "evicted: 1" in out, out
-    while S.ALICE_ID in rpc(nodes["orig2"], "tpid_assert.cache_list"):
+    while S.ALICE_ID in nodes["orig2"].rpc("tpid_assert.cache_list"):
         assert time.time() - t0 < 1.0, "orig2 still holds the revoked decision"
         time.sleep(0.05)
     for n in ("orig2", "orig1"):
@@ -122,22 +116,22 @@ def test_a_revocation_on_one_instance_is_in_force_on_the_other_within_1s(
 
 def ent_version(node):
     return int(re.search(r"enterprise_version: (\d+)",
-                         rpc(node, "tpid_assert.status")).group(1))
+                         node.rpc("tpid_assert.status")).group(1))
 
 
 def test_a_flush_and_a_reload_reach_every_instance(stack, cluster):
     nodes, _ = cluster
-    rpc(nodes["orig1"], "tpid_assert.cache_flush")   # an earlier test's denials
+    nodes["orig1"].rpc("tpid_assert.cache_flush")   # an earlier test's denials
     time.sleep(0.2)
     assert stack.place_call(to_port=PORTS["orig2"]).code == 200
-    assert S.ALICE_ID in rpc(nodes["orig2"], "tpid_assert.cache_list")
-    rpc(nodes["orig1"], "tpid_assert.cache_flush")
+    assert S.ALICE_ID in nodes["orig2"].rpc("tpid_assert.cache_list")
+    nodes["orig1"].rpc("tpid_assert.cache_flush")
     deadline = time.time() + 1.0
-    while S.ALICE_ID in rpc(nodes["orig2"], "tpid_assert.cache_list"):
+    while S.ALICE_ID in nodes["orig2"].rpc("tpid_assert.cache_list"):
         assert time.time() < deadline, "orig2 kept its cache"
         time.sleep(0.05)
     before = ent_version(nodes["orig2"])
-    assert "version" in rpc(nodes["orig1"], "tpid_assert.reload")
+    assert "version" in nodes["orig1"].rpc("tpid_assert.reload")
     deadline = time.time() + 1.0
     while ent_version(nodes["orig2"]) == before:
         assert time.time() < deadline, "orig2 did not reload"
@@ -173,7 +167,7 @@ def test_an_instance_down_holds_up_nobody_and_catches_up_when_back(stack, cluste
     nodes["term3"].start()
     wait_joined(nodes, list(PORTS))
     deadline = time.time() + 5
-    while "replay_entries = 0" in rpc(nodes["term3"], "stats.get_statistics",
+    while "replay_entries = 0" in nodes["term3"].rpc("stats.get_statistics",
                                       "tpid_assert:replay_entries"):
         assert time.time() < deadline, "term3 learned no replay entry"
         time.sleep(0.2)

@@ -44,19 +44,22 @@ class Scraper(threading.Thread):
             self.series.append(row)
 
 
-def _rate(series, side, name, t0, span=2.0):
-    """(t, per-second increase over the last span s) of one counter."""
-    xs, ys = [], []
+def _windows(series, side, span):
+    """(t, scrape span s earlier, scrape now, seconds between) for every scrape that
+    has an earlier one of side."""
     for i, row in enumerate(series):
         j = i
         while j > 0 and row["t"] - series[j]["t"] < span:
             j -= 1
-        a, b = series[j].get(side, {}), row.get(side, {})
-        if j == i or name not in a or name not in b:
-            continue
-        xs.append(row["t"] - t0)
-        ys.append((b[name] - a[name]) / (row["t"] - series[j]["t"]))
-    return xs, ys
+        if j < i and side in series[j] and side in row:
+            yield row["t"], series[j][side], row[side], row["t"] - series[j]["t"]
+
+
+def _rate(series, side, name, t0, span=2.0):
+    """(t, per-second increase over the last span s) of one counter."""
+    pts = [(t - t0, (b[name] - a[name]) / dt) for t, a, b, dt in _windows(series, side, span)
+           if name in a and name in b]
+    return [p[0] for p in pts], [p[1] for p in pts]
 
 
 def quantile(q, buckets):
@@ -74,22 +77,18 @@ def quantile(q, buckets):
     return prev_le
 
 
+def _le(key):
+    return float(key.split('"')[1].replace("+Inf", "inf"))
+
+
 def _latency(series, t0, q, span=5.0):
     """(t, q-quantile of the hook answer times over the last span s) at orig."""
     xs, ys = [], []
-    for i, row in enumerate(series):
-        j = i
-        while j > 0 and row["t"] - series[j]["t"] < span:
-            j -= 1
-        a, b = series[j].get("orig", {}), row.get("orig", {})
-        keys = sorted((k for k in b if k.startswith(BUCKET + "{")),
-                      key=lambda k: float(k.split('"')[1].replace("+Inf", "inf")))
-        if j == i or not keys:
-            continue
-        bk = [(float(k.split('"')[1].replace("+Inf", "inf")), b[k] - a.get(k, 0)) for k in keys]
-        v = quantile(q, bk)
+    for t, a, b, _ in _windows(series, "orig", span):
+        keys = sorted((k for k in b if k.startswith(BUCKET + "{")), key=_le)
+        v = quantile(q, [(_le(k), b[k] - a.get(k, 0)) for k in keys]) if keys else None
         if v is not None:
-            xs.append(row["t"] - t0)
+            xs.append(t - t0)
             ys.append(v)
     return xs, ys
 
