@@ -85,6 +85,18 @@ static int tpid_av_refuse(sip_msg_t *msg, int reason)
 			"avatar");
 }
 
+int tpid_avatar_claims(const tpid_claims_t *claims,
+		const tpid_query_outcome_t *o, int64_t iat, tpid_claims_t *c)
+{
+	*c = *claims;
+	c->iat = iat;
+	/* what the BAR named goes into a signed token: its grammar again */
+	if(tpid_av_unpack(o->value, c) < 0
+			|| tpid_avatar_check_claims(c) != TPID_OK)
+		return TPID_R_BAR_BAD_ANSWER;
+	return TPID_OK;
+}
+
 int tpid_avatar_apply(sip_msg_t *msg, const tpid_claims_t *claims,
 		const tpid_query_outcome_t *o)
 {
@@ -93,13 +105,11 @@ int tpid_avatar_apply(sip_msg_t *msg, const tpid_claims_t *claims,
 
 	*c = *claims;
 	tpid_avres.hook_ms = o->hook_ms;
-	c->iat = (int64_t)time(NULL);
 	if(o->reason != TPID_OK)
 		return tpid_av_refuse(msg, o->reason);
-	/* what the BAR named goes into a signed token: its grammar again */
-	if(tpid_av_unpack(o->value, c) < 0
-			|| tpid_avatar_check_claims(c) != TPID_OK)
-		return tpid_av_refuse(msg, TPID_R_BAR_BAD_ANSWER);
+	rc = tpid_avatar_claims(claims, o, (int64_t)time(NULL), c);
+	if(rc != TPID_OK)
+		return tpid_av_refuse(msg, rc);
 	rc = tpid_signer_add_identity(msg, c);
 	if(rc != TPID_OK)
 		return tpid_av_refuse(msg, rc);

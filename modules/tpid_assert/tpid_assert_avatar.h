@@ -37,6 +37,11 @@ int tpid_avatar_prepare(sip_msg_t *msg, const tpid_ident_t *served_id,
 		const tpid_ident_t *dest_id, const char *served, int users,
 		tpid_query_part_t *p, tpid_enterprise_t *bar);
 
+/* The avatar claims an authorized outcome o signs, issued at iat: the
+ * prepared claims with what the BAR named. TPID_OK or BAR_BAD_ANSWER. */
+int tpid_avatar_claims(const tpid_claims_t *claims,
+		const tpid_query_outcome_t *o, int64_t iat, tpid_claims_t *c);
+
 /* Carries an outcome out (tpid_avres): signs the ppt=avatar token, or
  * applies avatar_deny_policy / avatar_fail_policy. Returns the result. */
 int tpid_avatar_apply(sip_msg_t *msg, const tpid_claims_t *claims,

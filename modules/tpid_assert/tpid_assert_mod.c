@@ -51,6 +51,7 @@
 #include "tpid_assert_cfg.h"
 #include "tpid_assert_cluster.h"
 #include "tpid_assert_dir.h"
+#include "tpid_assert_ms.h"
 #include "tpid_assert_orig.h"
 #include "tpid_assert_pv.h"
 #include "tpid_assert_replay.h"
@@ -81,6 +82,8 @@ static char *tpid_p_term_policy = "continue";
 static char *tpid_p_avatar_deny_policy = "reject";
 static char *tpid_p_avatar_fail_policy = "strip";
 static char *tpid_p_avatar_term_policy = "continue";
+static char *tpid_p_sign_mode = "local";
+static char *tpid_p_verify_mode = "local";
 
 static int mod_init(void);
 static int child_init(int rank);
@@ -156,6 +159,10 @@ static param_export_t params[] = {
 	{"avatar_fail_code", PARAM_INT,    &tpid_cfg.avatar_fail_code},
 	{"avatar_term_policy", PARAM_STRING, &tpid_p_avatar_term_policy},
 	{"avatar_cache_size", PARAM_INT,   &tpid_cfg.avatar_cache_size},
+	{"sign_mode",        PARAM_STRING, &tpid_p_sign_mode},
+	{"verify_mode",      PARAM_STRING, &tpid_p_verify_mode},
+	{"ms_file",          PARAM_STRING, &tpid_cfg.ms_file},
+	{"verstat",          PARAM_INT,    &tpid_cfg.verstat},
 	{"x5u_ca_file",      PARAM_STRING, &tpid_cfg.x5u_ca_file},
 	{"x5u_allow_private", PARAM_INT,   &tpid_cfg.x5u_allow_private},
 	{"x5u_timeout_ms",   PARAM_INT,    &tpid_cfg.x5u_timeout_ms},
@@ -248,6 +255,18 @@ static int tpid_policy_parse(const char *name, const char *v, int allow_reason)
 	return -1;
 }
 
+/* "local" (0: this module signs / verifies) or "ms" (1: the STI-AS /
+ * STI-VS does, over Ms). */
+static int tpid_mode_parse(const char *name, const char *v)
+{
+	if(strcasecmp(v, "local") == 0)
+		return 0;
+	if(strcasecmp(v, "ms") == 0)
+		return 1;
+	LM_ERR("%s: unknown mode '%s' (local or ms)\n", name, v);
+	return -1;
+}
+
 static int tpid_load_sign_key(void)
 {
 	char err[512];
@@ -299,6 +318,16 @@ static int mod_init(void)
 			< 0)
 		return -1;
 	tpid_cfg.avatar_term_policy = p;
+	if((p = tpid_mode_parse("sign_mode", tpid_p_sign_mode)) < 0)
+		return -1;
+	tpid_cfg.sign_ms = p;
+	if((p = tpid_mode_parse("verify_mode", tpid_p_verify_mode)) < 0)
+		return -1;
+	tpid_cfg.verify_ms = p;
+	if(tpid_cfg.verstat != 0 && tpid_cfg.verstat != 1) {
+		LM_ERR("verstat must be 0 or 1\n");
+		return -1;
+	}
 	if(tpid_cfg.deny_code < 300 || tpid_cfg.deny_code > 699
 			|| tpid_cfg.fail_code < 300 || tpid_cfg.fail_code > 699
 			|| tpid_cfg.avatar_deny_code < 300
@@ -368,7 +397,7 @@ static int mod_init(void)
 					   < 0
 			|| tpid_async_mod_init() < 0 || tpid_orig_mod_init() < 0
 			|| tpid_avatar_mod_init() < 0 || tpid_replay_mod_init() < 0
-			|| tpid_cluster_mod_init() < 0)
+			|| tpid_cluster_mod_init() < 0 || tpid_ms_mod_init(tpid_term_ms_resumed) < 0)
 		return -1;
 	if(tpid_cfg.enterprise_file != NULL
 			&& tpid_dir_reload(

@@ -16,6 +16,7 @@
 #include "tpid_assert_avatar.h"
 #include "tpid_assert_cfg.h"
 #include "tpid_assert_dir.h"
+#include "tpid_assert_ms.h"
 #include "tpid_assert_orig.h"
 #include "tpid_assert_query.h"
 #include "tpid_assert_signer.h"
@@ -172,7 +173,19 @@ typedef struct tpid_orig_call
 {
 	tpid_query_part_t tpid;	  /* the third-party ID */
 	tpid_query_part_t avatar; /* the avatar */
+	int ms_asked;			  /* the STI-AS was asked (sign_mode "ms") */
+	tpid_ms_slot_t ms[TPID_MS_SLOTS]; /* its tokens: third-party, avatar */
 } tpid_orig_call_t;
+
+/* The third-party claims an authorized outcome signs. */
+static void tpid_orig_claims(const tpid_query_part_t *p,
+		const tpid_query_outcome_t *o, int64_t iat, tpid_claims_t *c)
+{
+	*c = p->c;
+	tpid_orig_set_name(c, o->value);
+	c->iat = iat;
+	c->exp = o->exp;
+}
 
 /* The third-party part: decided, or the enterprise to ask in *ent. */
 static void tpid_orig_prepare(sip_msg_t *msg, str *explicit_id,
@@ -233,21 +246,60 @@ static int tpid_orig_finish(sip_msg_t *msg, tpid_orig_call_t *oc,
 
 	tpid_res.ret = TPID_RET_NONE;
 	tpid_res.reason = TPID_R_NO_CLAIM;
+	int ret = TPID_RET_NONE;
+
+	/* sign_mode "ms": the headers the STI-AS signed for this call */
+	tpid_ms_use_slots(oc->ms, TPID_MS_SLOTS);
 	o = tpid_query_part_outcome(&oc->tpid, call);
 	if(o != NULL) {
-		*c = oc->tpid.c;
 		tpid_res.hook_ms = o->hook_ms;
-		tpid_orig_set_name(c, o->value);
-		c->iat = (int64_t)time(NULL);
-		c->exp = o->exp;
+		tpid_orig_claims(&oc->tpid, o, (int64_t)time(NULL), c);
 		if(tpid_orig_apply(msg, c, o->reason) == TPID_RET_REJECTED)
-			return TPID_RET_REJECTED;
+			ret = TPID_RET_REJECTED;
 	}
 	o = tpid_query_part_outcome(&oc->avatar, call);
-	if(o != NULL
+	if(ret != TPID_RET_REJECTED && o != NULL
 			&& tpid_avatar_apply(msg, &oc->avatar.c, o) == TPID_RET_REJECTED)
-		return TPID_RET_REJECTED;
-	return tpid_res.ret;
+		ret = TPID_RET_REJECTED;
+	tpid_ms_use_slots(NULL, 0);
+	return ret == TPID_RET_REJECTED ? ret : tpid_res.ret;
+}
+
+/* sign_mode "ms", every decision of the call in: the STI-AS signs what
+ * was authorized (the claims fixed now, iat included), before the call
+ * resumes. 1 while it is asked; 0 when nothing is (left) to ask. */
+static int tpid_orig_follow(tpid_query_call_t *call)
+{
+	tpid_orig_call_t *d = tpid_query_call_data(call);
+	const tpid_query_outcome_t *o;
+	int64_t now = (int64_t)time(NULL);
+
+	if(!tpid_cfg.sign_ms || d->ms_asked)
+		return 0;
+	d->ms_asked = 1;
+	o = tpid_query_part_outcome(&d->tpid, call);
+	if(o != NULL && o->reason == TPID_OK) {
+		tpid_orig_claims(&d->tpid, o, now, &d->ms[0].c);
+		d->ms[0].used = 1;
+	}
+	o = tpid_query_part_outcome(&d->avatar, call);
+	if(o != NULL && o->reason == TPID_OK
+			&& tpid_avatar_claims(&d->avatar.c, o, now, &d->ms[1].c)
+					   == TPID_OK)
+		d->ms[1].used = 1;
+	return tpid_ms_sign_start(call, d->ms, TPID_MS_SLOTS);
+}
+
+/* Whether a call decided without asking anyone still has a token for the
+ * STI-AS to sign (sign_mode "ms"): then it is suspended like one that
+ * asks. */
+static int tpid_orig_needs_ms(const tpid_orig_call_t *oc)
+{
+	return tpid_cfg.sign_ms
+		   && ((oc->tpid.state == TPID_PART_DONE
+					   && oc->tpid.out.reason == TPID_OK)
+				   || (oc->avatar.state == TPID_PART_DONE
+						   && oc->avatar.out.reason == TPID_OK));
 }
 
 /* The resumed request: both outcomes, then the route. */
@@ -263,7 +315,7 @@ static void tpid_orig_resumed(sip_msg_t *msg, tpid_query_call_t *call)
 int tpid_orig_mod_init(void)
 {
 	if(tpid_query_register(&tpid_orig_role) < 0
-			|| tpid_query_init(tpid_orig_resumed) < 0)
+			|| tpid_query_init(tpid_orig_resumed, tpid_orig_follow) < 0)
 		return -1;
 	return 0;
 }
@@ -355,7 +407,8 @@ int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname)
 			   msg, &served_id, &dest_id, served, users, &oc.avatar, &bar)
 			< 0)
 		tpid_query_part_done(&oc.avatar, TPID_R_INTERNAL, NULL, 0);
-	if(oc.tpid.state != TPID_PART_ASK && oc.avatar.state != TPID_PART_ASK)
+	if(oc.tpid.state != TPID_PART_ASK && oc.avatar.state != TPID_PART_ASK
+			&& !tpid_orig_needs_ms(&oc))
 		return tpid_orig_finish(msg, &oc, NULL, 0);
 	return tpid_orig_ask(msg, &oc, &ent, &bar, served, dest, route, cbname);
 }

@@ -25,6 +25,7 @@
 static tpid_query_role_t *tpid_query_roles[TPID_ASYNC_MAX_KINDS];
 static int tpid_query_call_kind = -1;
 static void (*tpid_query_apply)(sip_msg_t *msg, tpid_query_call_t *call);
+static int (*tpid_query_follow)(tpid_query_call_t *call);
 
 static tpid_query_role_t *tpid_query_role(int kind)
 {
@@ -59,16 +60,26 @@ static void tpid_query_set(tpid_query_outcome_t *o, int reason,
 	o->hook_ms = hook_ms;
 }
 
+/* Every answer of the call is in: the follow-up step (signing through
+ * the STI-AS) may take it further, 1; else 0. */
+static int tpid_query_follows(tpid_query_call_t *c)
+{
+	return tpid_query_follow != NULL && tpid_query_follow(c);
+}
+
+void tpid_query_step_done(tpid_query_call_t *c)
+{
+	/* the decrement orders the outcome before whoever sees zero */
+	if(atomic_dec_and_test(&c->pending) && !tpid_query_follows(c))
+		tpid_async_resume(&c->base, NULL, 0);
+}
+
 /* Records the answer of one question; the last one resumes its call. */
 static void tpid_query_deliver(tpid_query_q_t *q, int reason, const char *value,
 		int64_t exp, double hook_ms)
 {
-	tpid_query_call_t *c = q->call;
-
 	tpid_query_set(&q->out, reason, value, exp, hook_ms);
-	/* the decrement orders the outcome before whoever sees zero */
-	if(atomic_dec_and_test(&c->pending))
-		tpid_async_resume(&c->base, NULL, 0);
+	tpid_query_step_done(q->call);
 }
 
 /* Every question of lst (a cache's waiters, detached) gets the outcome. */
@@ -276,10 +287,10 @@ int tpid_query_ask(tpid_query_call_t *c, sip_msg_t *msg, const char *served,
 	atomic_set(&c->pending, c->nq + 1);
 	for(i = 0; i < c->nq; i++)
 		tpid_query_one(&c->q[i], served, dest, callid, now);
-	if(!atomic_dec_and_test(&c->pending))
+	if(!atomic_dec_and_test(&c->pending) || tpid_query_follows(c))
 		return TPID_OK;
-	/* Every answer is in already (the cache, or fast workers): carry on
-	 * here, not suspended. The call stays the caller's. */
+	/* Every answer is in already (the cache, or fast workers) and nothing
+	 * follows: carry on here, not suspended. The call stays the caller's. */
 	tpid_async_unsuspend(&c->base);
 	return TPID_QUERY_ANSWERED;
 }
@@ -314,9 +325,11 @@ int tpid_query_register(tpid_query_role_t *r)
 	return 0;
 }
 
-int tpid_query_init(void (*apply)(sip_msg_t *msg, tpid_query_call_t *call))
+int tpid_query_init(void (*apply)(sip_msg_t *msg, tpid_query_call_t *call),
+		int (*follow)(tpid_query_call_t *call))
 {
 	tpid_query_apply = apply;
+	tpid_query_follow = follow;
 	tpid_query_call_kind = tpid_async_register(&tpid_query_wait_kind);
 	if(tpid_query_call_kind < 0) {
 		LM_ERR("cannot register the directory call\n");

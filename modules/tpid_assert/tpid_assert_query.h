@@ -133,8 +133,18 @@ const tpid_query_outcome_t *tpid_query_part_outcome(
 int tpid_query_register(tpid_query_role_t *role);
 
 /* Registers how a resumed call is carried out: apply(msg, call) runs on the
- * request before its route, every question answered. At mod_init. 0/-1. */
-int tpid_query_init(void (*apply)(sip_msg_t *msg, tpid_query_call_t *call));
+ * request before its route, every question answered. follow (or NULL),
+ * when the last answer of a call is in, may start more work for it (the
+ * signatures of an STI-AS): it then sets pending to that work's count and
+ * returns 1, and each piece ends with tpid_query_step_done(); 0: nothing
+ * follows. It runs in whichever process delivers that answer, and must
+ * return 0 for a call it has followed up already. At mod_init. 0/-1. */
+int tpid_query_init(void (*apply)(sip_msg_t *msg, tpid_query_call_t *call),
+		int (*follow)(tpid_query_call_t *call));
+
+/* One piece of a call's work is done (any process); the last one resumes
+ * the call, unless follow takes it further. */
+void tpid_query_step_done(tpid_query_call_t *call);
 
 /* A new call with data_size bytes of the caller's, all zero; resumed into
  * route or, with KEMI, cbname. NULL when out of shared memory. */

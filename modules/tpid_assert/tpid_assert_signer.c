@@ -9,6 +9,8 @@
 #include "core/locking.h"
 #include "core/mem/shm_mem.h"
 
+#include "tpid_assert_cfg.h"
+#include "tpid_assert_ms.h"
 #include "tpid_assert_signer.h"
 #include "tpid_assert_sip.h"
 #include "tpid_signkey.h"
@@ -176,6 +178,9 @@ int tpid_signer_add_identity(sip_msg_t *msg, tpid_claims_t *c)
 	EVP_PKEY *key;
 	int rc;
 
+	/* sign_mode "ms": the STI-AS has signed it already */
+	if(tpid_cfg.sign_ms)
+		return tpid_ms_add_signed(msg, c);
 	/* the pair in force now: a reload since the call began is honoured */
 	key = tpid_signer_current(&x5u);
 	if(key == NULL)

@@ -20,6 +20,7 @@
 
 #include "tpid_assert_cfg.h"
 #include "tpid_assert_sip.h"
+#include "tpid_ms.h"
 #include "tpid_assert_stats.h"
 #include "tpid_reason.h"
 
@@ -205,6 +206,40 @@ int tpid_sip_pai(
 		}
 	}
 	return n;
+}
+
+int tpid_sip_pai_verstat(sip_msg_t *msg, int verstat)
+{
+	char uri[TPID_MAX_URI + 64];
+	p_id_body_t *pb;
+	struct lump *l;
+	char *s;
+	int i, n;
+
+	if(parse_pai_header(msg) < 0 || msg->pai == NULL)
+		return -1;
+	for(pb = get_pai(msg); pb; pb = pb->next) {
+		for(i = 0; i < pb->num_ids; i++) {
+			str *u = &pb->id[i].uri;
+			n = tpid_ms_verstat_uri(u->s, u->len, verstat, uri, sizeof(uri));
+			if(n < 0)
+				continue; /* not a telephone number */
+			s = pkg_malloc(n);
+			if(s == NULL) {
+				PKG_MEM_ERROR;
+				return -1;
+			}
+			memcpy(s, uri, n);
+			/* the URI in place: the header keeps its position and name */
+			l = del_lump(msg, u->s - msg->buf, u->len, HDR_PAI_T);
+			if(l == NULL || insert_new_lump_after(l, s, n, HDR_PAI_T) == NULL) {
+				pkg_free(s);
+				return -1;
+			}
+			return 0;
+		}
+	}
+	return -1;
 }
 
 int tpid_sip_from(sip_msg_t *msg, tpid_ident_t *id)

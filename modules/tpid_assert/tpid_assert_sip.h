@@ -44,6 +44,11 @@ int tpid_sip_pai(
 		sip_msg_t *msg, tpid_ident_t *ids, char (*raw)[TPID_MAX_URI], int max);
 
 /* The From URI, normalised. 0 or -1. */
+/* TS 24.229 verstat (a TPID_VERSTAT_*) on the first P-Asserted-Identity
+ * URI holding a telephone number, replacing one the network sent. 0, or -1
+ * when there is no such URI or the edit failed. */
+int tpid_sip_pai_verstat(sip_msg_t *msg, int verstat);
+
 int tpid_sip_from(sip_msg_t *msg, tpid_ident_t *id);
 
 /* The Request-URI and the To URI, normalised. 0 or -1. */

@@ -38,6 +38,9 @@ static int tpid_st_reason_max = -1;
 
 /* Hook latency buckets: upper bounds in ms, the last one open. */
 static stat_var *tpid_st_lat[7];
+/* The same buckets for the STI-AS / STI-VS requests. */
+static stat_var *tpid_st_ms_lat[7];
+stat_var *tpid_st_ms_requests = NULL;
 static const double tpid_lat_bounds[6] = {10, 50, 100, 250, 500, 1000};
 
 /* clang-format off */
@@ -66,6 +69,14 @@ static stat_export_t tpid_stats[] = {
 	{"hook_latency_le_500ms",  0,          &tpid_st_lat[4]},
 	{"hook_latency_le_1000ms", 0,          &tpid_st_lat[5]},
 	{"hook_latency_gt_1000ms", 0,          &tpid_st_lat[6]},
+	{"ms_requests",            0,          &tpid_st_ms_requests},
+	{"ms_latency_le_10ms",     0,          &tpid_st_ms_lat[0]},
+	{"ms_latency_le_50ms",     0,          &tpid_st_ms_lat[1]},
+	{"ms_latency_le_100ms",    0,          &tpid_st_ms_lat[2]},
+	{"ms_latency_le_250ms",    0,          &tpid_st_ms_lat[3]},
+	{"ms_latency_le_500ms",    0,          &tpid_st_ms_lat[4]},
+	{"ms_latency_le_1000ms",   0,          &tpid_st_ms_lat[5]},
+	{"ms_latency_gt_1000ms",   0,          &tpid_st_ms_lat[6]},
 	{0, 0, 0}
 };
 /* clang-format on */
@@ -115,13 +126,23 @@ int tpid_stats_register(void)
 	return 0;
 }
 
-void tpid_stats_latency(double ms)
+static int tpid_stats_bucket(double ms)
 {
 	int i;
 
 	for(i = 0; i < 6 && ms > tpid_lat_bounds[i]; i++)
 		;
-	update_stat(tpid_st_lat[i], 1);
+	return i;
+}
+
+void tpid_stats_latency(double ms)
+{
+	update_stat(tpid_st_lat[tpid_stats_bucket(ms)], 1);
+}
+
+void tpid_stats_ms_latency(double ms)
+{
+	update_stat(tpid_st_ms_lat[tpid_stats_bucket(ms)], 1);
 }
 
 void tpid_stats_reason(int reason)

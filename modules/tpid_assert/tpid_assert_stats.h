@@ -27,12 +27,16 @@ extern stat_var *tpid_st_avatar_coalesced;
 extern stat_var *tpid_st_avatar_signed;	  /* avatar tokens added */
 extern stat_var *tpid_st_avatar_verified; /* avatars presented */
 extern stat_var *tpid_st_avatar_refused;  /* avatar tokens not verified */
+extern stat_var *tpid_st_ms_requests; /* requests to the STI-AS / STI-VS */
 
 /* Counts one refused or failed call, either side, by its reason. */
 void tpid_stats_reason(int reason);
 
 /* Counts one enterprise query's latency into its bucket. */
 void tpid_stats_latency(double ms);
+
+/* Counts one STI-AS / STI-VS request's latency into its bucket. */
+void tpid_stats_ms_latency(double ms);
 
 int tpid_stats_register(void);
 

@@ -16,6 +16,7 @@
 #include "modules/tm/tm_load.h"
 
 #include "tpid_assert_cfg.h"
+#include "tpid_assert_ms.h"
 #include "tpid_assert_replay.h"
 #include "tpid_assert_sip.h"
 #include "tpid_assert_stats.h"
@@ -33,6 +34,13 @@ static tpid_term_kind_t *tpid_term_kinds[TPID_TERM_MAX_KINDS];
 static int tpid_term_nkinds = 0;
 
 static void tpid_term_resumed(sip_msg_t *msg, int tag, int fetch_reason);
+
+/* Not a reason: verify_mode "ms", and the STI-VS has not been asked yet. */
+#define TPID_TERM_MS_MISS 1003
+
+/* verify_mode "ms": what the STI-VS said of each kind's token, while a
+ * resumed request is verified again (NULL: not asked yet). */
+static const tpid_ms_verdict_t *tpid_term_verdicts = NULL;
 static int tpid_term_issuer(const tpid_passport_t *t);
 static int tpid_term_present(sip_msg_t *msg, const tpid_claims_t *c);
 
@@ -161,17 +169,29 @@ static int tpid_term_verify(const tpid_term_kind_t *k, sip_msg_t *msg,
 	rc = tpid_passport_parse(hdr, len, k->ppt, &t);
 	if(rc != TPID_OK)
 		return rc;
-	rc = tpid_term_key(&t, &cert, &pub);
-	if(rc == TPID_X5U_MISS)
-		snprintf(x5u, x5usize, "%s", t.claims.x5u);
-	if(rc != TPID_OK)
-		return rc;
-	rc = tpid_passport_verify_sig(&t, pub);
-	if(rc != TPID_OK)
-		return rc;
-	rc = tpid_term_check_jcc(&t, cert);
-	if(rc != TPID_OK)
-		return rc;
+	if(tpid_cfg.verify_ms) {
+		/* the certificate, its chain and constraints and the signature
+		 * are the STI-VS's to check; everything else stays here */
+		if(tpid_term_verdicts == NULL)
+			return TPID_TERM_MS_MISS;
+		rc = tpid_term_verdicts[k->tag].asked
+					 ? tpid_term_verdicts[k->tag].reason
+					 : TPID_R_MS_UNAVAILABLE;
+		if(rc != TPID_OK)
+			return rc;
+	} else {
+		rc = tpid_term_key(&t, &cert, &pub);
+		if(rc == TPID_X5U_MISS)
+			snprintf(x5u, x5usize, "%s", t.claims.x5u);
+		if(rc != TPID_OK)
+			return rc;
+		rc = tpid_passport_verify_sig(&t, pub);
+		if(rc != TPID_OK)
+			return rc;
+		rc = tpid_term_check_jcc(&t, cert);
+		if(rc != TPID_OK)
+			return rc;
+	}
 	rc = k->check(&t);
 	if(rc != TPID_OK)
 		return rc;
@@ -357,6 +377,74 @@ static int tpid_term_conclude(const tpid_term_kind_t *k, sip_msg_t *msg, int rc)
 	return res->ret;
 }
 
+/* verify_mode "ms", first pass: the tokens of every kind go to the
+ * STI-VS, the INVITE suspended once for all of them. TPID_OK when there
+ * is nothing to ask (or the request cannot wait: each such kind then
+ * fails MS_UNAVAILABLE), else the function's result. */
+static int tpid_term_ms_ask(sip_msg_t *msg, int *rc, int route,
+		const str *cbname, int resumed)
+{
+	static char hdrs[TPID_TERM_MAX_KINDS][TPID_MAX_HDR_LEN + 1];
+	const char *ask[TPID_TERM_MAX_KINDS];
+	size_t lens[TPID_TERM_MAX_KINDS];
+	tpid_result_t *res[TPID_TERM_MAX_KINDS];
+	int i, n, k = 0, r;
+
+	for(i = 0; i < tpid_term_nkinds; i++) {
+		ask[i] = NULL;
+		lens[i] = 0;
+		res[i] = tpid_term_kinds[i]->res;
+		if(rc[i] != TPID_TERM_MS_MISS)
+			continue;
+		n = tpid_sip_get_identity(
+				msg, tpid_term_kinds[i]->ppt, hdrs[i], sizeof(hdrs[i]));
+		if(n <= 0) {
+			rc[i] = TPID_R_BAD_SYNTAX;
+			continue;
+		}
+		ask[i] = hdrs[i];
+		lens[i] = (size_t)n;
+		k++;
+	}
+	if(k == 0 || resumed || (route < 0 && (cbname == NULL || cbname->len <= 0)))
+		return TPID_OK;
+	r = tpid_ms_verify_suspend(
+			msg, ask, lens, tpid_term_nkinds, route, cbname);
+	if(r == TPID_OK) {
+		for(i = 0; i < tpid_term_nkinds; i++)
+			res[i]->ret = TPID_RET_SUSPENDED;
+		return TPID_RET_SUSPENDED;
+	}
+	if(r == TPID_R_CANCELLED)
+		return tpid_sip_cancelled(msg, res, tpid_term_nkinds);
+	for(i = 0; i < tpid_term_nkinds; i++)
+		if(rc[i] == TPID_TERM_MS_MISS)
+			rc[i] = r;
+	return TPID_OK;
+}
+
+/* verstat (TS 24.229) on the P-Asserted-Identity the callee gets, for the
+ * third-party token: passed when it verified, no validation when there was
+ * none (or the STI-VS said so), failed otherwise. */
+static void tpid_term_verstat(sip_msg_t *msg, int rc)
+{
+	int v;
+
+	if(rc == TPID_OK)
+		v = TPID_VERSTAT_PASSED;
+	else if(rc == TPID_TERM_NONE
+			|| (tpid_term_verdicts != NULL && tpid_term_verdicts[0].asked
+					&& tpid_term_verdicts[0].verstat == TPID_VERSTAT_NO_TN))
+		v = TPID_VERSTAT_NO_TN;
+	else
+		v = TPID_VERSTAT_FAILED;
+	if(tpid_sip_pai_verstat(msg, v) < 0)
+		LM_NOTICE("no verstat: no P-Asserted-Identity with a telephone "
+				  "number, call-id %.*s\n",
+				msg->callid ? msg->callid->body.len : 0,
+				msg->callid ? msg->callid->body.s : "");
+}
+
 /* Every kind of token (the third-party ID, the avatar), verified in one
  * go: the certificates to fetch suspend the INVITE once, for all kinds
  * (tm keeps no edit made in a resumed route that suspends again). resumed: the request comes back
@@ -385,6 +473,9 @@ static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
 		if(rc[i] == TPID_X5U_MISS && wait < 0)
 			wait = i;
 	}
+	r = tpid_term_ms_ask(msg, rc, route, cbname, resumed);
+	if(r != TPID_OK)
+		return r;
 	if(wait >= 0 && !resumed && (route >= 0 || (cbname && cbname->len > 0))) {
 		/* a second certificate to fetch is waited for in the same
 		 * suspension (two kinds at most) */
@@ -416,6 +507,8 @@ static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
 		}
 	}
 	for(i = 0; i < tpid_term_nkinds; i++) {
+		if(rc[i] == TPID_TERM_MS_MISS)
+			rc[i] = TPID_R_MS_UNAVAILABLE;
 		if(rc[i] == TPID_X5U_MISS) {
 			/* resumed and still missing: the fetch failed, or the entry
 			 * went meanwhile; without a route: fetched for the calls that
@@ -432,6 +525,8 @@ static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
 		if(r == TPID_RET_REJECTED || r == TPID_RET_ERROR)
 			return r; /* replied: the other kinds are moot */
 	}
+	if(tpid_cfg.verstat)
+		tpid_term_verstat(msg, rc[0]);
 	return ret;
 }
 
@@ -445,4 +540,11 @@ int tpid_term(sip_msg_t *msg, int route, const str *cbname)
 static void tpid_term_resumed(sip_msg_t *msg, int tag, int fetch_reason)
 {
 	tpid_term_run(msg, -1, NULL, 1, fetch_reason);
+}
+
+void tpid_term_ms_resumed(sip_msg_t *msg, const tpid_ms_verdict_t *v, int n)
+{
+	tpid_term_verdicts = v;
+	tpid_term_run(msg, -1, NULL, 1, TPID_OK);
+	tpid_term_verdicts = NULL;
 }

@@ -11,6 +11,7 @@
 #include "core/str.h"
 
 #include "tpid_assert_cfg.h"
+#include "tpid_assert_ms.h"
 #include "tpid_passport.h"
 
 /* A kind of token the terminating side verifies (the third-party ID, the
@@ -52,5 +53,9 @@ int tpid_term_init(void);
  * calls that follow and this one fails CERT_UNAVAILABLE. Returns -1 when
  * either kind was rejected, else the third-party result. */
 int tpid_term(sip_msg_t *msg, int route, const str *cbname);
+
+/* verify_mode "ms": a request resumed with the STI-VS's verdicts (one per
+ * kind, by tag) is verified again and concluded. */
+void tpid_term_ms_resumed(sip_msg_t *msg, const tpid_ms_verdict_t *v, int n);
 
 #endif
