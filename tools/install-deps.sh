@@ -10,7 +10,8 @@ SUDO=
 
 pkgs=(kamailio sip-tester libcurl4-openssl-dev libjansson-dev libssl-dev pkg-config
       libcmocka-dev python3-pytest python3-yaml openssl curl make gcc dpkg-dev xsltproc
-      docbook-xsl clang-format kamailio-python3-modules kamailio-ims-modules)
+      docbook-xsl clang-format kamailio-python3-modules kamailio-ims-modules
+      python3-jwt python3-cryptography)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -16,6 +16,7 @@
 #   sign-ca  -> sign-expired    valid only in January 2020
 #   sign-ca  -> sign-noDS       keyUsage without digitalSignature (may not sign tokens)
 #   sign-ca  -> sign-revoked    revoked in sign-ca.crl (the CRL sign-ca issues)
+#   sign-ca  -> sti             the operator's STI-AS (tools/sti_service.py) signing key
 #   rogue-ca -> rogue           unrelated CA + leaf, for forged-token tests
 #   hook-ca  -> hook            enterprise hook server cert (127.0.0.1, localhost)
 #   hook-ca  -> hook-expired    same, already expired
@@ -196,6 +197,7 @@ mkca   sign-ca   "/O=tpid test operator/CN=tpid test signing root CA"
 mkleaf sign      "/O=tpid test operator/CN=tpid test signing certificate" sign-ca v3_sign
 mkleaf sign2     "/O=tpid test operator/CN=tpid test signing certificate 2" sign-ca v3_sign
 mkleaf sign-noTPID "/O=tpid test operator/CN=tpid test signing certificate without tpid" sign-ca v3_sign_notpid
+mkleaf sti       "/O=tpid test operator/CN=tpid test STI-AS signing certificate" sign-ca v3_sign
 mkleaf sign-pinrcd "/O=tpid test operator/CN=tpid test signing certificate pinned to rcd" sign-ca v3_sign_pinrcd
 
 mkleaf sign-noDS "/O=tpid test operator/CN=tpid test certificate without digitalSignature" sign-ca v3_sign_nods

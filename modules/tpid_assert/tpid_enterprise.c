@@ -376,12 +376,21 @@ int tpid_enterprise_load(
 	return tpid_enterprise_load_dir(path, "enterprises", 0, out, err, errsize);
 }
 
+/* The parameter that names a file, for its messages, by its top-level key. */
+static const char *tpid_ent_label(const char *file_key)
+{
+	if(strcmp(file_key, "enterprises") == 0)
+		return "enterprise_file";
+	if(strcmp(file_key, "ms") == 0)
+		return "ms_file";
+	return "bar_file";
+}
+
 int tpid_enterprise_load_dir(const char *path, const char *file_key,
 		int wildcard, tpid_enterprise_set_t *out, char *err, size_t errsize)
 {
-	tpid_ent_ctx_t c = {strcmp(file_key, "enterprises") == 0 ? "enterprise_file"
-															 : "bar_file",
-			wildcard, path ? path : "(null)", 0, NULL, err, errsize};
+	tpid_ent_ctx_t c = {tpid_ent_label(file_key), wildcard,
+			path ? path : "(null)", 0, NULL, err, errsize};
 	tpid_enterprise_t *items = NULL;
 	json_error_t jerr;
 	json_t *root, *arr;

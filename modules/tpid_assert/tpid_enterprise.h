@@ -54,8 +54,9 @@ int tpid_enterprise_load(const char *path, tpid_enterprise_set_t *out,
 
 /* The same for a file of another directory with the same entries: its
  * top-level key is file_key ("bars" for the avatar repositories, whose
- * file is named bar_file in messages); with wildcard, one entry may have
- * the domain "*" (the default). */
+ * file is named bar_file in messages; "ms" for the STI-AS / STI-VS,
+ * ms_file); with wildcard, one entry may have the domain "*" (the
+ * default). */
 int tpid_enterprise_load_dir(const char *path, const char *file_key,
 		int wildcard, tpid_enterprise_set_t *out, char *err, size_t errsize);
 

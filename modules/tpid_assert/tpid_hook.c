@@ -211,8 +211,9 @@ static int tpid_hook_headers(
 	return n;
 }
 
-static int tpid_hook_post_body(tpid_https_t *eng, const tpid_enterprise_t *e,
-		const char *path, const char *body, size_t max_body, void *user)
+int tpid_hook_post_buf(tpid_https_t *eng, const tpid_enterprise_t *e,
+		const char *path, const char *body, size_t len, size_t max_body,
+		void *user)
 {
 	char url[TPID_MAX_PATH + 64];
 	char auth[TPID_MAX_TOKEN + sizeof("Authorization: Bearer ")];
@@ -229,7 +230,7 @@ static int tpid_hook_post_body(tpid_https_t *eng, const tpid_enterprise_t *e,
 	r.url = url;
 	r.method = TPID_HTTPS_POST;
 	r.body = body;
-	r.body_len = strlen(body);
+	r.body_len = len;
 	r.headers = hdrs;
 	r.nheaders = n;
 	r.ca_file = e->ca_file;
@@ -245,7 +246,8 @@ static int tpid_hook_post_body(tpid_https_t *eng, const tpid_enterprise_t *e,
 int tpid_hook_post(tpid_https_t *eng, const tpid_enterprise_t *e,
 		const char *path, char *body, size_t max_body, void *user)
 {
-	int rc = tpid_hook_post_body(eng, e, path, body, max_body, user);
+	int rc = tpid_hook_post_buf(
+			eng, e, path, body, body ? strlen(body) : 0, max_body, user);
 
 	free(body);
 	return rc;

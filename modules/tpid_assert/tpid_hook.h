@@ -74,6 +74,12 @@ int tpid_hook_add(tpid_https_t *eng, const tpid_enterprise_t *e,
 int tpid_hook_post(tpid_https_t *eng, const tpid_enterprise_t *e,
 		const char *path, char *body, size_t max_body, void *user);
 
+/* The same with a body of len bytes the caller keeps (the engine copies
+ * it): the Ms client's requests, built into the caller's buffers. */
+int tpid_hook_post_buf(tpid_https_t *eng, const tpid_enterprise_t *e,
+		const char *path, const char *body, size_t len, size_t max_body,
+		void *user);
+
 /* The reasons a service's transport failures map to. */
 typedef struct tpid_service_reasons
 {

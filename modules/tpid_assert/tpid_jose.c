@@ -147,6 +147,24 @@ char *tpid_jose_json_dump(const json_t *j)
 	return j ? json_dumps(j, TPID_JSON_DUMP_FLAGS) : NULL;
 }
 
+int tpid_jose_json_dumpb(const json_t *j, char *out, size_t outsize)
+{
+	size_t n;
+
+	if(out == NULL || outsize == 0)
+		return -1;
+	out[0] = '\0';
+	if(j == NULL || outsize > (size_t)INT_MAX)
+		return -1;
+	n = json_dumpb(j, out, outsize - 1, TPID_JSON_DUMP_FLAGS);
+	if(n == 0 || n >= outsize) {
+		out[0] = '\0';
+		return -1;
+	}
+	out[n] = '\0';
+	return (int)n;
+}
+
 json_t *tpid_jose_json_b64u(const char *in, size_t len)
 {
 	unsigned char *buf;

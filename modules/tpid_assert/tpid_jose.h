@@ -41,6 +41,10 @@ int tpid_b64u_decode(
  * no whitespace, UTF-8 and '/' unescaped. malloc()ed (free() it) or NULL. */
 char *tpid_jose_json_dump(const json_t *j);
 
+/* The same serialisation into out (NUL-terminated): its length, or -1 if
+ * it does not fit in outsize bytes (out then holds ""). */
+int tpid_jose_json_dumpb(const json_t *j, char *out, size_t outsize);
+
 /* Decodes len chars of base64url holding a JSON object (no NUL inside, no
  * duplicate keys). A new reference (json_decref() it) or NULL. */
 json_t *tpid_jose_json_b64u(const char *in, size_t len);

@@ -86,29 +86,45 @@ static int tpid_ident_ok(const tpid_ident_t *id)
 	return id->is_tn ? tpid_is_digits(id->value, n) : 1;
 }
 
+json_t *tpid_passport_orig_json(const tpid_ident_t *id)
+{
+	json_t *o;
+
+	if(id == NULL || !tpid_ident_ok(id))
+		return NULL;
+	o = json_object();
+	if(o != NULL
+			&& tpid_json_set_str(o, id->is_tn ? "tn" : "uri", id->value) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* dest: entries grouped by kind ("tn" before "uri" in canonical order),
- * each group keeping the order of c->dest. */
-static json_t *tpid_dest_json(const tpid_claims_t *c)
+ * each group keeping the order of ids. */
+json_t *tpid_passport_dest_json(const tpid_ident_t *ids, int n)
 {
 	json_t *d, *tn = NULL, *uri = NULL, **arr;
 	int i;
 
+	if(ids == NULL || n < 1)
+		return NULL;
 	d = json_object();
 	if(d == NULL)
 		return NULL;
-	for(i = 0; i < c->ndest; i++) {
-		if(!tpid_ident_ok(&c->dest[i]))
+	for(i = 0; i < n; i++) {
+		if(!tpid_ident_ok(&ids[i]))
 			goto err;
-		arr = c->dest[i].is_tn ? &tn : &uri;
+		arr = ids[i].is_tn ? &tn : &uri;
 		if(*arr == NULL) {
 			*arr = json_array();
 			if(*arr == NULL
-					|| json_object_set_new(
-							   d, c->dest[i].is_tn ? "tn" : "uri", *arr)
+					|| json_object_set_new(d, ids[i].is_tn ? "tn" : "uri", *arr)
 							   < 0)
 				goto err;
 		}
-		if(json_array_append_new(*arr, json_string(c->dest[i].value)) < 0)
+		if(json_array_append_new(*arr, json_string(ids[i].value)) < 0)
 			goto err;
 	}
 	return d;
@@ -117,10 +133,9 @@ err:
 	return NULL;
 }
 
-char *tpid_passport_payload_json(const tpid_claims_t *c)
+json_t *tpid_passport_payload_obj(const tpid_claims_t *c)
 {
 	json_t *p, *o;
-	char *s = NULL;
 
 	if(c == NULL || c->ndest < 1 || c->ndest > TPID_MAX_DEST
 			|| !tpid_ident_ok(&c->orig)
@@ -136,34 +151,32 @@ char *tpid_passport_payload_json(const tpid_claims_t *c)
 	p = json_object();
 	if(p == NULL)
 		return NULL;
-	if(json_object_set_new(p, "dest", tpid_dest_json(c)) < 0
-			|| json_object_set_new(p, "iat", json_integer(c->iat)) < 0)
-		goto done;
-	o = json_object();
-	if(json_object_set_new(p, "orig", o) < 0
-			|| tpid_json_set_str(o, c->orig.is_tn ? "tn" : "uri", c->orig.value)
+	if(json_object_set_new(
+			   p, "dest", tpid_passport_dest_json(c->dest, c->ndest))
+					< 0
+			|| json_object_set_new(p, "iat", json_integer(c->iat)) < 0
+			|| json_object_set_new(p, "orig", tpid_passport_orig_json(&c->orig))
 					   < 0)
-		goto done;
+		goto err;
 	if(strcmp(c->ppt, TPID_PPT_AVATAR) == 0) {
 		o = json_object();
 		if(json_object_set_new(p, "avatar", o) < 0
 				|| tpid_json_set_str(o, "aid", c->aid) < 0
 				|| tpid_json_set_str(o, "bar", c->bar) < 0
 				|| tpid_json_set_str(o, "fmt", c->fmt) < 0)
-			goto done;
+			goto err;
 		o = json_object();
 		if(json_object_set_new(p, "avatari", o) < 0
 				|| tpid_json_set_str(o, "/avatar/bar", c->digest) < 0)
-			goto done;
-		s = tpid_jose_json_dump(p);
-		goto done;
+			goto err;
+		return p;
 	}
 	/* rcd.nam is required by RFC 9795 for ppt=rcd, even when empty */
 	if(strcmp(c->ppt, "rcd") == 0) {
 		o = json_object();
 		if(json_object_set_new(p, "rcd", o) < 0
 				|| tpid_json_set_str(o, "nam", c->name) < 0)
-			goto done;
+			goto err;
 	}
 	if(c->id[0] != '\0') {
 		o = json_object();
@@ -171,10 +184,19 @@ char *tpid_passport_payload_json(const tpid_claims_t *c)
 				|| json_object_set_new(o, "exp", json_integer(c->exp)) < 0
 				|| tpid_json_set_str(o, "id", c->id) < 0
 				|| tpid_json_set_str(o, "iss", c->iss) < 0)
-			goto done;
+			goto err;
 	}
-	s = tpid_jose_json_dump(p);
-done:
+	return p;
+err:
+	json_decref(p);
+	return NULL;
+}
+
+char *tpid_passport_payload_json(const tpid_claims_t *c)
+{
+	json_t *p = tpid_passport_payload_obj(c);
+	char *s = tpid_jose_json_dump(p);
+
 	json_decref(p);
 	return s;
 }

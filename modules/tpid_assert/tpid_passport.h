@@ -75,6 +75,17 @@ typedef struct tpid_claims
 char *tpid_passport_header_json(const tpid_claims_t *c);
 char *tpid_passport_payload_json(const tpid_claims_t *c);
 
+/* The same payload as a JSON object (a new reference: json_decref() it),
+ * or NULL. */
+json_t *tpid_passport_payload_obj(const tpid_claims_t *c);
+
+/* The orig form of one identity, {"tn":"<digits>"} or {"uri":"<uri>"},
+ * and the dest form of n >= 1, {"tn":[...],"uri":[...]} (grouped by kind,
+ * the order kept within a kind). New references, or NULL for an identity
+ * that is empty, not NUL-terminated, or a tn that is not all digits. */
+json_t *tpid_passport_orig_json(const tpid_ident_t *id);
+json_t *tpid_passport_dest_json(const tpid_ident_t *ids, int n);
+
 /* ---- signing ------------------------------------------------------------ */
 
 /* Signs the claims with an EC P-256 private key and writes the complete

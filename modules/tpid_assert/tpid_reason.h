@@ -74,10 +74,26 @@ typedef enum tpid_reason
 	TPID_R_BAR_TOO_BIG = 69,	/* body over the size cap */
 	TPID_R_BAR_BUSY = 70,		/* too many queries in flight */
 
-	/* avatar, both sides: 80..89 */
+	/* avatar, both sides: 80..85 */
 	TPID_R_NO_AVATAR = 80,			/* nothing claimed / no avatar token */
 	TPID_R_BAD_AVATAR = 81,			/* avatar claims break their grammar */
 	TPID_R_AVATAR_NOT_ALLOWED = 82, /* signer may not assert avatars */
+
+	/* the operator's STI-AS / STI-VS over Ms, both sides: 86..97 */
+	TPID_R_MS_SERVICE_ERROR = 86, /* Ms serviceException (requestError) */
+	TPID_R_MS_POLICY_ERROR = 87,  /* Ms policyException (requestError) */
+	TPID_R_MS_NO_VALIDATION = 88, /* STI-VS: No-TN-Validation */
+	TPID_R_MS_VERIFY_FAILED = 89, /* STI-VS: TN-Validation-Failed, no known
+								   * reasonCode */
+	TPID_R_MS_UNAVAILABLE = 90,	  /* no service configured, or no answer */
+	TPID_R_MS_BUSY = 91,		  /* too many requests in flight */
+	TPID_R_MS_CONNECT = 92,		  /* unreachable (connect/DNS/address) */
+	TPID_R_MS_TIMEOUT = 93,		  /* too slow */
+	TPID_R_MS_TLS = 94,			  /* TLS failure with the service */
+	TPID_R_MS_HTTP = 95,		  /* HTTP status other than 200, no Ms error */
+	TPID_R_MS_BAD_ANSWER = 96,	  /* not the documented JSON, or a token other
+								 * than the one asked for / sent */
+	TPID_R_MS_TOO_BIG = 97,		  /* body over the size cap */
 
 	TPID_R_CANCELLED = 98, /* CANCELed (or answered) before the INVITE could
 							* wait: tm has sent its final response */

@@ -36,6 +36,16 @@ static void test_reason_table(void **state)
 	assert_int_equal(tpid_reason_sip_code(TPID_R_CLAIM_CONSTRAINTS), 438);
 	assert_string_equal(
 			tpid_reason_name(TPID_R_CLAIM_CONSTRAINTS), "CLAIM_CONSTRAINTS");
+	/* the STI-AS / STI-VS over Ms: numbers the glue and the docs rely on */
+	assert_int_equal(TPID_R_MS_UNAVAILABLE, 90);
+	assert_int_equal(TPID_R_MS_BUSY, 91);
+	assert_int_equal(TPID_R_MS_BAD_ANSWER, 96);
+	assert_string_equal(
+			tpid_reason_name(TPID_R_MS_BAD_ANSWER), "MS_BAD_ANSWER");
+	assert_int_equal(tpid_reason_sip_code(TPID_R_MS_TIMEOUT), 500);
+	assert_int_equal(tpid_reason_sip_code(TPID_R_MS_NO_VALIDATION), 438);
+	assert_string_equal(tpid_reason_get(TPID_R_MS_POLICY_ERROR)->counter,
+			"ms_policy_error");
 	assert_string_equal(tpid_reason_name(12345), "UNDEFINED");
 	assert_int_equal(tpid_reason_sip_code(12345), 500);
 }
