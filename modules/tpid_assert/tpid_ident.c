@@ -651,6 +651,19 @@ int tpid_uri_name_addr(const char *s, size_t len, char *out, size_t outsize)
 	return 0;
 }
 
+int tpid_uri_name_addr_at(const char *s, size_t len, size_t *off, size_t *n)
+{
+	tpid_span_t uri;
+	tpid_uri_t u;
+
+	if(off == NULL || n == NULL || tpid_name_addr_span(s, len, &uri) < 0
+			|| tpid_uri_parse(uri.p, uri.n, &u) < 0)
+		return -1;
+	*off = (size_t)(uri.p - s);
+	*n = uri.n;
+	return 0;
+}
+
 int tpid_uri_from_text(const char *s, size_t len, tpid_uri_t *out)
 {
 	tpid_span_t uri;

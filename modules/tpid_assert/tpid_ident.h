@@ -61,6 +61,10 @@ int tpid_uri_parse(const char *s, size_t len, tpid_uri_t *out);
  * outside quotes). 0 or -1. */
 int tpid_uri_name_addr(const char *s, size_t len, char *out, size_t outsize);
 
+/* The same, as the place of that URI in s: offset *off, *n bytes (inside
+ * the <> of a name-addr; an addr-spec's up to its first ';'). 0 or -1. */
+int tpid_uri_name_addr_at(const char *s, size_t len, size_t *off, size_t *n);
+
 /* Canonical text of a URI, for comparisons, cache keys and revocation:
  *   tel:+<number>                       global number
  *   tel:<number>;phone-context=<ctx>    local number
