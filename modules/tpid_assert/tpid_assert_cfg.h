@@ -73,10 +73,10 @@ typedef struct tpid_mod_cfg
 	int avatar_term_policy;
 	int avatar_cache_size;
 	/* the operator's STI-AS / STI-VS over Ms */
-	int sign_ms;	/* sign_mode "ms": the STI-AS signs */
-	int verify_ms;	/* verify_mode "ms": the STI-VS verifies */
-	char *ms_file;	/* the service: root, TLS, credentials, timeouts */
-	int verstat;	/* 1: verstat on the P-Asserted-Identity (term) */
+	int sign_ms;   /* sign_mode "ms": the STI-AS signs */
+	int verify_ms; /* verify_mode "ms": the STI-VS verifies */
+	char *ms_file; /* the service: root, TLS, credentials, timeouts */
+	int verstat;   /* 1: verstat on the P-Asserted-Identity (term) */
 } tpid_mod_cfg_t;
 
 extern tpid_mod_cfg_t tpid_cfg;

@@ -397,7 +397,8 @@ static int mod_init(void)
 					   < 0
 			|| tpid_async_mod_init() < 0 || tpid_orig_mod_init() < 0
 			|| tpid_avatar_mod_init() < 0 || tpid_replay_mod_init() < 0
-			|| tpid_cluster_mod_init() < 0 || tpid_ms_mod_init(tpid_term_ms_resumed) < 0)
+			|| tpid_cluster_mod_init() < 0
+			|| tpid_ms_mod_init(tpid_term_ms_resumed) < 0)
 		return -1;
 	if(tpid_cfg.enterprise_file != NULL
 			&& tpid_dir_reload(

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
-
 #include "core/dprint.h"
 #include "core/locking.h"
 #include "core/mem/shm_mem.h"
@@ -45,30 +43,18 @@ static int tpid_ms_ncur = 0;
 
 int tpid_ms_reload(char *err, size_t errsize)
 {
-	tpid_enterprise_set_t set;
-	const tpid_enterprise_t *e;
+	tpid_enterprise_t svc;
 
 	if(tpid_ms_sh == NULL || tpid_cfg.ms_file == NULL) {
 		snprintf(err, errsize, "no ms_file");
 		return -1;
 	}
-	memset(&set, 0, sizeof(set));
-	if(tpid_enterprise_load_dir(tpid_cfg.ms_file, "ms", 1, &set, err, errsize)
-			< 0)
+	if(tpid_ms_load(tpid_cfg.ms_file, &svc, err, errsize) < 0)
 		return -1;
-	e = tpid_enterprise_find(&set, "*", 1);
-	if(set.n != 1 || e == NULL) {
-		snprintf(err, errsize,
-				"ms_file '%s': exactly one service, with domain \"*\"",
-				tpid_cfg.ms_file);
-		tpid_enterprise_free(&set);
-		return -1;
-	}
 	lock_get(&tpid_ms_sh->lock);
-	tpid_ms_sh->svc = *e;
+	tpid_ms_sh->svc = svc;
 	tpid_ms_sh->loaded = 1;
 	lock_release(&tpid_ms_sh->lock);
-	tpid_enterprise_free(&set);
 	return 0;
 }
 
@@ -85,23 +71,6 @@ static int tpid_ms_service(tpid_enterprise_t *out)
 		*out = tpid_ms_sh->svc;
 	lock_release(&tpid_ms_sh->lock);
 	return ok ? 0 : -1;
-}
-
-/* A random (version 4) UUID: the origid of a signing request. */
-static int tpid_ms_uuid(char *out, size_t outsize)
-{
-	unsigned char b[16];
-
-	if(outsize < TPID_MS_ORIGID_LEN || RAND_bytes(b, sizeof(b)) != 1)
-		return -1;
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, outsize,
-			"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%"
-			"02x",
-			b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-			b[11], b[12], b[13], b[14], b[15]);
-	return 0;
 }
 
 /* ---- signing (originating side) --------------------------------------------- */
@@ -121,8 +90,8 @@ static int tpid_ms_sign_job_start(tpid_https_t *eng, tpid_async_job_t *job)
 	tpid_ms_sign_job_t *j = (tpid_ms_sign_job_t *)job;
 
 	return tpid_ms_add(eng, &j->svc, TPID_MS_SIGN_PATH, j->body, j->body_len,
-				   tpid_cfg.hook_max_body, job)
-						   == TPID_OK
+				   tpid_cfg.hook_max_body,
+				   job) == TPID_OK
 				   ? 0
 				   : -1;
 }
@@ -132,17 +101,17 @@ static void tpid_ms_sign_job_done(
 {
 	tpid_ms_sign_job_t *j = (tpid_ms_sign_job_t *)job;
 	tpid_ms_slot_t *s = j->slot;
+	char text[TPID_MS_MAX_TEXT] = "not started";
 	int rc;
 
 	rc = res != NULL ? tpid_ms_sign_result(res, &s->c, s->origid, s->hdr,
-							   sizeof(s->hdr), &s->c)
+				 sizeof(s->hdr), &s->c, text, sizeof(text))
 					 : TPID_R_MS_UNAVAILABLE;
 	if(res != NULL)
 		tpid_stats_ms_latency(res->elapsed_ms);
 	if(rc != TPID_OK)
-		LM_NOTICE("STI-AS did not sign (%s, %d): http status %ld, %s\n",
-				tpid_reason_name(rc), rc, res ? res->status : 0L,
-				res ? res->error : "not started");
+		LM_NOTICE("STI-AS did not sign: %s (%d), http status %ld: %s\n",
+				tpid_reason_name(rc), rc, res ? res->status : 0L, text);
 	s->reason = rc;
 	tpid_query_step_done(j->call);
 }
@@ -157,10 +126,9 @@ static int tpid_ms_sign_one(tpid_query_call_t *call, tpid_ms_slot_t *s,
 	tpid_ms_sign_job_t *j;
 	int n, rc;
 
-	if(tpid_ms_uuid(s->origid, sizeof(s->origid)) < 0)
+	if(tpid_ms_origid(s->origid, sizeof(s->origid)) < 0)
 		return TPID_R_INTERNAL;
-	j = (tpid_ms_sign_job_t *)tpid_async_job_new(
-			tpid_ms_sign_kind, sizeof(*j));
+	j = (tpid_ms_sign_job_t *)tpid_async_job_new(tpid_ms_sign_kind, sizeof(*j));
 	if(j == NULL)
 		return TPID_R_INTERNAL;
 	n = tpid_ms_sign_request(&s->c, s->origid, j->body, sizeof(j->body));
@@ -268,9 +236,9 @@ static int tpid_ms_verify_job_start(tpid_https_t *eng, tpid_async_job_t *job)
 {
 	tpid_ms_verify_job_t *j = (tpid_ms_verify_job_t *)job;
 
-	return tpid_ms_add(eng, &j->svc, TPID_MS_VERIFY_PATH, j->body,
-				   j->body_len, tpid_cfg.hook_max_body, job)
-						   == TPID_OK
+	return tpid_ms_add(eng, &j->svc, TPID_MS_VERIFY_PATH, j->body, j->body_len,
+				   tpid_cfg.hook_max_body,
+				   job) == TPID_OK
 				   ? 0
 				   : -1;
 }
@@ -289,10 +257,10 @@ static void tpid_ms_verify_job_done(
 	if(res != NULL)
 		tpid_stats_ms_latency(res->elapsed_ms);
 	if(rc != TPID_OK)
-		LM_NOTICE("STI-VS did not pass the token (%s, %d): http status %ld, "
-				  "verstat %s\n",
+		LM_NOTICE("STI-VS did not pass the token: %s (%d), http status %ld, "
+				  "verstat %s: %s\n",
 				tpid_reason_name(rc), rc, res ? res->status : 0L,
-				tpid_ms_verstat_name(out.verstat));
+				tpid_ms_verstat_name(out.verstat), out.reason_text);
 	v->reason = rc;
 	v->verstat = out.verstat;
 	tpid_ms_verify_step(j->w);

@@ -22,9 +22,8 @@
 #include "tpid_ms.h"
 #include "tpid_passport.h"
 
-#define TPID_MS_SLOTS 2		 /* tokens of one call: third-party, avatar */
-#define TPID_MS_MAX_KINDS 4	 /* kinds of token verified (term) */
-#define TPID_MS_ORIGID_LEN 37 /* a UUID and its NUL */
+#define TPID_MS_SLOTS 2		/* tokens of one call: third-party, avatar */
+#define TPID_MS_MAX_KINDS 4 /* kinds of token verified (term) */
 
 /* One token an STI-AS signs for a call (shared memory, in the call). */
 typedef struct tpid_ms_slot
@@ -47,8 +46,8 @@ typedef struct tpid_ms_verdict
 /* Loads ms_file when signing or verifying is "ms" and registers the job
  * kinds; resumed(msg, verdicts) completes a verified request on the
  * terminating side. At mod_init. 0 or -1. */
-int tpid_ms_mod_init(void (*resumed)(sip_msg_t *msg,
-		const tpid_ms_verdict_t *verdicts, int n));
+int tpid_ms_mod_init(void (*resumed)(
+		sip_msg_t *msg, const tpid_ms_verdict_t *verdicts, int n));
 
 /* Re-reads ms_file (RPC tpid_assert.reload). 0 or -1 with err set. */
 int tpid_ms_reload(char *err, size_t errsize);

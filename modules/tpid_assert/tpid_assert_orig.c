@@ -284,8 +284,7 @@ static int tpid_orig_follow(tpid_query_call_t *call)
 	}
 	o = tpid_query_part_outcome(&d->avatar, call);
 	if(o != NULL && o->reason == TPID_OK
-			&& tpid_avatar_claims(&d->avatar.c, o, now, &d->ms[1].c)
-					   == TPID_OK)
+			&& tpid_avatar_claims(&d->avatar.c, o, now, &d->ms[1].c) == TPID_OK)
 		d->ms[1].used = 1;
 	return tpid_ms_sign_start(call, d->ms, TPID_MS_SLOTS);
 }

@@ -27,7 +27,7 @@ extern stat_var *tpid_st_avatar_coalesced;
 extern stat_var *tpid_st_avatar_signed;	  /* avatar tokens added */
 extern stat_var *tpid_st_avatar_verified; /* avatars presented */
 extern stat_var *tpid_st_avatar_refused;  /* avatar tokens not verified */
-extern stat_var *tpid_st_ms_requests; /* requests to the STI-AS / STI-VS */
+extern stat_var *tpid_st_ms_requests;	  /* requests to the STI-AS / STI-VS */
 
 /* Counts one refused or failed call, either side, by its reason. */
 void tpid_stats_reason(int reason);

@@ -381,8 +381,8 @@ static int tpid_term_conclude(const tpid_term_kind_t *k, sip_msg_t *msg, int rc)
  * STI-VS, the INVITE suspended once for all of them. TPID_OK when there
  * is nothing to ask (or the request cannot wait: each such kind then
  * fails MS_UNAVAILABLE), else the function's result. */
-static int tpid_term_ms_ask(sip_msg_t *msg, int *rc, int route,
-		const str *cbname, int resumed)
+static int tpid_term_ms_ask(
+		sip_msg_t *msg, int *rc, int route, const str *cbname, int resumed)
 {
 	static char hdrs[TPID_TERM_MAX_KINDS][TPID_MAX_HDR_LEN + 1];
 	const char *ask[TPID_TERM_MAX_KINDS];
@@ -408,8 +408,7 @@ static int tpid_term_ms_ask(sip_msg_t *msg, int *rc, int route,
 	}
 	if(k == 0 || resumed || (route < 0 && (cbname == NULL || cbname->len <= 0)))
 		return TPID_OK;
-	r = tpid_ms_verify_suspend(
-			msg, ask, lens, tpid_term_nkinds, route, cbname);
+	r = tpid_ms_verify_suspend(msg, ask, lens, tpid_term_nkinds, route, cbname);
 	if(r == TPID_OK) {
 		for(i = 0; i < tpid_term_nkinds; i++)
 			res[i]->ret = TPID_RET_SUSPENDED;
