@@ -378,11 +378,12 @@ static int tpid_term_conclude(const tpid_term_kind_t *k, sip_msg_t *msg, int rc)
 }
 
 /* verify_mode "ms", first pass: the tokens of every kind go to the
- * STI-VS, the INVITE suspended once for all of them. TPID_OK when there
- * is nothing to ask (or the request cannot wait: each such kind then
- * fails MS_UNAVAILABLE), else the function's result. */
-static int tpid_term_ms_ask(
-		sip_msg_t *msg, int *rc, int route, const str *cbname, int resumed)
+ * STI-VS, the INVITE suspended once for all of them. 0 when there is
+ * nothing to ask (or the request cannot wait: each such kind then fails
+ * with the reason); 1 when the request was suspended or cancelled, with
+ * the function's result in *ret. */
+static int tpid_term_ms_ask(sip_msg_t *msg, int *rc, int route,
+		const str *cbname, int resumed, int *ret)
 {
 	static char hdrs[TPID_TERM_MAX_KINDS][TPID_MAX_HDR_LEN + 1];
 	const char *ask[TPID_TERM_MAX_KINDS];
@@ -407,19 +408,22 @@ static int tpid_term_ms_ask(
 		k++;
 	}
 	if(k == 0 || resumed || (route < 0 && (cbname == NULL || cbname->len <= 0)))
-		return TPID_OK;
+		return 0;
 	r = tpid_ms_verify_suspend(msg, ask, lens, tpid_term_nkinds, route, cbname);
 	if(r == TPID_OK) {
 		for(i = 0; i < tpid_term_nkinds; i++)
 			res[i]->ret = TPID_RET_SUSPENDED;
-		return TPID_RET_SUSPENDED;
+		*ret = TPID_RET_SUSPENDED;
+		return 1;
 	}
-	if(r == TPID_R_CANCELLED)
-		return tpid_sip_cancelled(msg, res, tpid_term_nkinds);
+	if(r == TPID_R_CANCELLED) {
+		*ret = tpid_sip_cancelled(msg, res, tpid_term_nkinds);
+		return 1;
+	}
 	for(i = 0; i < tpid_term_nkinds; i++)
 		if(rc[i] == TPID_TERM_MS_MISS)
 			rc[i] = r;
-	return TPID_OK;
+	return 0;
 }
 
 /* verstat (TS 24.229) on the P-Asserted-Identity the callee gets, for the
@@ -472,8 +476,7 @@ static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
 		if(rc[i] == TPID_X5U_MISS && wait < 0)
 			wait = i;
 	}
-	r = tpid_term_ms_ask(msg, rc, route, cbname, resumed);
-	if(r != TPID_OK)
+	if(tpid_term_ms_ask(msg, rc, route, cbname, resumed, &r))
 		return r;
 	if(wait >= 0 && !resumed && (route >= 0 || (cbname && cbname->len > 0))) {
 		/* a second certificate to fetch is waited for in the same
