@@ -1536,6 +1536,10 @@ def print_report(res):
                       f"(e) - (f): {t['work_ms']} ms")
             continue
         name = "CPU per call" if t["metric"] == "cpu_ms_per_call" else "max CPS"
+        if t["metric"] == "max_cps" and t["verdict"] == "n/a":
+            print(f"target ({t['scenario']}) {name:<12} {t['cmp']} {t['target_ratio']:.2f} x "
+                  f"({t['of']}): n/a (no maximum-rate search of both in this run)")
+            continue
         ratio = f"{t['ratio']:.3f}" if t["ratio"] is not None else "-"
         extra = ""
         if t.get("whole_machine", {}).get("ratio") is not None:
