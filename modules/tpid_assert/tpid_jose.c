@@ -194,11 +194,17 @@ json_t *tpid_jose_json_b64u(const char *in, size_t len)
 
 /* ---- ES256 ---------------------------------------------------------------- */
 
+static int tpid_es256_key_known(EVP_PKEY *key);
+
 int tpid_jose_key_is_p256(EVP_PKEY *key)
 {
 	char group[64];
 	size_t glen = 0;
 
+	/* a key with a context here was checked when the context was set up,
+	 * and the context's reference keeps it what it was */
+	if(key != NULL && tpid_es256_key_known(key))
+		return 1;
 	if(key == NULL || !EVP_PKEY_is_a(key, "EC"))
 		return 0;
 	if(EVP_PKEY_get_group_name(key, group, sizeof(group), &glen) != 1)
@@ -224,6 +230,19 @@ static _Thread_local tpid_es256_slot_t tpid_sign_slot;
 static _Thread_local tpid_es256_slot_t tpid_verify_slots[TPID_ES256_SLOTS];
 static _Thread_local unsigned tpid_verify_next;
 static _Thread_local EVP_MD *tpid_sha256_md;
+
+static int tpid_es256_key_known(EVP_PKEY *key)
+{
+	unsigned i;
+
+	if(tpid_sign_slot.key == key)
+		return 1;
+	for(i = 0; i < TPID_ES256_SLOTS; i++) {
+		if(tpid_verify_slots[i].key == key)
+			return 1;
+	}
+	return 0;
+}
 
 static void tpid_es256_slot_clear(tpid_es256_slot_t *sl)
 {
