@@ -61,7 +61,8 @@ static int tpid_idhdr_jws(tpid_idhdr_cur_t *c, tpid_idhdr_t *h)
 
 	for(i = 0; i < 3; i++) {
 		h->part[i].s = c->p;
-		h->part[i].n = tpid_idhdr_take(c, tpid_b64u_is_char);
+		h->part[i].n = tpid_b64u_span(c->p, (size_t)(c->end - c->p));
+		c->p += h->part[i].n;
 		if(h->part[i].n == 0)
 			return -1;
 		if(i < 2 && (c->p == c->end || *c->p++ != '.'))
