@@ -114,9 +114,11 @@ def group_pgids():
     for pid in all_pids():
         argv = b" ".join(cmdline(pid)).decode(errors="replace")
         g = None
-        if "orig-scscf.cfg" in argv:
+        # only the benchmark's own instances (-Y build/bench/<scenario>): a
+        # leftover Kamailio with the same cfg is someone else's
+        if "orig-scscf.cfg" in argv and BENCH_OUT + "/" in argv:
             g = "orig"
-        elif "term-scscf.cfg" in argv:
+        elif "term-scscf.cfg" in argv and BENCH_OUT + "/" in argv:
             g = "term"
         elif "sipp" in argv and "uas.xml" in argv:
             g = "uas"
