@@ -160,7 +160,7 @@ metrics-picture: build pki
 # oracle (see tests/fuzz/README.md). FUZZ_SECONDS each; the seeds in
 # tests/fuzz/corpus/<target> start build/fuzz/corpus-<target>, which keeps
 # what the runs find. clang is installed when missing.
-FUZZ_TARGETS := token idhdr binding ident pem x5u bar hook enterprise jcc cache cluster
+FUZZ_TARGETS := token idhdr binding ident pem x5u bar hook enterprise jcc cache cluster ms
 FUZZ_SECONDS ?= 30
 FUZZ_SRCS   := $(filter-out $(MOD_DIR)/tpid_keymap.c $(MOD_DIR)/tpid_replay.c $(MOD_DIR)/tpid_certcache.c $(MOD_DIR)/tpid_signkey.c,$(CORE_SRCS))
 fuzz: $(DEPS_STAMP)

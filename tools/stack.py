@@ -8,6 +8,8 @@
     enterprise hook        https://127.0.0.1:8443  (tools/enterprise_service.py)
     certificate repository https://127.0.0.1:8470  (tools/cert_server.py)
     avatar repository      https://127.0.0.1:8480  (tools/bar_service.py)
+    STI-AS / STI-VS (Ms)   https://127.0.0.1:8490/ms  (tools/sti_service.py; only with
+                           Stack(sti=True) or start_sti())
 
 and, for the tests, optionally (Stack(trunk=True, fault_hooks=True, kemi=True)):
     KEMI originating       udp 127.0.0.1:5064  (cfg/orig-scscf-kemi.cfg + .py)
@@ -58,7 +60,8 @@ CERT_PORT = 8470  # the certificate repository (tools/cert_server.py)
 CERT_URL = f"https://127.0.0.1:{CERT_PORT}/"
 # certificates the repository serves (from build/pki); tokens name them by x5u
 CERT_FILES = ("sign.pem", "sign2.pem", "sign-expired.pem", "sign-noDS.pem",
-              "sign-noTPID.pem", "sign-pinrcd.pem", "sign-revoked.pem", "rogue.pem")
+              "sign-noTPID.pem", "sign-pinrcd.pem", "sign-revoked.pem", "rogue.pem",
+              "sti.pem")
 CERT_DOWN_URL = "https://127.0.0.1:8471/"  # allowlisted, nothing listens there
 CERT_SLOW_MS = 4000  # /slow/ answers this late: past the module's 2 s timeout
 DOWN_PORT = 8444  # an enterprise whose hook is down: nothing listens here
@@ -67,6 +70,12 @@ BAR_ROOT = f"https://{HOST}:{BAR_PORT}/bar-root"  # its apiRoot in bars.json
 # short, so that the slow-BAR test stays fast
 BAR_CONNECT_MS, BAR_TIMEOUT_MS = 300, 1000
 BAR_DATA = os.path.join(ROOT, "tools", "demo-bar.json")
+# the operator's STI-AS / STI-VS (tools/sti_service.py, docs/ms-api.yaml): its msRoot,
+# and the URL of its signing certificate (build/pki/sti.pem, served by the certificate
+# repository, so a terminating side fetches it like any other signer's)
+STI_PORT = 8490
+STI_ROOT = f"https://{HOST}:{STI_PORT}/ms"
+STI_X5U = CERT_URL + "sti.pem"
 SIGN_X5U = "https://cert.example.net/tpid.pem"
 SIGN2_X5U = "https://cert.example.net/tpid2.pem"  # the key-rotation test's second key
 KAMCMD = "/usr/sbin/kamcmd"
@@ -205,13 +214,18 @@ def pid_alive(pid):
 
 class Stack:
     def __init__(self, run_dir=RUN, term_policy="reject", orig_extra=None, term_extra=None,
-                 trunk=False, fault_hooks=False, kemi=False, term_reason=False, load=None):
+                 trunk=False, fault_hooks=False, kemi=False, term_reason=False, load=None,
+                 sti=False):
         """load: for load runs (tests/soak), a dict of uas_xml (the callee's scenario),
         hook_args and cert_args (more options for the enterprise hook and the
         certificate repository) and shm (MiB); nothing is then logged per call (no call
         log, no hook bodies, no callee trace)."""
         self.run = run_dir
         self.load = load
+        self.sti = sti
+        # the STI service: its fault file (set_sti_fault) and what it was asked
+        self.sti_fault = os.path.join(self.run, "sti.fault")
+        self.sti_bodies = os.path.join(self.run, "sti-bodies.jsonl")
         self.term_reason = term_reason
         self.trunk = trunk
         self.kemi = kemi
@@ -231,7 +245,7 @@ class Stack:
     @staticmethod
     def names():
         """Every process name the stack may run (pid files build/run/<name>.pid)."""
-        return (["uas", "orig", "trunk", "kemi", "term", "termr", "hook", "certs", "bar"]
+        return (["uas", "orig", "trunk", "kemi", "term", "termr", "hook", "certs", "bar", "sti"]
                 + ["hook-" + n for n in EXTRA_HOOKS])
 
     # ---- set-up -------------------------------------------------------
@@ -240,7 +254,8 @@ class Stack:
                + ([KEMI_PORT] if self.kemi else [])
                + ([TERM_REASON_PORT] if self.term_reason else []))
         tcp = [HOOK_PORT, DOWN_PORT, CERT_PORT, 8471, BAR_PORT] + \
-            ([h[0] for h in EXTRA_HOOKS.values()] if self.fault_hooks else [])
+            ([h[0] for h in EXTRA_HOOKS.values()] if self.fault_hooks else []) + \
+            ([STI_PORT] if self.sti else [])
         busy = [f"udp {p}" for p in udp if port_busy(p, True)]
         busy += [f"tcp {p}" for p in tcp if port_busy(p, False)]
         if busy:
@@ -352,6 +367,8 @@ class Stack:
         self.start_bar()
         if self.fault_hooks:
             self.start_extra_hooks()
+        if self.sti:
+            self.start_sti()
         orig = {"SIGN_KEY": self._q(os.path.join(PKI, "sign.key")),
                 "SIGN_X5U": self._q(SIGN_X5U),
                 "SIGN_CERT": self._q(os.path.join(PKI, "sign.pem")),
@@ -500,6 +517,41 @@ class Stack:
 
     def stop_bar(self):
         self._stop_one("bar")
+
+    def start_sti(self, *extra):
+        """The STI-AS / STI-VS on STI_PORT (apiRoot STI_ROOT): signs with sti.key for
+        STI_X5U, verifies tokens of the test operator's signers (chained to sign-ca),
+        its faults switched at run time by set_sti_fault(); extra: more sti_service.py
+        options (--bearer-token-file, --client-ca, ...)."""
+        open(self.sti_fault, "w").close()
+        open(self.sti_bodies, "a").close()
+        trust = [(SIGN_X5U, "sign.pem"), (SIGN2_X5U, "sign2.pem"),
+                 (CERT_URL + "sign.pem", "sign.pem"), (CERT_URL + "sign2.pem", "sign2.pem")]
+        args = []
+        for url, pem in trust:
+            args += ["--trust", f"{url}={os.path.join(PKI, pem)}"]
+        self._spawn("sti", [PY, os.path.join(ROOT, "tools", "sti_service.py"),
+                            "--listen", f"{HOST}:{STI_PORT}",
+                            "--cert", os.path.join(PKI, "hook.pem"),
+                            "--key", os.path.join(PKI, "hook.key"),
+                            "--sign-key", os.path.join(PKI, "sti.key"),
+                            "--sign-cert", os.path.join(PKI, "sti.pem"), "--x5u", STI_X5U,
+                            "--ca", os.path.join(PKI, "sign-ca.pem"),
+                            "--other-key", os.path.join(PKI, "sign2.key"), *args,
+                            "--fault-file", self.sti_fault, "--log-bodies", self.sti_bodies,
+                            *extra], "sti.log")
+        self._wait_https("sti", STI_PORT,
+                         ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem")))
+
+    def set_sti_fault(self, fault="none", delay_ms=None):
+        """The STI service's fault from its next request on (docs/ms-api.yaml)."""
+        tmp = self.sti_fault + ".new"
+        with open(tmp, "w") as f:
+            f.write(fault + (f" {delay_ms}" if delay_ms is not None else "") + "\n")
+        os.replace(tmp, self.sti_fault)
+
+    def stop_sti(self):
+        self._stop_one("sti")
 
     def bar_get(self, path, token=None, method="GET", body=None):
         """(status, bytes) of a request to the avatar repository, as a UE would make it

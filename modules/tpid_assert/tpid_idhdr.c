@@ -61,7 +61,8 @@ static int tpid_idhdr_jws(tpid_idhdr_cur_t *c, tpid_idhdr_t *h)
 
 	for(i = 0; i < 3; i++) {
 		h->part[i].s = c->p;
-		h->part[i].n = tpid_idhdr_take(c, tpid_b64u_is_char);
+		h->part[i].n = tpid_b64u_span(c->p, (size_t)(c->end - c->p));
+		c->p += h->part[i].n;
 		if(h->part[i].n == 0)
 			return -1;
 		if(i < 2 && (c->p == c->end || *c->p++ != '.'))
@@ -300,6 +301,40 @@ int tpid_idhdr_jws_ppt(const tpid_idhdr_t *h, char *out, size_t outsize)
 	return ret;
 }
 
+/* 0 when the JWS header cannot say "ppt": ppt, so that no JSON parse is
+ * needed to tell (1: it may, parse it). A header that does not decode, or
+ * holds a NUL, fails tpid_idhdr_jws_ppt() too. Without a backslash in the
+ * text no member name or string is escaped: a "ppt" string equal to ppt
+ * then appears in it as ppt between quotes. */
+static int tpid_idhdr_may_say(const tpid_idhdr_t *h, const char *ppt)
+{
+	unsigned char buf[512];
+	char lit[TPID_MAX_PPT + 2];
+	size_t k = strlen(ppt), i;
+	int n;
+
+	if(h->part[0].n / 4 * 3 + 3 > sizeof(buf) || k + 2 > sizeof(lit))
+		return 1;
+	for(i = 0; i < k; i++) {
+		/* a ppt that JSON must escape: parse */
+		if((unsigned char)ppt[i] < 0x20 || ppt[i] == '"' || ppt[i] == '\\')
+			return 1;
+	}
+	n = tpid_b64u_decode(h->part[0].s, h->part[0].n, buf, sizeof(buf));
+	if(n <= 0 || memchr(buf, '\0', (size_t)n) != NULL)
+		return 0;
+	if(memchr(buf, '\\', (size_t)n) != NULL)
+		return 1;
+	lit[0] = '"';
+	memcpy(lit + 1, ppt, k);
+	lit[k + 1] = '"';
+	for(i = 0; i + k + 2 <= (size_t)n; i++) {
+		if(buf[i] == '"' && memcmp(buf + i, lit, k + 2) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int tpid_idhdr_is_ours(const char *hdr, size_t len, const char *ppt)
 {
 	tpid_idhdr_t h;
@@ -312,6 +347,7 @@ int tpid_idhdr_is_ours(const char *hdr, size_t len, const char *ppt)
 	/* The parameter and the JWS header each count: a token whose signed
 	 * header says ppt while its parameter says otherwise is ours too (it
 	 * then fails BAD_PPT instead of slipping past as someone else's). */
-	return tpid_idhdr_jws_ppt(&h, got, sizeof(got)) == 0
+	return tpid_idhdr_may_say(&h, ppt)
+		   && tpid_idhdr_jws_ppt(&h, got, sizeof(got)) == 0
 		   && strcmp(got, ppt) == 0;
 }

@@ -24,19 +24,26 @@
 static const char tpid_b64u_alphabet[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static int tpid_b64u_val(unsigned char c)
+/* 1 + the value of each byte of the alphabet, 0 for every other byte: a
+ * lookup, as decoding and the Identity tokenizer run over whole tokens. */
+/* clang-format off */
+static const unsigned char tpid_b64u_vals[256] = {
+		['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
+		['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
+		['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
+		['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+		['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+		['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+		['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+		['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+		['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54,
+		['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
+		['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64};
+/* clang-format on */
+
+static inline int tpid_b64u_val(unsigned char c)
 {
-	if(c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if(c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if(c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if(c == '-')
-		return 62;
-	if(c == '_')
-		return 63;
-	return -1;
+	return (int)tpid_b64u_vals[c] - 1;
 }
 
 int tpid_b64u_encode(
@@ -122,6 +129,15 @@ int tpid_b64u_is_char(char c)
 	return tpid_b64u_val((unsigned char)c) >= 0;
 }
 
+size_t tpid_b64u_span(const char *s, size_t n)
+{
+	size_t i;
+
+	for(i = 0; i < n && tpid_b64u_val((unsigned char)s[i]) >= 0; i++)
+		;
+	return i;
+}
+
 char *tpid_b64u_dup(const unsigned char *in, size_t len)
 {
 	size_t size;
@@ -194,11 +210,17 @@ json_t *tpid_jose_json_b64u(const char *in, size_t len)
 
 /* ---- ES256 ---------------------------------------------------------------- */
 
+static int tpid_es256_key_known(EVP_PKEY *key);
+
 int tpid_jose_key_is_p256(EVP_PKEY *key)
 {
 	char group[64];
 	size_t glen = 0;
 
+	/* a key with a context here was checked when the context was set up,
+	 * and the context's reference keeps it what it was */
+	if(key != NULL && tpid_es256_key_known(key))
+		return 1;
 	if(key == NULL || !EVP_PKEY_is_a(key, "EC"))
 		return 0;
 	if(EVP_PKEY_get_group_name(key, group, sizeof(group), &glen) != 1)
@@ -224,6 +246,19 @@ static _Thread_local tpid_es256_slot_t tpid_sign_slot;
 static _Thread_local tpid_es256_slot_t tpid_verify_slots[TPID_ES256_SLOTS];
 static _Thread_local unsigned tpid_verify_next;
 static _Thread_local EVP_MD *tpid_sha256_md;
+
+static int tpid_es256_key_known(EVP_PKEY *key)
+{
+	unsigned i;
+
+	if(tpid_sign_slot.key == key)
+		return 1;
+	for(i = 0; i < TPID_ES256_SLOTS; i++) {
+		if(tpid_verify_slots[i].key == key)
+			return 1;
+	}
+	return 0;
+}
 
 static void tpid_es256_slot_clear(tpid_es256_slot_t *sl)
 {

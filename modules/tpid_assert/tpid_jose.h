@@ -21,6 +21,9 @@
 /* 1 if c is in the base64url alphabet. */
 int tpid_b64u_is_char(char c);
 
+/* How many of the first n chars of s are in the base64url alphabet. */
+size_t tpid_b64u_span(const char *s, size_t n);
+
 /* Encodes len bytes; writes a NUL-terminated string. Returns the encoded
  * length, or -1 if out is too small. */
 int tpid_b64u_encode(

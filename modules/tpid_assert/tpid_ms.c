@@ -449,11 +449,12 @@ static int tpid_ms_read_verification(
 	const size_t ts = sizeof(o->reason_text);
 	json_t *v;
 	json_int_t code;
+	int verstat;
 
 	if(!json_is_object(resp))
 		return tpid_ms_bad(o->reason_text, ts, "no verificationResponse");
-	o->verstat = tpid_ms_verstat_of(json_object_get(resp, "verstatValue"));
-	if(o->verstat == TPID_VERSTAT_NONE)
+	verstat = tpid_ms_verstat_of(json_object_get(resp, "verstatValue"));
+	if(verstat == TPID_VERSTAT_NONE)
 		return tpid_ms_bad(o->reason_text, ts, "no known verstatValue");
 	v = json_object_get(resp, "reasonCode");
 	if(v != NULL) {
@@ -475,6 +476,7 @@ static int tpid_ms_read_verification(
 	*payload = json_object_get(resp, "payload");
 	if(*payload != NULL && !json_is_object(*payload))
 		return tpid_ms_bad(o->reason_text, ts, "payload not an object");
+	o->verstat = verstat;
 	return TPID_OK;
 }
 

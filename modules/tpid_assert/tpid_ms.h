@@ -125,7 +125,8 @@ int tpid_ms_verify_request(const char *hdr, size_t len,
 /* What the STI-VS said. */
 typedef struct tpid_ms_verification
 {
-	int verstat;	 /* TPID_VERSTAT_*: NONE without a verificationResponse */
+	int verstat;	 /* TPID_VERSTAT_*: NONE without a well-formed
+					  * verificationResponse */
 	int reason_code; /* reasonCode (100..699), 0 when absent */
 	/* reasonText, else the Ms error's text, curl's words or what was
 	 * wrong with the answer; log-safe (bounded, no control character) */

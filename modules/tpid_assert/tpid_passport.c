@@ -52,10 +52,10 @@ static int tpid_json_set_str(json_t *obj, const char *key, const char *val)
 	return json_object_set_new(obj, key, json_string(val));
 }
 
-char *tpid_passport_header_json(const tpid_claims_t *c)
+/* The JWS header as a JSON object, NULL if c cannot have one. */
+static json_t *tpid_passport_header_obj(const tpid_claims_t *c)
 {
 	json_t *h;
-	char *s = NULL;
 
 	if(c == NULL || !tpid_terminated(c->ppt, sizeof(c->ppt))
 			|| !tpid_terminated(c->x5u, sizeof(c->x5u)) || c->x5u[0] == '\0')
@@ -66,10 +66,18 @@ char *tpid_passport_header_json(const tpid_claims_t *c)
 	if(tpid_json_set_str(h, "alg", "ES256") < 0
 			|| (c->ppt[0] != '\0' && tpid_json_set_str(h, "ppt", c->ppt) < 0)
 			|| tpid_json_set_str(h, "typ", "passport") < 0
-			|| tpid_json_set_str(h, "x5u", c->x5u) < 0)
-		goto done;
-	s = tpid_jose_json_dump(h);
-done:
+			|| tpid_json_set_str(h, "x5u", c->x5u) < 0) {
+		json_decref(h);
+		return NULL;
+	}
+	return h;
+}
+
+char *tpid_passport_header_json(const tpid_claims_t *c)
+{
+	json_t *h = tpid_passport_header_obj(c);
+	char *s = tpid_jose_json_dump(h);
+
 	json_decref(h);
 	return s;
 }
@@ -203,14 +211,26 @@ char *tpid_passport_payload_json(const tpid_claims_t *c)
 
 /* ---- signing -------------------------------------------------------------- */
 
+/* obj in canonical JSON, base64url-encoded into out (NUL-terminated): the
+ * encoded length, or -1 (no object, or it does not fit). obj is released. */
+static int tpid_passport_b64u_json(json_t *obj, char *out, size_t outsize)
+{
+	char js[TPID_MAX_HDR_LEN];
+	int n = tpid_jose_json_dumpb(obj, js, sizeof(js));
+
+	json_decref(obj);
+	if(n <= 0)
+		return -1;
+	return tpid_b64u_encode((const unsigned char *)js, (size_t)n, out, outsize);
+}
+
 int tpid_passport_sign(
 		const tpid_claims_t *c, EVP_PKEY *key, char *out, size_t outsize)
 {
-	char *hj = NULL, *pj = NULL, *hb = NULL, *pb = NULL, *tbs = NULL;
 	char sb[TPID_ES256_SIG_LEN * 2];
 	unsigned char rs[TPID_ES256_SIG_LEN];
+	int n, hn, pn;
 	size_t tbslen;
-	int n, ret = TPID_R_INTERNAL;
 
 	if(out != NULL && outsize > 0)
 		out[0] = '\0';
@@ -228,44 +248,37 @@ int tpid_passport_sign(
 				&& c->ppt[n] != '_' && c->ppt[n] != '.')
 			return TPID_R_INTERNAL;
 	}
-	hj = tpid_passport_header_json(c);
-	pj = tpid_passport_payload_json(c);
-	if(hj == NULL || pj == NULL)
-		goto done;
-	hb = tpid_b64u_dup((const unsigned char *)hj, strlen(hj));
-	pb = tpid_b64u_dup((const unsigned char *)pj, strlen(pj));
-	if(hb == NULL || pb == NULL)
-		goto done;
-	tbslen = strlen(hb) + 1 + strlen(pb);
-	tbs = malloc(tbslen + 1);
-	if(tbs == NULL)
-		goto done;
-	snprintf(tbs, tbslen + 1, "%s.%s", hb, pb);
-	if(tpid_jose_es256_sign(key, tbs, tbslen, rs) < 0) {
-		ret = TPID_R_SIGN_FAILED;
-		goto done;
+	/* header "." payload, encoded in place: out begins with the signing
+	 * input */
+	hn = tpid_passport_b64u_json(tpid_passport_header_obj(c), out, outsize);
+	if(hn < 0 || (size_t)hn + 1 >= outsize)
+		goto fail;
+	out[hn] = '.';
+	pn = tpid_passport_b64u_json(tpid_passport_payload_obj(c), out + hn + 1,
+			outsize - (size_t)hn - 1);
+	if(pn < 0)
+		goto fail;
+	tbslen = (size_t)hn + 1 + (size_t)pn;
+	if(tpid_jose_es256_sign(key, out, tbslen, rs) < 0) {
+		out[0] = '\0';
+		return TPID_R_SIGN_FAILED;
 	}
 	if(tpid_b64u_encode(rs, sizeof(rs), sb, sizeof(sb)) < 0)
-		goto done;
+		goto fail;
 	if(c->ppt[0] != '\0')
-		n = snprintf(out, outsize, "%s.%s;info=<%s>;alg=ES256;ppt=%s", tbs, sb,
-				c->x5u, c->ppt);
+		n = snprintf(out + tbslen, outsize - tbslen,
+				".%s;info=<%s>;alg=ES256;ppt=%s", sb, c->x5u, c->ppt);
 	else
-		n = snprintf(
-				out, outsize, "%s.%s;info=<%s>;alg=ES256", tbs, sb, c->x5u);
+		n = snprintf(out + tbslen, outsize - tbslen, ".%s;info=<%s>;alg=ES256",
+				sb, c->x5u);
 	/* a header our own parser would refuse is no use to anyone */
-	if(n < 0 || (size_t)n >= outsize || n > TPID_MAX_HDR_LEN) {
-		out[0] = '\0';
-		goto done;
-	}
-	ret = TPID_OK;
-done:
-	free(hj);
-	free(pj);
-	free(hb);
-	free(pb);
-	free(tbs);
-	return ret;
+	if(n < 0 || (size_t)n >= outsize - tbslen
+			|| tbslen + (size_t)n > TPID_MAX_HDR_LEN)
+		goto fail;
+	return TPID_OK;
+fail:
+	out[0] = '\0';
+	return TPID_R_INTERNAL;
 }
 
 /* ---- claims --------------------------------------------------------------- */

@@ -14,7 +14,7 @@ RUNS=${1:-10000000}
 OUT=build/fuzz
 # jcc parses whole certificates (a few thousand executions per second): alone
 SLOW="jcc"
-REST="token idhdr binding ident pem x5u bar hook enterprise cache"
+REST="token idhdr binding ident pem x5u bar hook enterprise cache ms"
 
 run() {
 	local t=$1 log=$OUT/long-$1.txt

@@ -72,6 +72,14 @@ static const row_t rows[] = {
 	{"{\"ppt\":1}", "", 1, NULL, 0},
 	{"{\"ppt\":\"rcd\",\"ppt\":\"rcd\"}", "", 1, NULL, 0},
 	{"[\"rcd\"]", "", 1, NULL, 0},
+	/* escapes, blanks and other members: is_ours looks for "rcd" in the
+	 * decoded text before it parses; the parse must still decide these */
+	{"{\"ppt\":\"\\u0072cd\"}", "", 1, NULL, 1},
+	{"{\"\\u0070pt\":\"rcd\"}", "", 1, NULL, 1},
+	{"{\"ppt\" : \"rcd\" }", "", 1, NULL, 1},
+	{"{\"x\":\"rcd\",\"ppt\":\"shaken\"}", "", 1, NULL, 0},
+	{"{\"ppt\":\"shaken\",\"rcd\":1}", "", 1, NULL, 0},
+	{"{\"ppt\":\"rcd\\\\\"}", "", 1, NULL, 0},
 	/* whitespace around ';' and '=' */
 	{H_SHK, " ; ppt = shaken ", 1, "shaken", 0},
 	{H_SHK, "\t;\tppt\t=\t\"shaken\"\t", 1, "shaken", 0},

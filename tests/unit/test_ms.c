@@ -1053,6 +1053,7 @@ static void test_verify_result_bad_shapes(void **state)
 		if(verify(bodies[i], h, &v) != TPID_R_MS_BAD_ANSWER)
 			fail_msg("accepted: %s", bodies[i]);
 		assert_true(v.reason_text[0] != '\0');
+		assert_int_equal(v.verstat, TPID_VERSTAT_NONE);
 	}
 	/* an x5u too long for the module */
 	memset(x5u, 'a', sizeof(x5u) - 1);
