@@ -585,6 +585,12 @@ class Handler(json_service.Handler):
 
     def ms_route(self):
         self.op = None
+        if self.server.faults.now()[0] == "down":
+            # a connection kept alive from before the fault goes down with the
+            # service: hang up without an answer (new ones are closed at accept)
+            self.note = "hung up fault=down"
+            self.close_connection = True
+            return
         path = self.path.split("?", 1)[0]
         if path == "/healthz" and self.command in ("GET", "HEAD"):
             self.note = "health"

@@ -20,28 +20,25 @@ class FaultSwitch:
 
     def __init__(self, fault, delay_ms, path=None, known=()):
         self.fixed, self.path, self.known = (fault, delay_ms), path, set(known)
-        self.stamp, self.current = None, ("none", None)
+        self.current = ("none", None)
         self.lock = threading.Lock()
 
     def now(self):
         """(fault, delay in ms or None)."""
         if not self.path:
             return self.fixed
+        # Read every time, not on a changed stat: two faults of the same length
+        # written within one timestamp tick (the inode recycled by os.replace) have
+        # the same size, mtime and inode. The file is one short line.
         try:
-            st = os.stat(self.path)
-            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            with open(self.path, encoding="utf-8") as f:
+                words = f.read(200).split()
         except OSError:
-            return ("none", None)
+            words = []
         with self.lock:
-            if stamp != self.stamp:
-                try:
-                    with open(self.path, encoding="utf-8") as f:
-                        words = f.read(200).split()
-                except OSError:
-                    words = []
-                fault = words[0] if words and words[0] in self.known else "none"
-                delay = int(words[1]) if len(words) > 1 and words[1].isdigit() else None
-                self.stamp, self.current = stamp, (fault, delay)
+            fault = words[0] if words and words[0] in self.known else "none"
+            delay = int(words[1]) if len(words) > 1 and words[1].isdigit() else None
+            self.current = (fault, delay)
             return self.current
 
 
