@@ -123,8 +123,9 @@ test-k6: deps build pki
 		TPID_MODULE=$(K6_TREE)/modules/tpid_assert/tpid_assert.so \
 		$(PY) -m pytest -v -p no:cacheprovider tests/integration
 
+# MS=1: both roles through the reference STI-AS / STI-VS (Ms)
 demo: build
-	$(PY) tools/demo.py
+	$(PY) tools/demo.py $(if $(MS),--ms)
 
 start: build
 	$(PY) tools/stack.py start

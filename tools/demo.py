@@ -105,8 +105,23 @@ def show(n, title, claimed, call, expect_code, expect_present):
     return ok
 
 
+def ms_stack():
+    """Both roles through the operator's STI-AS / STI-VS (tools/sti_service.py): orig
+    keeps no signing key, term checks no signature itself, and says verstat."""
+    os.makedirs(S.RUN, exist_ok=True)
+    path = os.path.join(S.RUN, "ms.json")
+    with open(path, "w") as f:
+        json.dump({"ms": [{"domain": "*", "api_root": S.STI_ROOT,
+                           "ca_file": os.path.join(S.PKI, "hook-ca.pem"),
+                           "connect_timeout_ms": 500, "timeout_ms": 2000}]}, f)
+    q = '"' + path + '"'
+    return S.Stack(sti=True, orig_extra={"MS_FILE": q},
+                   term_extra={"MS_FILE": q, "VERSTAT": "1"})
+
+
 def main():
-    st = S.Stack()
+    ms = "--ms" in sys.argv[1:]
+    st = ms_stack() if ms else S.Stack()
     try:
         st.start()
     except S.StackError as e:
@@ -117,10 +132,20 @@ def main():
     try:
         print("tpid_assert demo: caller -> orig S-CSCF :5060 -> term S-CSCF :5070 -> callee :5080,")
         print("enterprise hook for acme.example at https://127.0.0.1:8443 (directory: tools/demo-directory.json)")
+        if ms:
+            print(f"Ms mode: the STI-AS / STI-VS at {S.STI_ROOT} signs and verifies "
+                  "(tools/sti_service.py); term adds verstat to the P-Asserted-Identity")
 
         c1 = st.place_call(served=S.ALICE, claim=S.ALICE_ID)
         results.append(show(1, "Alice (tel:+4961519876543) calls with her own employee ID",
                             f"{S.ALICE_ID} as served user {S.ALICE}", c1, 200, True))
+        if ms:
+            token = rcd_identity(c1) or ""
+            pai = (c1.callee_header("P-Asserted-Identity") or [""])[0]
+            print(f"    signed by      : {token.split('info=<', 1)[-1].split('>', 1)[0]}")
+            print(f"    callee's PAI   : {pai}")
+            results[-1] = results[-1] and S.STI_X5U in token and \
+                "verstat=TN-Validation-Passed" in pai
 
         c2 = st.place_call(served=S.MALLORY, claim=S.ALICE_ID, expect=403)
         results.append(show(2, "Mallory (tel:+4961510000666) claims Alice's employee ID",
