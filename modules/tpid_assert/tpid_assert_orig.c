@@ -8,6 +8,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -177,6 +178,9 @@ typedef struct tpid_orig_call
 	tpid_ms_slot_t ms[TPID_MS_SLOTS]; /* its tokens: third-party, avatar */
 } tpid_orig_call_t;
 
+/* What every call keeps; the STI-AS's slots follow (sign_mode "ms"). */
+#define TPID_ORIG_PARTS offsetof(tpid_orig_call_t, ms_asked)
+
 /* The third-party claims an authorized outcome signs. */
 static void tpid_orig_claims(const tpid_query_part_t *p,
 		const tpid_query_outcome_t *o, int64_t iat, tpid_claims_t *c)
@@ -328,12 +332,14 @@ static int tpid_orig_ask(sip_msg_t *msg, tpid_orig_call_t *oc,
 	tpid_orig_call_t *d;
 	int rc;
 
-	call = tpid_query_call_new(sizeof(*oc), route, cbname);
+	/* the STI-AS's slots (16 KB) only where it signs */
+	call = tpid_query_call_new(
+			tpid_cfg.sign_ms ? sizeof(*oc) : TPID_ORIG_PARTS, route, cbname);
 	if(call == NULL)
 		rc = TPID_R_INTERNAL;
 	else {
 		d = tpid_query_call_data(call);
-		*d = *oc;
+		memcpy(d, oc, TPID_ORIG_PARTS);
 		if(d->tpid.state == TPID_PART_ASK) {
 			d->tpid.q = call->nq;
 			tpid_query_add(call, &tpid_orig_role, ent, d->tpid.c.id);
@@ -381,7 +387,8 @@ int tpid_orig(sip_msg_t *msg, str *explicit_id, int route, str *cbname)
 	tpid_result_reset(&tpid_avres, msg);
 	tpid_avres.reason = TPID_R_NO_AVATAR;
 	tpid_avres.ret = TPID_RET_NONE;
-	memset(&oc, 0, sizeof(oc));
+	/* the parts only: the slots are filled in the shared copy, never here */
+	memset(&oc, 0, TPID_ORIG_PARTS);
 	/* Nothing the UE sent for the callee to see goes on: Identity tokens
 	 * of both kinds and any presentation it made up, before anything can
 	 * suspend (tm keeps the edits made up to the suspension). The claims
