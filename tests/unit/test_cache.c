@@ -523,6 +523,130 @@ static void test_max_entries_evicts_soonest(void **state)
 	end_cache(c);
 }
 
+/* The expiry heaps against a model: 2000 answers with mixed TTLs, some
+ * refreshed, some evicted, in 64 buckets over 4 stripes; every purge drops
+ * exactly the answers expired by then, and the rest still hit. */
+static void test_purge_model(void **state)
+{
+	enum
+	{
+		N = 2000
+	};
+	tpid_cache_t *c = new_cache(64, 4, N);
+	static int64_t exp[N]; /* 0: not cached */
+	tpid_waiter_t w;
+	tpid_cache_view_t v;
+	unsigned int seed = 7;
+	char id[64];
+	int i, t, live, before;
+	(void)state;
+
+	for(i = 0; i < N; i++) {
+		seed = seed * 1103515245u + 12345u;
+		snprintf(id, sizeof(id), "sip:m%d@acme.example", i);
+		assert_int_equal(lookup(c, SERVED, id, T0, &w, NULL), TPID_CACHE_OWNER);
+		exp[i] = T0 + 1 + (seed >> 16) % 300;
+		assert_non_null(tpid_cache_complete(
+				c, SERVED, id, &w, TPID_OK, "N", T0, (int)(exp[i] - T0)));
+	}
+	for(i = 0; i < N; i += 7) { /* revoked: out of the heap too */
+		snprintf(id, sizeof(id), "sip:m%d@acme.example", i);
+		assert_int_equal(tpid_cache_evict(c, NULL, id, NULL), 1);
+		exp[i] = 0;
+	}
+	for(t = 0; t <= 300; t += 13) {
+		live = 0;
+		for(i = 0; i < N; i++)
+			live += exp[i] > T0 + t;
+		before = (int)tpid_cache_count(c);
+		assert_int_equal(tpid_cache_purge(c, T0 + t, NULL), before - live);
+		assert_int_equal(tpid_cache_count(c), live);
+		for(i = 0; i < N; i += 11) {
+			snprintf(id, sizeof(id), "sip:m%d@acme.example", i);
+			assert_int_equal(lookup(c, SERVED, id, T0 + t, NULL, &v),
+					exp[i] > T0 + t ? TPID_CACHE_HIT : TPID_CACHE_FULL);
+			if(exp[i] > T0 + t)
+				assert_int_equal(v.expires, exp[i]);
+		}
+	}
+	before = (int)tpid_cache_count(c);
+	assert_true(before > 0);
+	assert_int_equal(tpid_cache_purge(c, T0 + 300, NULL), before);
+	assert_int_equal(tpid_cache_count(c), 0);
+	end_cache(c);
+}
+
+/* When full, the answer that expires soonest in the new key's stripe goes,
+ * wherever its bucket is (one stripe: the whole cache). */
+static void test_max_entries_stripe_wide(void **state)
+{
+	tpid_cache_t *c = new_cache(64, 1, 8);
+	tpid_waiter_t w[9];
+	tpid_cache_view_t v;
+	char id[64];
+	int i;
+	(void)state;
+
+	for(i = 0; i < 8; i++) {
+		snprintf(id, sizeof(id), "sip:s%d@acme.example", i);
+		assert_int_equal(
+				lookup(c, SERVED, id, T0, &w[i], NULL), TPID_CACHE_OWNER);
+		assert_non_null(tpid_cache_complete(
+				c, SERVED, id, &w[i], TPID_OK, "N", T0, i == 5 ? 10 : 100 + i));
+	}
+	assert_int_equal(
+			lookup(c, SERVED, "sip:new@acme.example", T0 + 1, &w[8], NULL),
+			TPID_CACHE_OWNER);
+	assert_int_equal(tpid_cache_count(c), 8);
+	assert_int_equal(lookup(c, SERVED, "sip:s5@acme.example", T0 + 1, NULL, &v),
+			TPID_CACHE_FULL);
+	assert_int_equal(lookup(c, SERVED, "sip:s0@acme.example", T0 + 1, NULL, &v),
+			TPID_CACHE_HIT);
+	end_cache(c);
+}
+
+/* A value is stored at its own length: the longest that fits comes back
+ * whole, a longer one is dropped (the answer stands), strings keep their
+ * bytes. */
+static void test_value_lengths(void **state)
+{
+	tpid_cache_t *c = new_cache(16, 4, 100);
+	static char big[TPID_CACHE_MAX_VALUE + 1];
+	tpid_waiter_t w;
+	tpid_cache_view_t v;
+	(void)state;
+
+	memset(big, 'x', TPID_CACHE_MAX_VALUE - 1);
+	big[TPID_CACHE_MAX_VALUE - 1] = '\0';
+	assert_int_equal(lookup(c, SERVED, ID, T0, &w, NULL), TPID_CACHE_OWNER);
+	assert_non_null(
+			tpid_cache_complete(c, SERVED, ID, &w, TPID_OK, big, T0, 60));
+	assert_int_equal(lookup(c, SERVED, ID, T0, NULL, &v), TPID_CACHE_HIT);
+	assert_string_equal(v.value, big);
+	assert_string_equal(v.served, SERVED);
+	assert_string_equal(v.id, ID);
+	assert_string_equal(v.domain, DOMAIN);
+
+	big[TPID_CACHE_MAX_VALUE - 1] = 'x';
+	assert_int_equal(lookup(c, SERVED, "sip:b@acme.example", T0, &w, NULL),
+			TPID_CACHE_OWNER);
+	assert_non_null(tpid_cache_complete(
+			c, SERVED, "sip:b@acme.example", &w, TPID_R_DENIED, big, T0, 60));
+	assert_int_equal(lookup(c, SERVED, "sip:b@acme.example", T0, NULL, &v),
+			TPID_CACHE_HIT);
+	assert_int_equal(v.reason, TPID_R_DENIED);
+	assert_string_equal(v.value, "");
+
+	assert_int_equal(lookup(c, SERVED, "sip:n@acme.example", T0, &w, NULL),
+			TPID_CACHE_OWNER);
+	assert_non_null(tpid_cache_complete(
+			c, SERVED, "sip:n@acme.example", &w, TPID_OK, NULL, T0, 60));
+	assert_int_equal(lookup(c, SERVED, "sip:n@acme.example", T0, NULL, &v),
+			TPID_CACHE_HIT);
+	assert_string_equal(v.value, "");
+	end_cache(c);
+}
+
 static void test_max_entries_all_pending(void **state)
 {
 	tpid_cache_t *c = new_cache(1, 1, 4);
@@ -852,6 +976,9 @@ int main(void)
 			cmocka_unit_test(test_revoked_and_fresh_pending),
 			cmocka_unit_test(test_max_entries_evicts_soonest),
 			cmocka_unit_test(test_max_entries_all_pending),
+			cmocka_unit_test(test_max_entries_stripe_wide),
+			cmocka_unit_test(test_purge_model),
+			cmocka_unit_test(test_value_lengths),
 			cmocka_unit_test(test_too_long),
 			cmocka_unit_test(test_walk),
 			cmocka_unit_test(test_concurrent),
