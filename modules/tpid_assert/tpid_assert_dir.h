@@ -17,6 +17,10 @@
  * from it expires with it). */
 #define TPID_DIR_MIN_LIFE 3
 
+/* Up to this many cached decisions are freed at exit, more are left to the
+ * shared memory (see tpid_dir_destroy()). */
+#define TPID_DIR_FREE_MAX 10000
+
 typedef struct tpid_dir_shared tpid_dir_shared_t;
 
 typedef struct tpid_dir
@@ -38,7 +42,8 @@ extern tpid_dir_t tpid_bars;
  * stripes, a power of two). At mod_init. 0 or -1. */
 int tpid_dir_init(tpid_dir_t *d, int cache_size, int cache_locks);
 
-/* Releases the cache, its locks and the table (module destroy). */
+/* At exit (module destroy): releases the cache (unless it holds more than
+ * TPID_DIR_FREE_MAX entries), its locks and the table. */
 void tpid_dir_destroy(tpid_dir_t *d);
 
 /* The entry for domain (no case), else the "*" entry of a wildcard
