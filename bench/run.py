@@ -13,6 +13,9 @@
   (m) scale   as (b), with a million cached decisions at orig and a million
               replay entries at term (a bench-only build of the module fills
               them through an RPC, bench/tpid_assert_benchfill.c)
+  (n) Ms      as (b), but orig signs through an STI-AS and term verifies through an
+              STI-VS over Ms (cfg -A MS_FILE both sides; the reference service
+              with in-process ES256, bench/sti_fast.py, in its own process group)
   (d) fetched as (b), but the terminating side has no certificate configured:
               it fetched the signer's from x5u (tools/cert_server.py) once and
               verifies with it from its warm certificate cache
@@ -73,15 +76,18 @@ SCENARIOS = {
     "c": "tpid path, hook 50 ms, all misses",
     "s": "peer: secsipid SHAKEN sign+verify",
     "m": "as (b), 1M decisions + replay entr.",
+    "n": "as (b), signed+verified over Ms",
     "d": "as (b), certificate fetched (warm)",
     "e": "as (b), plus an avatar (two tokens)",
     "f": "as (b), plus the avatar's bytes only",
 }
 # the order of the table and of the rounds
-ORDER = "abcsmdef"
+ORDER = "abcsmndef"
 CERT_PORT = stk.CERT_PORT
 FETCH_X5U = stk.CERT_URL + "sign.pem"
 BAR_PORT = stk.BAR_PORT
+# (n): the STI-AS / STI-VS (the reference service, its ES256 in-process)
+STI_FAST = os.path.join(HERE, "sti_fast.py")
 # (e) against (b): what an avatar may add per call, as a multiple of one ES256
 # signature plus one verification measured by `openssl speed` in the same run
 AVATAR_MARGIN = 1.20
@@ -335,7 +341,7 @@ def _group_alive(pgid):
 
 def ports_busy():
     busy = [f"udp {p}" for p in (ORIG_PORT, TERM_PORT, UAS_PORT, UAC_PORT) if stk.port_busy(p, True)]
-    busy += [f"tcp {p}" for p in (HOOK_PORT, CERT_PORT, BAR_PORT) if stk.port_busy(p, False)]
+    busy += [f"tcp {p}" for p in (HOOK_PORT, CERT_PORT, BAR_PORT, stk.STI_PORT) if stk.port_busy(p, False)]
     return busy
 
 
@@ -345,7 +351,7 @@ class BenchStack:
     def __init__(self, scen, opts, run_dir, directory):
         self.scen, self.o, self.run, self.directory = scen, opts, run_dir, directory
         self.procs = {}
-        self.tpid = scen in ("b", "c", "d", "e", "f", "m")
+        self.tpid = scen in ("b", "c", "d", "e", "f", "m", "n")
         self.peer = scen == "s"
 
     def _spawn(self, name, argv, cwd=None):
@@ -364,7 +370,7 @@ class BenchStack:
             d["NO_TPID"] = "1"
         if self.tpid or self.peer:
             d.update(defines)
-        # (m) holds a million decisions of ~1.3 KB: more shared memory
+        # (m) holds a million decisions (~300 bytes each) and replay entries: more shared memory
         shm = max(self.o.shm, self.o.scale_shm) if self.scen == "m" else self.o.shm
         argv = [stk.KAMAILIO, "-f", os.path.join(ROOT, "cfg", cfg), "-DD", "-E",
                 "-m", str(shm), "-M", str(self.o.pkg), "-Y", self.run,
@@ -398,6 +404,11 @@ class BenchStack:
                          "AVATAR_FAIL_POLICY": q("reject")})
         if self.scen == "m":
             orig["CACHE_SIZE"] = str(SCALE_CACHE_SIZE)
+        ms_file = self.start_sti() if self.scen == "n" else None
+        if ms_file:
+            # no signing key at orig: the STI-AS signs (its own key, its x5u)
+            del orig["SIGN_KEY"], orig["SIGN_X5U"]
+            orig["MS_FILE"] = q(ms_file)
         if self.peer:
             # secsipid signs with the same key; nothing of tpid_assert is loaded
             orig = {"WITH_SECSIPID": "1", "SIGN_KEY": orig["SIGN_KEY"],
@@ -416,6 +427,10 @@ class BenchStack:
                          "X5U_ALLOW_PRIVATE": "1"})
         if self.scen == "m":
             term["REPLAY_CACHE_SIZE"] = str(SCALE_CACHE_SIZE)
+        if ms_file:
+            # the STI-VS checks the signature; who may assert what stays here
+            term.update({"MS_FILE": q(ms_file),
+                         "X5U_SIGNER2": q(stk.CERT_URL + "=acme.example")})
         if self.peer:
             # verified with the pinned certificate, as (b) verifies with sign.pem
             term = {"WITH_SECSIPID": "1", "SECSIPID_CERT": q(os.path.join(PKI, "sign.pem"))}
@@ -448,6 +463,28 @@ class BenchStack:
             except OSError:
                 time.sleep(0.1)
         raise BenchError("the avatar repository did not come up")
+
+    def start_sti(self):
+        """(n): the STI-AS / STI-VS on stk.STI_PORT; returns the ms_file."""
+        path = os.path.join(self.run, "ms.json")
+        with open(path, "w") as f:
+            json.dump({"ms": [{"domain": "*", "api_root": stk.STI_ROOT,
+                               "ca_file": os.path.join(PKI, "hook-ca.pem"),
+                               "connect_timeout_ms": 2000, "timeout_ms": 5000}]}, f)
+        self._spawn("sti", [stk.PY, STI_FAST, "--listen", f"{HOST}:{stk.STI_PORT}",
+                            "--cert", os.path.join(PKI, "hook.pem"),
+                            "--key", os.path.join(PKI, "hook.key"),
+                            "--sign-key", os.path.join(PKI, "sti.key"),
+                            "--sign-cert", os.path.join(PKI, "sti.pem"), "--x5u", stk.STI_X5U,
+                            "--log", os.path.join(self.run, "sti-requests.log")])
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"https://{HOST}:{stk.STI_PORT}/healthz",
+                                            context=self._tls(), timeout=1):
+                    return path
+            except OSError:
+                time.sleep(0.1)
+        raise BenchError("the STI service did not come up; see " + os.path.join(self.run, "sti.log"))
 
     def start_cert_server(self):
         certs = os.path.join(self.run, "certs")
@@ -577,7 +614,7 @@ class BenchStack:
 
     def stop(self):
         err = None
-        for name in ("uas", "orig", "term", "hook", "certs", "bar"):
+        for name in ("uas", "orig", "term", "hook", "certs", "bar", "sti"):
             try:
                 # (m): Kamailio frees a million decisions at exit, one by one, and
                 # q_malloc's free is linear in its free list: over a minute
@@ -1377,6 +1414,29 @@ def token_loop():
     return c_loop("token_loop")
 
 
+def ms_vs_local(res):
+    """(n) against (b): what signing and verifying over Ms costs the proxies and
+    the call, beside the STI service's own CPU (no target: issue 11 records it)."""
+    fb, fn = (_fixed(res["results"], s) for s in "bn")
+    if not fb or not fn or not fb.get("cpu_ms_per_call_by_process"):
+        return
+    pb, pn = fb["cpu_ms_per_call_by_process"], fn["cpu_ms_per_call_by_process"]
+    lb, ln = fb.get("latency_ms") or {}, fn.get("latency_ms") or {}
+    parts = ", ".join(f"{k} {pn.get(k, 0) - pb.get(k, 0):+.3f}" for k in ("orig", "term"))
+    print(f"(n) Ms against local (b), CPU ms/call: {parts} (orig signs, term verifies over "
+          f"Ms; the hook workers' HTTPS is in each); the STI service itself "
+          f"{pn.get('sti', 0):.3f} (its own process group, Python)")
+    if lb.get("p99") is not None and ln.get("p99") is not None:
+        print(f"  INVITE-to-200 p50 {lb['p50']} -> {ln['p50']} ms, p99 {lb['p99']} -> "
+              f"{ln['p99']} ms; Ms round trips seen by the module (ms_latency_*): "
+              + ", ".join(f"{side} " + " ".join(
+                  f"{k.split('_le_')[1]}:{v}" for k, v in sorted(
+                      ((k, v) for k, v in fn.get("module_stats", {}).items()
+                       if k.startswith(side + ".ms_latency_le_")),
+                      key=lambda kv: int(kv[0].split("_le_")[1].rstrip("ms"))))
+                  for side in ("orig", "term")))
+
+
 def print_report(res):
     m = res["machine"]
     o = res["options"]
@@ -1495,6 +1555,7 @@ def print_report(res):
                   f"(preallocated for {SCALE_CACHE_SIZE}: term (m) filled against (b) at start "
                   f"+{sc['term_mb_over_b']} MB; the fill itself "
                   f"{sc['bytes_per_replay_entry_at_fill']} bytes per entry)")
+    ms_vs_local(res)
     fa, fb = (_fixed(res["results"], s) for s in "ab")
     if fa and fb and fa.get("net_cpu_ms_per_call") and fb.get("net_cpu_ms_per_call"):
         print(f"(b) / (a) CPU per call: {fb['net_cpu_ms_per_call'] / fa['net_cpu_ms_per_call']:.3f} "
@@ -1565,7 +1626,7 @@ def print_report(res):
 def main(argv):
     ap = argparse.ArgumentParser(description="tpid_assert benchmark (see bench/README.md)")
     ap.add_argument("--scenarios", default="abcs",
-                    help="which of a, b, c, s, m, d, e, f to run (default abcs)")
+                    help="which of a, b, c, s, m, n, d, e, f to run (default abcs)")
     ap.add_argument("--search-scenarios", default="abc",
                     help="of those run, which get the maximum-rate search (default abc: "
                          "the ones with a max-CPS target)")
@@ -1601,7 +1662,7 @@ def main(argv):
     o = ap.parse_args(argv[1:])
     scens = [s for s in ORDER if s in o.scenarios]
     if not scens:
-        ap.error("--scenarios must name some of a, b, c, s, m, d, e, f")
+        ap.error("--scenarios must name some of a, b, c, s, m, n, d, e, f")
     for f in (stk.MODULE, stk.KAMAILIO, stk.SIPP):
         if not os.path.exists(f):
             raise BenchError(f"{f} is missing: `make build` (and `make deps`) first")
