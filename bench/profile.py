@@ -5,18 +5,19 @@ For each scenario asked for, runs `bench/run.py --scenarios X --no-search --roun
 (the same stack, warm-up and SIPp load as the benchmark), waits for the fixed-rate
 SIPp run to start, and records the whole machine with `perf record -a` for a window
 inside that run. The samples are then attributed by process group (orig, term, callee,
-caller, hook, other) and by the code they were taken in (the leaf frame's DSO, and for
+caller, hook, STI service, other) and by the code they were taken in (the leaf frame's DSO, and for
 the Kamailio binary its symbol), and converted to microseconds of CPU per call:
 
     samples x sampling period / (rate x window)
 
-Categories: crypto (libcrypto/libssl), json (libjansson), module (tpid_assert.so),
+Categories: crypto (libcrypto/libssl), json (libjansson), curl (libcurl), module (tpid_assert.so),
 kamailio: alloc (q_malloc/f_malloc/tlsf and the pkg/shm wrappers), kamailio: parse
 (parse_*, get_hdr_field, ...), kamailio: lumps, kamailio: other core, tm (tm.so),
 other modules (sl, rr, textops, ...), libc, kernel, app (SIPp, Python), other libs.
 
     /usr/bin/python3 bench/profile.py --scenarios ab            # (a), (b), and (b) - (a)
     /usr/bin/python3 bench/profile.py --scenarios bc --seconds 25
+    /usr/bin/python3 bench/profile.py --scenarios bn            # local against Ms
     /usr/bin/python3 bench/profile.py --compare build/profile/a.json build/profile/b.json
 
 Run it under `flock /tmp/tpid-integration.lock` (it starts the benchmark's stack).
@@ -41,10 +42,10 @@ PERF = "/usr/bin/perf"
 OUTDIR = os.path.join(ROOT, "build", "profile")
 BENCH_OUT = os.path.join(ROOT, "build", "bench")
 
-GROUPS = ("orig", "term", "uas", "uac", "hook", "perf", "other")
-CATS = ("crypto", "json", "module", "k:alloc", "k:parse", "k:lumps", "k:core", "tm",
+GROUPS = ("orig", "term", "uas", "uac", "hook", "sti", "perf", "other")
+CATS = ("crypto", "json", "curl", "module", "k:alloc", "k:parse", "k:lumps", "k:core", "tm",
         "modules", "libc", "kernel", "app", "libs")
-CAT_TITLE = {"crypto": "crypto (libcrypto)", "json": "JSON (libjansson)",
+CAT_TITLE = {"crypto": "crypto (libcrypto)", "json": "JSON (libjansson)", "curl": "HTTP (libcurl)",
              "module": "module (tpid_assert.so)", "k:alloc": "kamailio: alloc",
              "k:parse": "kamailio: parse", "k:lumps": "kamailio: lumps",
              "k:core": "kamailio: other core", "tm": "tm.so", "modules": "other modules",
@@ -126,6 +127,8 @@ def group_pgids():
             g = "uac"
         elif "hook_mock.py" in argv or "enterprise_service.py" in argv:
             g = "hook"
+        elif "sti_fast.py" in argv or "sti_service.py" in argv:
+            g = "sti"
         if g:
             pg = pgid_of(pid)
             if pg:
@@ -167,7 +170,9 @@ def category(dso, sym):
         return "crypto"
     if base.startswith("libjansson"):
         return "json"
-    if base == "tpid_assert.so":
+    if base.startswith("libcurl"):
+        return "curl"
+    if base.startswith("tpid_assert"):  # also (m)'s tpid_assert-benchfill.so
         return "module"
     if base == "kamailio":
         if ALLOC_RE.match(sym or ""):
@@ -286,6 +291,11 @@ def profile(scen, o):
         t0 = time.time()
         pr = subprocess.Popen(rec, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         perf_pid[0] = pr.pid
+        # threads come and go (a Python server's per-connection threads): map
+        # them while they live, not only at the start and the end
+        while pr.poll() is None:
+            pid2g.update(pid_groups(pg2g))
+            time.sleep(0.5)
         if pr.wait() != 0:
             raise SystemExit(f"({scen}) perf record failed ({pr.returncode})")
         wall = time.time() - t0

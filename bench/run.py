@@ -1625,8 +1625,8 @@ def print_report(res):
 
 def main(argv):
     ap = argparse.ArgumentParser(description="tpid_assert benchmark (see bench/README.md)")
-    ap.add_argument("--scenarios", default="abcs",
-                    help="which of a, b, c, s, m, n, d, e, f to run (default abcs)")
+    ap.add_argument("--scenarios", default="abcsmn",
+                    help="which of a, b, c, s, m, n, d, e, f to run (default abcsmn)")
     ap.add_argument("--search-scenarios", default="abc",
                     help="of those run, which get the maximum-rate search (default abc: "
                          "the ones with a max-CPS target)")
@@ -1655,7 +1655,7 @@ def main(argv):
     ap.add_argument("--hook", choices=("mock", "reference"), default="mock",
                     help="mock: bench/hook_mock.py (asyncio); reference: tools/enterprise_service.py")
     ap.add_argument("--users", type=int, default=250000, help="(c): distinct users in the directory")
-    ap.add_argument("--budget", type=float, default=600, help="overall time budget (s)")
+    ap.add_argument("--budget", type=float, default=720, help="overall time budget (s)")
     ap.add_argument("--wait-quiet", type=float, default=30,
                     help="before each scenario wait up to this long for the machine to be idle")
     ap.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
