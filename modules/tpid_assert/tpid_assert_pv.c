@@ -90,7 +90,8 @@ static int pv_tpid_str(
 
 int pv_get_tpid(sip_msg_t *msg, pv_param_t *param, pv_value_t *res)
 {
-	static char buf[TPID_MAX_URI];
+	/* "tel:+" and the orig value: never truncated */
+	static char buf[sizeof("tel:+") + TPID_MAX_URI];
 	const tpid_result_t *r;
 	const tpid_claims_t *c;
 	int key;

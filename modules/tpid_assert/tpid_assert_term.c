@@ -481,7 +481,8 @@ static int tpid_term_run(sip_msg_t *msg, int route, const str *cbname,
 	if(wait >= 0 && !resumed && (route >= 0 || (cbname && cbname->len > 0))) {
 		/* a second certificate to fetch is waited for in the same
 		 * suspension (two kinds at most) */
-		for(i = wait + 1; i < tpid_term_nkinds; i++) {
+		for(i = wait + 1; i < tpid_term_nkinds && i < TPID_TERM_MAX_KINDS;
+				i++) {
 			if(rc[i] == TPID_X5U_MISS && strcmp(x5u[i], x5u[wait]) != 0)
 				break;
 		}
