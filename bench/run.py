@@ -616,11 +616,7 @@ class BenchStack:
         err = None
         for name in ("uas", "orig", "term", "hook", "certs", "bar", "sti"):
             try:
-                # (m): Kamailio frees a million decisions at exit, one by one, and
-                # q_malloc's free is linear in its free list: over a minute
-                stop_group(self.procs.pop(name, None), name,
-                           " (freeing a million decisions)" if self.scen == "m" and name == "orig"
-                           else "")
+                stop_group(self.procs.pop(name, None), name)
             except BenchError as e:
                 err = e
         if err:
