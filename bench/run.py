@@ -455,14 +455,8 @@ class BenchStack:
                             "--cert", os.path.join(PKI, "hook.pem"),
                             "--key", os.path.join(PKI, "hook.key"), "--data", stk.BAR_DATA,
                             "--node-token-file", tok])
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"https://{HOST}:{BAR_PORT}/healthz",
-                                            context=self._tls(), timeout=1):
-                    return path
-            except OSError:
-                time.sleep(0.1)
-        raise BenchError("the avatar repository did not come up")
+        self._wait_https(f"https://{HOST}:{BAR_PORT}/healthz", "the avatar repository")
+        return path
 
     def start_sti(self):
         """(n): the STI-AS / STI-VS on stk.STI_PORT; returns the ms_file."""
@@ -477,14 +471,8 @@ class BenchStack:
                             "--sign-key", os.path.join(PKI, "sti.key"),
                             "--sign-cert", os.path.join(PKI, "sti.pem"), "--x5u", stk.STI_X5U,
                             "--log", os.path.join(self.run, "sti-requests.log")])
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"https://{HOST}:{stk.STI_PORT}/healthz",
-                                            context=self._tls(), timeout=1):
-                    return path
-            except OSError:
-                time.sleep(0.1)
-        raise BenchError("the STI service did not come up; see " + os.path.join(self.run, "sti.log"))
+        self._wait_https(f"https://{HOST}:{stk.STI_PORT}/healthz", "the STI service", "sti")
+        return path
 
     def start_cert_server(self):
         certs = os.path.join(self.run, "certs")
@@ -495,14 +483,18 @@ class BenchStack:
                               "--cert", os.path.join(PKI, "hook.pem"),
                               "--key", os.path.join(PKI, "hook.key"), "--dir", certs,
                               "--max-age", "86400"])
-        ctx = ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem"))
+        self._wait_https(FETCH_X5U, "the certificate repository", "certs")
+
+    def _wait_https(self, url, what, name=None):
+        """Until url answers over HTTPS (our test CA), for up to 10 s."""
         for _ in range(100):
             try:
-                with urllib.request.urlopen(FETCH_X5U, context=ctx, timeout=1):
+                with urllib.request.urlopen(url, context=self._tls(), timeout=1):
                     return
             except OSError:
                 time.sleep(0.1)
-        raise BenchError("the certificate repository did not come up")
+        raise BenchError(f"{what} did not come up"
+                         + (f"; see {os.path.join(self.run, name + '.log')}" if name else ""))
 
     def start_hook(self):
         if self.o.hook == "mock":
@@ -1422,15 +1414,16 @@ def ms_vs_local(res):
     print(f"(n) Ms against local (b), CPU ms/call: {parts} (orig signs, term verifies over "
           f"Ms; the hook workers' HTTPS is in each); the STI service itself "
           f"{pn.get('sti', 0):.3f} (its own process group, Python)")
+    def buckets(side):
+        """'10ms:N 50ms:N ...' of side's ms_latency_le_* counters, shortest first."""
+        pre = side + ".ms_latency_le_"
+        got = {k[len(pre):]: v for k, v in fn.get("module_stats", {}).items()
+               if k.startswith(pre)}
+        return " ".join(f"{b}:{got[b]}" for b in sorted(got, key=lambda b: int(b[:-2])))
     if lb.get("p99") is not None and ln.get("p99") is not None:
         print(f"  INVITE-to-200 p50 {lb['p50']} -> {ln['p50']} ms, p99 {lb['p99']} -> "
               f"{ln['p99']} ms; Ms round trips seen by the module (ms_latency_*): "
-              + ", ".join(f"{side} " + " ".join(
-                  f"{k.split('_le_')[1]}:{v}" for k, v in sorted(
-                      ((k, v) for k, v in fn.get("module_stats", {}).items()
-                       if k.startswith(side + ".ms_latency_le_")),
-                      key=lambda kv: int(kv[0].split("_le_")[1].rstrip("ms"))))
-                  for side in ("orig", "term")))
+              f"orig {buckets('orig')}, term {buckets('term')}")
 
 
 def print_report(res):

@@ -85,15 +85,23 @@ typedef struct tpid_ms_sign_job
 	char body[TPID_MS_MAX_REQUEST];
 } tpid_ms_sign_job_t;
 
+/* Puts a job's request on the worker's engine (a job kind's start). */
+static int tpid_ms_job_post(tpid_https_t *eng, tpid_async_job_t *job,
+		const tpid_enterprise_t *svc, const char *path, const char *body,
+		size_t len)
+{
+	return tpid_ms_add(eng, svc, path, body, len, tpid_cfg.hook_max_body, job)
+						   == TPID_OK
+				   ? 0
+				   : -1;
+}
+
 static int tpid_ms_sign_job_start(tpid_https_t *eng, tpid_async_job_t *job)
 {
 	tpid_ms_sign_job_t *j = (tpid_ms_sign_job_t *)job;
 
-	return tpid_ms_add(eng, &j->svc, TPID_MS_SIGN_PATH, j->body, j->body_len,
-				   tpid_cfg.hook_max_body,
-				   job) == TPID_OK
-				   ? 0
-				   : -1;
+	return tpid_ms_job_post(
+			eng, job, &j->svc, TPID_MS_SIGN_PATH, j->body, j->body_len);
 }
 
 static void tpid_ms_sign_job_done(
@@ -236,11 +244,8 @@ static int tpid_ms_verify_job_start(tpid_https_t *eng, tpid_async_job_t *job)
 {
 	tpid_ms_verify_job_t *j = (tpid_ms_verify_job_t *)job;
 
-	return tpid_ms_add(eng, &j->svc, TPID_MS_VERIFY_PATH, j->body, j->body_len,
-				   tpid_cfg.hook_max_body,
-				   job) == TPID_OK
-				   ? 0
-				   : -1;
+	return tpid_ms_job_post(
+			eng, job, &j->svc, TPID_MS_VERIFY_PATH, j->body, j->body_len);
 }
 
 static void tpid_ms_verify_job_done(

@@ -191,15 +191,21 @@ SIGN_FAULTS = {
 }
 
 
-@pytest.mark.parametrize("fault", SIGN_FAULTS)
-def test_sign_fault_follows_fail_policy(stack, ms, fault):
+def call_under_fault(stack, node, fault):
+    """(the call through node with the STI service misbehaving as fault, seconds it
+    took); the service is well again afterwards."""
     stack.set_sti_fault(fault, SLOW_MS if fault == "slow" else None)
     try:
         t0 = time.monotonic()
-        c = call(stack, "orig-ms")
-        took = time.monotonic() - t0
+        c = call(stack, node)
+        return c, time.monotonic() - t0
     finally:
         stack.set_sti_fault("none")
+
+
+@pytest.mark.parametrize("fault", SIGN_FAULTS)
+def test_sign_fault_follows_fail_policy(stack, ms, fault):
+    c, took = call_under_fault(stack, "orig-ms", fault)
     assert c.code == 200, c.output
     assert_no_third_party_id(c)
     assert ms["orig-ms"].call_reason(c.call_id, "orig") == SIGN_FAULTS[fault]
@@ -211,11 +217,7 @@ def test_sign_fault_follows_fail_policy(stack, ms, fault):
 
 def test_token_signed_with_another_key_fails_at_term(stack, ms):
     """orig cannot tell (it has no STI-AS certificate); the terminating side can."""
-    stack.set_sti_fault("otherkey")
-    try:
-        c = call(stack, "orig-ms")
-    finally:
-        stack.set_sti_fault("none")
+    c, _ = call_under_fault(stack, "orig-ms", "otherkey")
     # the session's term rejects (term_policy "reject"): 438 Invalid Identity Header
     assert c.code == 438, c.output
     assert ms["orig-ms"].call_reason(c.call_id, "orig") == "OK"
@@ -237,11 +239,7 @@ VERIFY_FAULTS = {
 
 @pytest.mark.parametrize("fault", VERIFY_FAULTS)
 def test_verify_fault_follows_term_policy(stack, ms, fault):
-    stack.set_sti_fault(fault, SLOW_MS if fault == "slow" else None)
-    try:
-        c = call(stack, "orig-local")
-    finally:
-        stack.set_sti_fault("none")
+    c, _ = call_under_fault(stack, "orig-local", fault)
     assert c.code == 200, c.output
     assert_no_third_party_id(c)
     assert verstat_of(c) == "TN-Validation-Failed"

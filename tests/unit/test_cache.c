@@ -55,6 +55,16 @@ static int lookup(tpid_cache_t *c, const char *served, const char *id,
 	return tpid_cache_lookup(c, served, id, DOMAIN, now, 0, w, v);
 }
 
+/* An authorization for (SERVED, id) with ttl, as an enterprise answer makes
+ * it: the lookup that owns the query, then its completion. */
+static void answer(
+		tpid_cache_t *c, const char *id, tpid_waiter_t *w, int64_t now, int ttl)
+{
+	assert_int_equal(lookup(c, SERVED, id, now, w, NULL), TPID_CACHE_OWNER);
+	assert_non_null(
+			tpid_cache_complete(c, SERVED, id, w, TPID_OK, "N", now, ttl));
+}
+
 /* ---- construction -------------------------------------------------------- */
 
 static void test_new_bad_args(void **state)
@@ -489,10 +499,7 @@ static void test_max_entries_evicts_soonest(void **state)
 
 	for(i = 0; i < 4; i++) {
 		snprintf(id, sizeof(id), "sip:u%d@acme.example", i);
-		assert_int_equal(
-				lookup(c, SERVED, id, T0, &w[i], NULL), TPID_CACHE_OWNER);
-		assert_non_null(tpid_cache_complete(
-				c, SERVED, id, &w[i], TPID_OK, "N", T0, ttls[i]));
+		answer(c, id, &w[i], T0, ttls[i]);
 	}
 	assert_int_equal(tpid_cache_count(c), 4);
 	/* full: the answer expiring soonest (u1, T0 + 20) makes room */
@@ -544,10 +551,8 @@ static void test_purge_model(void **state)
 	for(i = 0; i < N; i++) {
 		seed = seed * 1103515245u + 12345u;
 		snprintf(id, sizeof(id), "sip:m%d@acme.example", i);
-		assert_int_equal(lookup(c, SERVED, id, T0, &w, NULL), TPID_CACHE_OWNER);
 		exp[i] = T0 + 1 + (seed >> 16) % 300;
-		assert_non_null(tpid_cache_complete(
-				c, SERVED, id, &w, TPID_OK, "N", T0, (int)(exp[i] - T0)));
+		answer(c, id, &w, T0, (int)(exp[i] - T0));
 	}
 	for(i = 0; i < N; i += 7) { /* revoked: out of the heap too */
 		snprintf(id, sizeof(id), "sip:m%d@acme.example", i);
@@ -589,10 +594,7 @@ static void test_max_entries_stripe_wide(void **state)
 
 	for(i = 0; i < 8; i++) {
 		snprintf(id, sizeof(id), "sip:s%d@acme.example", i);
-		assert_int_equal(
-				lookup(c, SERVED, id, T0, &w[i], NULL), TPID_CACHE_OWNER);
-		assert_non_null(tpid_cache_complete(
-				c, SERVED, id, &w[i], TPID_OK, "N", T0, i == 5 ? 10 : 100 + i));
+		answer(c, id, &w[i], T0, i == 5 ? 10 : 100 + i);
 	}
 	assert_int_equal(
 			lookup(c, SERVED, "sip:new@acme.example", T0 + 1, &w[8], NULL),
