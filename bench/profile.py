@@ -259,6 +259,8 @@ def profile(scen, o):
             "--wait-quiet", str(o.wait_quiet)]
     if o.mem_manager:
         argv += ["--mem-manager", o.mem_manager]
+    if o.async_workers is not None:
+        argv += ["--async-workers", str(o.async_workers)]
     log(f"({scen}) " + " ".join(argv[1:]))
     runlog = open(os.path.join(OUTDIR, f"{scen}.run.log"), "w")
     bench = subprocess.Popen(argv, stdout=runlog, stderr=subprocess.STDOUT,
@@ -388,6 +390,7 @@ def main(argv):
                     help="call chains: fp (-g; cheap, good inside tpid_assert.so and "
                     "kamailio), dwarf (costly: only the Kamailio processes are recorded), none")
     ap.add_argument("--mem-manager", default="")
+    ap.add_argument("--async-workers", type=int, default=None, help="passed on to bench/run.py")
     ap.add_argument("--wait-quiet", type=float, default=10)
     ap.add_argument("--compare", nargs="+", metavar="JSON", help="only print saved profiles")
     o = ap.parse_args(argv[1:])

@@ -365,6 +365,7 @@ class BenchStack:
     def _kamailio(self, name, cfg, defines):
         module = self.o.bench_module if self.scen == "m" else self.o.module
         d = {"TPID_MODULE": f'"{module}"', "CHILDREN": str(self.o.children),
+             "ASYNC_WORKERS": str(self.o.async_workers),
              "CTL_SOCKET": f'"unixs:{self.run}/{name}_ctl"'}
         if not self.tpid:
             d["NO_TPID"] = "1"
@@ -1438,7 +1439,7 @@ def print_report(res):
           f"{' + uncommitted changes in modules/ or cfg/' if src.get('modules_cfg_dirty') else ''}; "
           f"module sha256 {src.get('module_sha256', '?')[:12]}")
     print(f"command: {res['command']}")
-    print(f"set-up:  {o['children']} children per Kamailio, -m {o['shm']} -M {o['pkg']}"
+    print(f"set-up:  {o['children']} children and {o.get('async_workers', 2)} async workers per Kamailio, -m {o['shm']} -M {o['pkg']}"
           f"{' (-m ' + str(max(o['shm'], o['scale_shm'])) + ' in (m))' if 'm' in res['results'] else ''}; hook: "
           f"{o['hook']} ({o['delay_ms']} ms in (c)); CPU/call: median of {o['rounds']} x "
           f"{o['rate']:g} calls/s x {o['seconds']:g} s; search steps of {o['step_seconds']:g} s")
@@ -1636,6 +1637,8 @@ def main(argv):
     ap.add_argument("--warmup-calls", type=int, default=100)
     ap.add_argument("--warmup-rate", type=float, default=50)
     ap.add_argument("--children", type=int, default=2, help="Kamailio children (all scenarios)")
+    ap.add_argument("--async-workers", type=int, default=2,
+                    help="Kamailio async_workers (0: a hook worker resumes the calls it got answers for)")
     ap.add_argument("--shm", type=int, default=512, help="Kamailio -m (MB)")
     ap.add_argument("--pkg", type=int, default=16, help="Kamailio -M (MB)")
     ap.add_argument("--mem-manager", default="",
