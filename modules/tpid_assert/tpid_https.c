@@ -5,13 +5,17 @@
  */
 #include "tpid_https.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -152,8 +156,8 @@ static int tpid_https_sockaddr_public(const struct sockaddr *sa)
 /* ---- one transfer -------------------------------------------------------- */
 
 /* A request in flight: owns its handle, headers and response buffer. The
- * multi handle keeps the connections, so a fresh easy handle per request
- * still reuses them. */
+ * multi handle keeps the connections; a finished request's easy handle is
+ * reset and kept for the next one (curl_easy_init is not free). */
 typedef struct tpid_https_xfer
 {
 	CURL *h;
@@ -168,12 +172,34 @@ typedef struct tpid_https_xfer
 	struct tpid_https_xfer *next;
 } tpid_https_xfer_t;
 
+/* Easy handles kept for reuse: enough for the usual requests in flight. */
+#define TPID_HTTPS_IDLE_MAX 64
+/* Events taken per epoll_wait; more wait for the next call (level-triggered). */
+#define TPID_HTTPS_EVENTS 64
+
+/* The engine is event-driven (curl_multi_socket_action): curl tells it which
+ * sockets to watch and when its next timeout is due, and a socket's activity
+ * drives only the transfer on it. curl_multi_perform would instead visit
+ * every transfer in flight (and poll each socket) on every wake-up. */
 struct tpid_https
 {
 	CURLM *m;
 	int running;
 	tpid_https_xfer_t *xfers; /* all in flight */
+	int ep;					  /* epoll: curl's sockets and the caller's fd */
+	int extra_fd;			  /* the caller's fd registered in ep, or -1 */
+	int64_t timer_at;		  /* curl's timeout (monotonic ms), or -1 */
+	CURL *idle[TPID_HTTPS_IDLE_MAX];
+	int nidle;
 };
+
+static int64_t tpid_https_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static size_t tpid_https_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
@@ -490,14 +516,68 @@ void tpid_https_global_cleanup(void)
 	tpid_https_inited = 0;
 }
 
+/* curl: watch s for what (or stop watching it). */
+static int tpid_https_socket_cb(
+		CURL *e, curl_socket_t s, int what, void *ud, void *sockp)
+{
+	tpid_https_t *h = ud;
+	struct epoll_event ev;
+
+	(void)e;
+	if(what == CURL_POLL_REMOVE) {
+		/* ENOENT/EBADF: already gone with the socket's close */
+		epoll_ctl(h->ep, EPOLL_CTL_DEL, s, NULL);
+		curl_multi_assign(h->m, s, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0)
+				| ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+	ev.data.fd = s;
+	if(epoll_ctl(h->ep, sockp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) < 0) {
+		/* curl's view and ours disagree (a socket number reused): the
+		 * other operation then holds */
+		if(epoll_ctl(h->ep, sockp ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev) < 0)
+			return -1;
+	}
+	if(sockp == NULL)
+		curl_multi_assign(h->m, s, h); /* marks it registered */
+	return 0;
+}
+
+/* curl: call back in timeout_ms (-1: no timeout wanted). */
+static int tpid_https_timer_cb(CURLM *m, long timeout_ms, void *ud)
+{
+	tpid_https_t *h = ud;
+
+	(void)m;
+	h->timer_at = timeout_ms < 0 ? -1 : tpid_https_now_ms() + timeout_ms;
+	return 0;
+}
+
 tpid_https_t *tpid_https_new(long max_conns)
 {
 	tpid_https_t *h = calloc(1, sizeof(*h));
 
 	if(h == NULL)
 		return NULL;
-	h->m = curl_multi_init();
-	if(h->m == NULL) {
+	h->extra_fd = -1;
+	h->timer_at = -1;
+	h->ep = epoll_create1(EPOLL_CLOEXEC);
+	h->m = h->ep >= 0 ? curl_multi_init() : NULL;
+	if(h->m == NULL
+			|| curl_multi_setopt(h->m, CURLMOPT_SOCKETFUNCTION,
+					   tpid_https_socket_cb)
+					   != CURLM_OK
+			|| curl_multi_setopt(h->m, CURLMOPT_SOCKETDATA, h) != CURLM_OK
+			|| curl_multi_setopt(
+					   h->m, CURLMOPT_TIMERFUNCTION, tpid_https_timer_cb)
+					   != CURLM_OK
+			|| curl_multi_setopt(h->m, CURLMOPT_TIMERDATA, h) != CURLM_OK) {
+		if(h->m != NULL)
+			curl_multi_cleanup(h->m);
+		if(h->ep >= 0)
+			close(h->ep);
 		free(h);
 		return NULL;
 	}
@@ -526,7 +606,10 @@ void tpid_https_free(tpid_https_t *h)
 		curl_multi_remove_handle(h->m, x->h);
 		tpid_https_xfer_free(x);
 	}
+	while(h->nidle > 0)
+		curl_easy_cleanup(h->idle[--h->nidle]);
 	curl_multi_cleanup(h->m);
+	close(h->ep);
 	free(h);
 }
 
@@ -543,7 +626,7 @@ int tpid_https_add(tpid_https_t *h, const tpid_https_req_t *req, void *user)
 	x->max_body = req->max_body;
 	x->allow_private = req->allow_private != 0;
 	x->hdrs = tpid_https_headers(req);
-	x->h = curl_easy_init();
+	x->h = h->nidle > 0 ? h->idle[--h->nidle] : curl_easy_init();
 	if(x->hdrs == NULL || x->h == NULL || tpid_https_rules(x->h, x) < 0
 			|| tpid_https_options(x->h, x, req) < 0
 			|| curl_multi_add_handle(h->m, x->h) != CURLM_OK) {
@@ -559,25 +642,56 @@ int tpid_https_add(tpid_https_t *h, const tpid_https_req_t *req, void *user)
 int tpid_https_wait(
 		tpid_https_t *h, int extra_fd, int timeout_ms, int *extra_ready)
 {
-	struct curl_waitfd wfd;
-	int still = 0;
+	struct epoll_event evs[TPID_HTTPS_EVENTS], ev;
+	int64_t now;
+	int i, n, flags, still = 0, rc = 0;
 
 	if(extra_ready)
 		*extra_ready = 0;
 	if(h == NULL)
 		return -1;
-	memset(&wfd, 0, sizeof(wfd));
-	wfd.fd = extra_fd;
-	wfd.events = CURL_WAIT_POLLIN;
-	if(curl_multi_poll(h->m, extra_fd >= 0 ? &wfd : NULL, extra_fd >= 0 ? 1 : 0,
-			   timeout_ms, NULL)
-			!= CURLM_OK)
-		return -1;
-	if(extra_ready && extra_fd >= 0)
-		*extra_ready = (wfd.revents & CURL_WAIT_POLLIN) != 0;
-	if(curl_multi_perform(h->m, &still) != CURLM_OK)
-		return -1;
-	return 0;
+	if(extra_fd != h->extra_fd) {
+		if(h->extra_fd >= 0)
+			epoll_ctl(h->ep, EPOLL_CTL_DEL, h->extra_fd, NULL);
+		h->extra_fd = -1;
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.fd = extra_fd;
+		if(extra_fd >= 0 && epoll_ctl(h->ep, EPOLL_CTL_ADD, extra_fd, &ev) < 0)
+			return -1;
+		h->extra_fd = extra_fd;
+	}
+	if(h->timer_at >= 0) {
+		now = tpid_https_now_ms();
+		if(timeout_ms < 0 || h->timer_at - now < timeout_ms)
+			timeout_ms = h->timer_at > now ? (int)(h->timer_at - now) : 0;
+	}
+	n = epoll_wait(h->ep, evs, TPID_HTTPS_EVENTS, timeout_ms);
+	if(n < 0)
+		return errno == EINTR ? 0 : -1;
+	for(i = 0; i < n; i++) {
+		if(evs[i].data.fd == extra_fd) {
+			if(extra_ready)
+				*extra_ready = 1;
+			continue;
+		}
+		flags = ((evs[i].events & (EPOLLIN | EPOLLHUP)) ? CURL_CSELECT_IN : 0)
+				| ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0)
+				| ((evs[i].events & EPOLLERR) ? CURL_CSELECT_ERR : 0);
+		if(curl_multi_socket_action(h->m, evs[i].data.fd, flags, &still)
+				!= CURLM_OK)
+			rc = -1;
+	}
+	/* curl's timeout is due; or, as a safety net, nothing happened while
+	 * requests are in flight */
+	if((h->timer_at >= 0 && tpid_https_now_ms() >= h->timer_at)
+			|| (n == 0 && h->running > 0)) {
+		h->timer_at = -1; /* curl sets the next one during the call */
+		if(curl_multi_socket_action(h->m, CURL_SOCKET_TIMEOUT, 0, &still)
+				!= CURLM_OK)
+			rc = -1;
+	}
+	return rc;
 }
 
 static void tpid_https_unlink(tpid_https_t *h, tpid_https_xfer_t *x)
@@ -613,6 +727,11 @@ int tpid_https_next(tpid_https_t *h, void **user, tpid_https_result_t *res)
 		tpid_https_verdict(x, msg->data.result, res);
 		*user = x->user;
 		tpid_https_unlink(h, x);
+		if(h->nidle < TPID_HTTPS_IDLE_MAX) {
+			curl_easy_reset(x->h); /* nothing of this request stays */
+			h->idle[h->nidle++] = x->h;
+			x->h = NULL;
+		}
 		tpid_https_xfer_free(x);
 		return 1;
 	}
