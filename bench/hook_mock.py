@@ -17,7 +17,10 @@ cost no threads).
         --directory DIR.json [--delay-ms N]
 
 GET /healthz answers "ok"; GET /stats answers the request counters as JSON
-({"requests": N, "results": {"authorized": N, ...}, "max_inflight": N, "errors": N}).
+({"requests": N, "results": {"authorized": N, ...}, "max_inflight": N, "errors": N,
+"answered": N}); GET /answer-times?from=N the time each verification request spent
+in the mock from the N-th on (ms, request read to answer written: what the
+enterprise's delay really was, the event loop's lag included).
 No client certificates, no bearer tokens, no fault injection: use the reference
 service for those.
 """
@@ -30,6 +33,7 @@ import socket
 import ssl
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
 import enterprise_service as ref  # noqa: E402
@@ -47,6 +51,9 @@ class Mock:
         self.errors = 0
         self.inflight = 0
         self.max_inflight = 0
+        # every verification request's time in the mock, ms: its request read
+        # to its answer written (the delay and the event loop's lag, not TLS)
+        self.answer_ms = []
 
     @staticmethod
     def response(status, reason, body, ctype="application/json", close=False):
@@ -61,13 +68,21 @@ class Mock:
         return self.response(status, reason, body, close=close)
 
     async def answer(self, method, path, headers, body):
-        path = path.split("?", 1)[0]
+        path, _, qs = path.partition("?")
+        query = urllib.parse.parse_qs(qs)
         if method == "GET" and path == "/healthz":
             return self.response(200, "OK", b"ok", ctype="text/plain")
         if method == "GET" and path == "/stats":
             st = {"requests": self.requests, "results": self.results, "errors": self.errors,
-                  "max_inflight": self.max_inflight}
+                  "max_inflight": self.max_inflight, "answered": len(self.answer_ms)}
             return self.response(200, "OK", json.dumps(st).encode())
+        if method == "GET" and path == "/answer-times":
+            # ?from=N: the answer times (ms) from the N-th request on
+            try:
+                first = int(query.get("from", ["0"])[0])
+            except ValueError:
+                first = 0
+            return self.response(200, "OK", json.dumps(self.answer_ms[max(0, first):]).encode())
         if not path.endswith(ref.API_PATH):
             return self.error(404, "Not Found", "NOT_FOUND", "no such resource")
         if method != "POST":
@@ -121,7 +136,10 @@ class Mock:
                                             "Content-Length required, at most 64 KiB", True))
                     return
                 body = await reader.readexactly(int(length)) if int(length) else b""
+                t0 = time.monotonic()
                 writer.write(await self.answer(method, path, headers, body))
+                if method == "POST" and path.split("?", 1)[0].endswith(ref.API_PATH):
+                    self.answer_ms.append(round((time.monotonic() - t0) * 1000.0, 3))
                 if headers.get("connection", "").lower() == "close" or version == "HTTP/1.0":
                     return
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, OSError):

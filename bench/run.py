@@ -525,6 +525,27 @@ class BenchStack:
     def _tls():
         return ssl.create_default_context(cafile=os.path.join(PKI, "hook-ca.pem"))
 
+    def _mock_get(self, path):
+        """The mock hook's JSON answer to GET path (None if unknown)."""
+        if not self.tpid or self.o.hook != "mock":
+            return None
+        try:
+            with urllib.request.urlopen(f"https://{HOST}:{HOOK_PORT}{path}",
+                                        context=self._tls(), timeout=5) as r:
+                return json.loads(r.read())
+        except (OSError, ValueError):
+            return None
+
+    def hook_answered(self):
+        """How many verification requests the mock hook has answered (None if unknown)."""
+        st = self._mock_get("/stats")
+        return st.get("answered") if isinstance(st, dict) else None
+
+    def hook_answer_times(self, first):
+        """The mock's own time (ms) for each verification request from the first-th on."""
+        got = self._mock_get(f"/answer-times?from={first}") if first is not None else None
+        return got if isinstance(got, list) else []
+
     def hook_requests(self):
         """Verification requests the hook has answered so far (None if unknown)."""
         if not self.tpid:
@@ -720,6 +741,7 @@ def run_sipp(st, users, rate, calls, tag, abort_on_fail=False, budget=None):
     for f in glob.glob(os.path.join(st.run, "uac_*_rtt.csv")):
         os.unlink(f)  # left by an interrupted run
     hook0 = st.hook_requests()
+    ans0 = st.hook_answered()
     ms0 = st.module_stats()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     g0 = group_cpu(st.pgids().values())
@@ -759,6 +781,7 @@ def run_sipp(st, users, rate, calls, tag, abort_on_fail=False, budget=None):
     g1 = group_cpu(st.pgids().values())
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     hook1 = st.hook_requests()
+    hook_ms = st.hook_answer_times(ans0)
     ms1 = st.module_stats()
     st.alive()
     rows = stat_rows(statf)
@@ -786,6 +809,8 @@ def run_sipp(st, users, rate, calls, tag, abort_on_fail=False, budget=None):
         "hook_requests": (hook1 - hook0) if hook0 is not None and hook1 is not None else None,
         # INVITE sent to 200 received at the caller, ms (successful calls only)
         "latency_ms": latency(rtt), "_rtt_ms": rtt,
+        # the mock hook's own time per request (its request read to its answer written)
+        "hook_answer_ms": latency(hook_ms), "_hook_ms": hook_ms,
         # tpid_assert's own counters over the run (non-zero deltas only)
         "module_stats": {k: v - ms0.get(k, 0) for k, v in ms1.items()
                          if v - ms0.get(k, 0) and not k.endswith(".inflight")},
@@ -909,6 +934,7 @@ class Scenario:
         self.st = None
         self.n_run = 0
         self.rtt = []  # every fixed-rate call's INVITE-to-200 time, all rounds
+        self.hook_ms = []  # the mock hook's time for each of its requests, all rounds
         self.result = {"scenario": scen, "what": SCENARIOS[scen], "fixed_rounds": [],
                        "warmups": [], "steps": [], "state": [], "log_dir": self.run_dir}
 
@@ -975,6 +1001,7 @@ def fixed_round(sc, o, rnd):
     fx = run_sipp(sc.st, sc.users, o.rate, calls, sc.tag(f"fixed{o.rate:g}"))
     fx["round"] = rnd
     sc.rtt.extend(fx["_rtt_ms"])
+    sc.hook_ms.extend(fx.get("_hook_ms") or [])
     sc.result["fixed_rounds"].append(fx)
     sc.stop()
     lat = fx["latency_ms"]
@@ -1011,6 +1038,7 @@ def summarize_fixed(sc):
     # INVITE-to-200 over the calls of all rounds together
     fx["latency_ms"] = latency(sc.rtt)
     fx["latency_ms_rounds"] = [r["latency_ms"] for r in rounds]
+    fx["hook_answer_ms"] = latency(sc.hook_ms)
     sc.result["fixed"] = fx
 
 
@@ -1193,7 +1221,8 @@ def issue10_targets(results, delay_ms):
     out.append(_limit_row("c", "ac", "p99_ms",
                           f"(c) p99 <= (a) p99 + hook delay {delay_ms} ms + {P99_MISS_MS:g} ms",
                           pc, round(pa + delay_ms + P99_MISS_MS, 2) if pa is not None else None,
-                          clean(fa, fc), a_value=pa))
+                          clean(fa, fc), a_value=pa,
+                          hook_answer_ms=(fc or {}).get("hook_answer_ms")))
     # 6. the scale of the state: shared memory per cached decision
     sc = scale_summary(results)
     out.append(_limit_row("m", "m", "shm_bytes_per_decision",
@@ -1577,6 +1606,14 @@ def print_report(res):
                 print(f"  (b) - (a) round by round: {t['round_diffs']}")
             if t.get("peer_round_diffs"):
                 print(f"  (s) - (a) round by round: {t['peer_round_diffs']}")
+            ha = t.get("hook_answer_ms") or {}
+            if ha.get("p99") is not None and t.get("a_value") is not None:
+                lim = round(t["a_value"] + ha["p99"] + P99_MISS_MS, 2)
+                print(f"  the hook's own time per request in (c), its clock (request read to answer "
+                      f"written, {ha['n']} requests): p50 {ha['p50']} p99 {ha['p99']} max {ha['max']} ms; "
+                      f"(a) p99 + that p99 + {P99_MISS_MS:g} ms = {lim}: "
+                      f"{'within' if t['value'] is not None and t['value'] <= lim else 'over'} "
+                      f"against the delay the hook really had")
             continue
         if t["metric"] == "avatar_cpu_ms_added":
             print(f"target (e) - (b) CPU ms per call <= {t['target_ratio']:.2f} x one ES256 "
