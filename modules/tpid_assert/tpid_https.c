@@ -566,8 +566,8 @@ tpid_https_t *tpid_https_new(long max_conns)
 	h->ep = epoll_create1(EPOLL_CLOEXEC);
 	h->m = h->ep >= 0 ? curl_multi_init() : NULL;
 	if(h->m == NULL
-			|| curl_multi_setopt(h->m, CURLMOPT_SOCKETFUNCTION,
-					   tpid_https_socket_cb)
+			|| curl_multi_setopt(
+					   h->m, CURLMOPT_SOCKETFUNCTION, tpid_https_socket_cb)
 					   != CURLM_OK
 			|| curl_multi_setopt(h->m, CURLMOPT_SOCKETDATA, h) != CURLM_OK
 			|| curl_multi_setopt(
