@@ -62,11 +62,27 @@ class Solo:
             self.p = subprocess.Popen(self.argv, stdout=f, stderr=subprocess.STDOUT,
                                       start_new_session=True)
         deadline = time.time() + 15
-        while "hook worker 0 ready" not in self.text():
+        while "hook worker 0 ready" not in self.text() or not self._all_forked():
             assert self.p.poll() is None, self.text()
             assert time.time() < deadline, "Kamailio did not come up:\n" + self.text()
             time.sleep(0.1)
         return self
+
+    def _all_forked(self):
+        """Every process of Kamailio's session is in its process table (core.psx).
+        Kamailio forks some (tcp main) after the module's workers; a SIGTERM that
+        comes while it is still forking can leave a child that never ends."""
+        listed = set(re.findall(r"PID: (\d+)", self.rpc("core.psx")))
+        session = set()
+        for d in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if d.isdigit() and int(fields[3]) == self.p.pid:  # fields[3]: the session id
+                session.add(d)
+        return bool(listed) and session <= listed
 
     def worker_pid(self, idx=0):
         """The pid of hook worker idx, from its "ready" line."""
