@@ -551,12 +551,8 @@ class BenchStack:
         if not self.tpid:
             return 0
         if self.o.hook == "mock":
-            try:
-                with urllib.request.urlopen(f"https://{HOST}:{HOOK_PORT}/stats",
-                                            context=self._tls(), timeout=5) as r:
-                    return json.loads(r.read())["requests"]
-            except (OSError, ValueError, KeyError):
-                return None
+            st = self._mock_get("/stats")
+            return st.get("requests") if isinstance(st, dict) else None
         try:
             with open(os.path.join(self.run, "hook-requests.log"), errors="replace") as f:
                 return sum(1 for line in f if " POST " in line)
