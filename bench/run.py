@@ -1321,9 +1321,10 @@ def paired_diffs(x, y):
             if r.get("net_cpu_ms_per_call") is not None and yr.get(r["round"]) is not None]
 
 
-def c_loop(name):
+def c_loop(name, args=("2",)):
     """Builds bench/<name>.c with the module's plain C files (no Kamailio) and
-    runs it for 2 s per measurement; its "key value" lines, as numbers."""
+    runs it with args (the loops: 2 s per measurement); its "key value" lines,
+    as numbers."""
     exe = os.path.join(OUT, name)
     mod = os.path.join(ROOT, "modules", "tpid_assert")
     srcs = sorted(glob.glob(os.path.join(mod, "tpid_*.c")))
@@ -1336,7 +1337,7 @@ def c_loop(name):
                         "-Werror", "-I" + mod,
                         "-o", exe, os.path.join(HERE, name + ".c")] + srcs + flags,
                        check=True, timeout=300)
-        r = subprocess.run([exe, "2"], stdout=subprocess.PIPE, check=True, timeout=300)
+        r = subprocess.run([exe, *args], stdout=subprocess.PIPE, check=True, timeout=300)
     except (OSError, subprocess.SubprocessError) as e:
         log(f"{name}: {e}")
         return None
@@ -1426,6 +1427,23 @@ def token_loop():
     """One third-party and one avatar token signed and checked in a tight loop
     (bench/token_loop.c): the module's own work per token besides ES256."""
     return c_loop("token_loop")
+
+
+def query_loop(o, scen_c):
+    """The module's enterprise query (tpid_hook on tpid_https) in-process at
+    (c)'s rate against (c)'s mock and its delay, without Kamailio
+    (bench/query_loop.c): CPU microseconds per query, the part of (c) - (b)
+    that is the HTTPS exchange and its wake-ups."""
+    st = BenchStack("c", o, scen_c.run_dir, scen_c.directory)
+    try:
+        st.start_hook()
+        return c_loop("query_loop", (os.path.join(scen_c.run_dir, "enterprises.json"),
+                                     f"{o.rate:g}", f"{o.seconds:g}", str(o.users)))
+    except BenchError as e:
+        log(f"query_loop: {e}")
+        return None
+    finally:
+        st.stop()
 
 
 def ms_vs_local(res):
@@ -1548,6 +1566,10 @@ def print_report(res):
         print(f"bench/es256_loop (same run), us: floor sign {f['floor_sign_us']:.1f} + verify "
               f"{f['floor_verify_us']:.1f}; module sign {f['module_sign_us']:.1f} + verify "
               f"{f['module_verify_us']:.1f} ({f['module_over_floor']:.3f} x the floor)")
+        if "cold_sign_us" in f:
+            print(f"  with the caches evicted before each operation ({f['cold_evict_mb']:.0f} MB "
+                  f"written), median: module sign {f['cold_sign_us']:.1f} + verify "
+                  f"{f['cold_verify_us']:.1f} ({f['cold_over_floor']:.3f} x the floor)")
     if res.get("token_loop"):
         f = res["token_loop"]
         for kind in ("tpid", "avatar"):
@@ -1555,6 +1577,13 @@ def print_report(res):
                   f"sign {f[kind + '_sign_us']:.1f} + check {f[kind + '_check_us']:.1f}, of which "
                   f"ES256 {f[kind + '_es256_us']:.1f} and the module's own work "
                   f"{f[kind + '_rest_us']:.1f}")
+    if res.get("query_loop"):
+        f = res["query_loop"]
+        o = res["options"]
+        print(f"bench/query_loop (same run, (c)'s mock with its {o['delay_ms']} ms, "
+              f"{o['rate']:g}/s x {o['seconds']:g} s, no Kamailio): "
+              f"{f['query_cpu_us']:.1f} us of CPU per query ({f['answered']:.0f} answered, "
+              f"{f['authorized']:.0f} authorized): the module's query code and HTTPS engine")
     sc = res.get("scale") or {}
     if sc:
         print(f"(m) scale: {sc['entries']} decisions at orig, {sc['entries']} replay entries at "
@@ -1600,6 +1629,15 @@ def print_report(res):
             print(f"target {t['text']}: {f(t['value'])} vs {f(t['limit'])}{extra}  {t['verdict']}")
             if t.get("round_diffs"):
                 print(f"  (b) - (a) round by round: {t['round_diffs']}")
+            cold = res.get("es256_loop") or {}
+            if t["metric"] == "cpu_added_vs_floor" and "cold_sign_us" in cold:
+                ms = (cold["cold_sign_us"] + cold["cold_verify_us"]) / 1000.0
+                print(f"  the module's ES256 alone with the caches cold (bench/es256_loop): "
+                      f"{ms:.4f} ms, {cold['cold_over_floor']:.2f} x the floor")
+            ql = res.get("query_loop") or {}
+            if t["metric"] == "kamailio_cpu_added_by_miss" and ql.get("query_cpu_us"):
+                print(f"  the query alone, in-process without Kamailio (bench/query_loop): "
+                      f"{ql['query_cpu_us'] / 1000.0:.4f} ms per query")
             if t.get("peer_round_diffs"):
                 print(f"  (s) - (a) round by round: {t['peer_round_diffs']}")
             ha = t.get("hook_answer_ms") or {}
@@ -1761,6 +1799,9 @@ def main(argv):
     OPENSSL["floor"] = res["openssl"] = es256_floor()
     res["es256_loop"] = es256_loop()
     res["token_loop"] = token_loop()
+    if "c" in scs:
+        log("the miss path's query alone: bench/query_loop against (c)'s mock")
+        res["query_loop"] = query_loop(o, scs["c"])
     res["duration_s"] = round(time.time() - t0, 1)
     res["scale"] = scale_summary(res["results"])
     res["targets"] = evaluate(res["results"], o.delay_ms)
