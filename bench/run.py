@@ -26,7 +26,9 @@ busy during the SIPp run, from /proc/stat, / successful calls; the median of
 --rounds fresh-stack runs, the scenarios interleaved), the INVITE-to-200 time at
 the caller (p50/p99/max, SIPp's response times) and the highest rate with zero
 failed calls (steps, then bisection). Beside them the physical floor: `openssl
-speed` ES256 and the module's own ES256 and token code in tight loops. Prints a
+speed` ES256, the module's own ES256 (hot, and with the caches cold) and token
+code in tight loops, and with (c) the module's enterprise query alone
+(bench/query_loop.c against (c)'s mock). Prints a
 table with the targets and writes build/bench/result.json. Everything on 127.0.0.1; every SIPp run
 is bounded in calls and wrapped in `timeout -k 5`; every process it starts is
 stopped by process group. `make bench` runs it; see bench/README.md.
