@@ -1,6 +1,7 @@
 /*
- * The tight loops of bench/es256_loop.c and bench/token_loop.c: CPU time of
- * this process, and an operation timed over it.
+ * The loops of bench/es256_loop.c, bench/token_loop.c and bench/query_loop.c:
+ * CPU time of this process, wall-clock time, and an operation timed over CPU
+ * time.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,6 +16,16 @@ static inline double cpu_now_s(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wall-clock seconds, for what is timed one operation at a time or at a
+ * fixed rate. */
+static inline double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 

@@ -41,14 +41,6 @@ static void evict(unsigned char *buf, size_t len)
 	evict_sink = buf[len / 2];
 }
 
-static double mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -65,26 +57,30 @@ static int cold_pair(EVP_PKEY *key, const char *tbs, size_t tbslen, double secs,
 	static double ts[COLD_MAX_OPS], tv[COLD_MAX_OPS];
 	unsigned char rs[TPID_ES256_SIG_LEN];
 	unsigned char *buf = malloc(evict_len);
-	double end = mono_us() + secs * 1e6, t;
-	int n = 0;
+	double end = mono_s() + secs, t;
+	int n = 0, failed = 0;
 
 	if(buf == NULL)
 		return 1;
 	memset(buf, 1, evict_len);
-	while(n < COLD_MAX_OPS && (n < 16 || mono_us() < end)) {
+	while(n < COLD_MAX_OPS && (n < 16 || mono_s() < end)) {
 		evict(buf, evict_len);
-		t = mono_us();
-		if(tpid_jose_es256_sign(key, tbs, tbslen, rs) != 0)
+		t = mono_s();
+		if(tpid_jose_es256_sign(key, tbs, tbslen, rs) != 0) {
+			failed = 1;
 			break;
-		ts[n] = mono_us() - t;
+		}
+		ts[n] = (mono_s() - t) * 1e6;
 		evict(buf, evict_len);
-		t = mono_us();
-		if(tpid_jose_es256_verify(key, tbs, tbslen, rs, sizeof(rs)) != 0)
+		t = mono_s();
+		if(tpid_jose_es256_verify(key, tbs, tbslen, rs, sizeof(rs)) != 0) {
+			failed = 1;
 			break;
-		tv[n++] = mono_us() - t;
+		}
+		tv[n++] = (mono_s() - t) * 1e6;
 	}
 	free(buf);
-	if(n < 16)
+	if(failed || n < 16)
 		return 1;
 	qsort(ts, n, sizeof(ts[0]), cmp_double);
 	qsort(tv, n, sizeof(tv[0]), cmp_double);

@@ -67,9 +67,7 @@ class Mock:
         body = json.dumps(ref.error_body("serviceError", code, text), separators=(",", ":")).encode()
         return self.response(status, reason, body, close=close)
 
-    async def answer(self, method, path, headers, body):
-        path, _, qs = path.partition("?")
-        query = urllib.parse.parse_qs(qs)
+    async def answer(self, method, path, qs, headers, body):
         if method == "GET" and path == "/healthz":
             return self.response(200, "OK", b"ok", ctype="text/plain")
         if method == "GET" and path == "/stats":
@@ -79,7 +77,7 @@ class Mock:
         if method == "GET" and path == "/answer-times":
             # ?from=N: the answer times (ms) from the N-th request on
             try:
-                first = int(query.get("from", ["0"])[0])
+                first = int(urllib.parse.parse_qs(qs).get("from", ["0"])[0])
             except ValueError:
                 first = 0
             return self.response(200, "OK", json.dumps(self.answer_ms[max(0, first):]).encode())
@@ -136,9 +134,10 @@ class Mock:
                                             "Content-Length required, at most 64 KiB", True))
                     return
                 body = await reader.readexactly(int(length)) if int(length) else b""
+                route, _, qs = path.partition("?")
                 t0 = time.monotonic()
-                writer.write(await self.answer(method, path, headers, body))
-                if method == "POST" and path.split("?", 1)[0].endswith(ref.API_PATH):
+                writer.write(await self.answer(method, route, qs, headers, body))
+                if method == "POST" and route.endswith(ref.API_PATH):
                     self.answer_ms.append(round((time.monotonic() - t0) * 1000.0, 3))
                 if headers.get("connection", "").lower() == "close" or version == "HTTP/1.0":
                     return

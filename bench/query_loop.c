@@ -26,27 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/resource.h>
 
+#include "cpu_loop.h"
 #include "tpid_hook.h"
 #include "tpid_https.h"
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double rusage_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6
-		   + (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 /* Takes every finished query off the engine. */
 static void drain(
@@ -109,7 +92,7 @@ int main(int argc, char **argv)
 	while(started < total || tpid_https_running(eng) > 0) {
 		now = mono_s();
 		if(c0 < 0 && now - t0 >= 1.0) { /* the warm-up second is over */
-			c0 = rusage_s();
+			c0 = cpu_now_s();
 			answered0 = answered;
 		}
 		while(started < total && now >= next) {
@@ -144,7 +127,7 @@ int main(int argc, char **argv)
 
 	printf("query_cpu_us %.2f\n",
 			c0 >= 0 && answered > answered0
-					? (rusage_s() - c0) * 1e6 / (double)(answered - answered0)
+					? (cpu_now_s() - c0) * 1e6 / (double)(answered - answered0)
 					: 0.0);
 	printf("answered %ld\nauthorized %ld\nfailed %ld\nwall_s %.2f\n", answered,
 			authorized, failed, mono_s() - t0);

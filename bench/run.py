@@ -538,28 +538,24 @@ class BenchStack:
         except (OSError, ValueError):
             return None
 
-    def hook_answered(self):
-        """How many verification requests the mock hook has answered (None if unknown)."""
-        st = self._mock_get("/stats")
-        return st.get("answered") if isinstance(st, dict) else None
-
     def hook_answer_times(self, first):
         """The mock's own time (ms) for each verification request from the first-th on."""
         got = self._mock_get(f"/answer-times?from={first}") if first is not None else None
         return got if isinstance(got, list) else []
 
-    def hook_requests(self):
-        """Verification requests the hook has answered so far (None if unknown)."""
+    def hook_counts(self):
+        """(verification requests the hook has had, of them answered by the mock)
+        so far, from one look at its counters; None where unknown."""
         if not self.tpid:
-            return 0
+            return 0, None
         if self.o.hook == "mock":
             st = self._mock_get("/stats")
-            return st.get("requests") if isinstance(st, dict) else None
+            return (st.get("requests"), st.get("answered")) if isinstance(st, dict) else (None, None)
         try:
             with open(os.path.join(self.run, "hook-requests.log"), errors="replace") as f:
-                return sum(1 for line in f if " POST " in line)
+                return sum(1 for line in f if " POST " in line), None
         except OSError:
-            return None
+            return None, None
 
     def _wait_udp(self, name, port):
         deadline = time.time() + 10
@@ -738,8 +734,7 @@ def run_sipp(st, users, rate, calls, tag, abort_on_fail=False, budget=None):
             "-trace_err", "-error_file", os.path.join(st.run, f"uac-{tag}-errors.log")]
     for f in glob.glob(os.path.join(st.run, "uac_*_rtt.csv")):
         os.unlink(f)  # left by an interrupted run
-    hook0 = st.hook_requests()
-    ans0 = st.hook_answered()
+    hook0, ans0 = st.hook_counts()
     ms0 = st.module_stats()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     g0 = group_cpu(st.pgids().values())
@@ -778,7 +773,7 @@ def run_sipp(st, users, rate, calls, tag, abort_on_fail=False, budget=None):
     a1 = procs_cpu(st.pgids().values())
     g1 = group_cpu(st.pgids().values())
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    hook1 = st.hook_requests()
+    hook1 = st.hook_counts()[0]
     hook_ms = st.hook_answer_times(ans0)
     ms1 = st.module_stats()
     st.alive()
